@@ -1,0 +1,144 @@
+import { DTypeError } from '../tensor/dtype.js';
+import { fmt, sameShape, ShapeError } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { derivatives } from './derivatives.js';
+import { type DifferentiablePrim, forward, NON_DIFFERENTIABLE, type Prim, type PrimAttrs } from './primitives.js';
+import { sumTo } from './ops.js';
+
+/**
+ * The reverse-mode engine: `apply` runs a primitive and records it; `backward` walks the
+ * records in reverse topological order, asks each primitive's rule for its inputs' gradients,
+ * sums broadcast gradients back to each input's shape, and accumulates them into leaves.
+ */
+
+let gradEnabled = true;
+let anomalyDepth = 0;
+
+/** Thrown by {@link detectAnomaly} at the first op whose output or gradient holds NaN or ±Inf. */
+export class AnomalyError extends Error {
+  override name = 'AnomalyError';
+}
+
+/** Whether ops currently record the graph (false inside {@link noGrad}). */
+export const isGradEnabled = (): boolean => gradEnabled;
+
+/** Runs `fn` without recording the graph, like `torch.no_grad()`: results require no gradient. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Runs `fn` checking every op's output (and, in backward, every gradient) for NaN/±Inf. */
+export function detectAnomaly<T>(fn: () => T): T {
+  anomalyDepth++;
+  try {
+    return fn();
+  } finally {
+    anomalyDepth--;
+  }
+}
+
+function firstNonFinite(t: Tensor): number {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return i;
+  return -1;
+}
+
+const describe = (inputs: readonly Tensor[]): string => inputs.map((t) => fmt(t.shape)).join(', ');
+
+/** Runs primitive `prim` on `inputs` and, when a gradient is wanted, records it on the result. */
+export function apply<P extends Prim>(prim: P, inputs: readonly Tensor[], attrs: PrimAttrs[P]): Tensor {
+  const dtype = inputs[0]!.dtype;
+  for (const t of inputs) {
+    if (t.dtype !== dtype) {
+      throw new DTypeError(`${prim}: dtype mismatch: ${inputs.map((x) => `${x.dtype} ${fmt(x.shape)}`).join(' vs ')} (convert with .to(dtype))`);
+    }
+  }
+  const raw = forward[prim](inputs, attrs);
+  if (anomalyDepth > 0) {
+    const i = firstNonFinite(raw);
+    if (i >= 0) throw new AnomalyError(`${prim}: output holds ${raw.data[i]} at flat index ${i} (inputs ${describe(inputs)})`);
+  }
+  const record = gradEnabled && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t) => t.requiresGrad);
+  if (!record) return raw;
+  return new Tensor(raw.data, raw.shape, { gradFn: { prim, inputs, attrs } });
+}
+
+/** Tensors reachable from `root` through recorded ops, each after all that it depends on. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, next] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (next < inputs.length) {
+      top[1]++;
+      const input = inputs[next]!;
+      if (input.requiresGrad && !seen.has(input)) {
+        seen.add(input);
+        stack.push([input, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}
+
+/**
+ * Backpropagates from `root`: for every leaf L that requires a gradient, adds ∂root/∂L (or,
+ * with `gradient` G, the vector-Jacobian product Gᵀ·∂root/∂L) into `L.grad`.
+ * With `createGraph`, the gradients are themselves recorded, for higher derivatives.
+ */
+export function backward(root: Tensor, gradient?: Tensor, options: { createGraph?: boolean } = {}): void {
+  if (!root.requiresGrad) throw new Error('backward: this tensor does not require a gradient (no input had requiresGrad: true, or it was made inside noGrad)');
+  if (gradient === undefined && root.numel() !== 1) {
+    throw new ShapeError(`backward: a gradient can be implicitly created only for a scalar output, got shape ${fmt(root.shape)}; pass backward(gradient) with that shape`);
+  }
+  const seed = gradient ?? new Tensor(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
+  if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
+  const run = (): void => {
+    const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    const order = topologicalOrder(root);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (!t.gradFn) {
+        t.grad = t.grad ? t.grad.add(g) : options.createGraph ? g : g.detach();
+        continue;
+      }
+      const { prim, inputs, attrs } = t.gradFn;
+      const rule = derivatives[prim as DifferentiablePrim] as unknown as RuleFn;
+      const thunks = rule(g, inputs, t, attrs);
+      inputs.forEach((input, k) => {
+        const thunk = thunks[k];
+        if (!input.requiresGrad || !thunk) return;
+        let dInput = thunk();
+        if (!sameShape(dInput.shape, input.shape)) dInput = sumTo(dInput, input.shape);
+        if (!sameShape(dInput.shape, input.shape)) {
+          throw new ShapeError(`backward of ${prim}: gradient for input ${k} has shape ${fmt(dInput.shape)}, expected ${fmt(input.shape)}`);
+        }
+        if (anomalyDepth > 0) {
+          const j = firstNonFinite(dInput);
+          if (j >= 0) throw new AnomalyError(`backward of ${prim}: gradient for input ${k} holds ${dInput.data[j]} at flat index ${j} (inputs ${describe(inputs)})`);
+        }
+        const previous = grads.get(input);
+        grads.set(input, previous ? previous.add(dInput) : dInput);
+      });
+    }
+  };
+  if (options.createGraph) run();
+  else noGrad(run);
+}
+
+type RuleFn = (g: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: unknown) => ReadonlyArray<(() => Tensor) | null>;

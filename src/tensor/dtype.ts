@@ -1,0 +1,28 @@
+/** The two element types a tensor can hold. float64 is for checks (gradcheck); float32 for speed. */
+export type DType = 'float32' | 'float64';
+
+/** The typed array behind a tensor of each dtype. */
+export type TypedArray = Float32Array | Float64Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
+
+/** Thrown when tensors of different dtypes meet in one op, or a dtype is unknown. */
+export class DTypeError extends Error {
+  override name = 'DTypeError';
+}
+
+/** A new zero-filled array of `size` elements of `dtype`. */
+export function allocate(dtype: DType, size: number): TypedArray {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+export function dtypeOf(data: TypedArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+export function assertDType(op: string, dtype: unknown): DType {
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (expected 'float32' or 'float64')`);
+  }
+  return dtype;
+}

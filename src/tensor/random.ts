@@ -1,0 +1,127 @@
+/**
+ * A seedable pseudo-random generator: xoshiro128** (Blackman & Vigna), seeded by splitmix32.
+ * It uses only 32-bit integer arithmetic (Math.imul, shifts), so the same seed gives the same
+ * numbers on every platform. Uniforms take 53 bits from two draws; normals use Marsaglia's
+ * polar method (only `Math.log` and `Math.sqrt`), caching the second value of each pair.
+ *
+ * @example
+ * const rng = new Generator(42);
+ * rng.uniform(); // a float64 in [0, 1)
+ * rng.normal();  // a standard normal draw
+ */
+export class Generator {
+  private s = new Uint32Array(4);
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /** Resets the state from an integer seed (any safe integer; its low 53 bits are used). */
+  seed(seed: number): this {
+    if (!Number.isSafeInteger(seed)) throw new Error(`Generator.seed: seed must be a safe integer, got ${seed}`);
+    let x = (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32) | 0, 0x9e3779b9);
+    for (let i = 0; i < 4; i++) {
+      // splitmix32 step
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+    if (this.s.every((v) => v === 0)) this.s[0] = 1;
+    this.spare = null;
+    return this;
+  }
+
+  /** The next raw 32-bit unsigned integer. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const t = s[1]! << 9;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** A uniform float64 in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A standard normal draw, N(0, 1). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    let u: number, v: number, r: number;
+    do {
+      u = 2 * this.uniform() - 1;
+      v = 2 * this.uniform() - 1;
+      r = u * u + v * v;
+    } while (r >= 1 || r === 0);
+    const m = Math.sqrt((-2 * Math.log(r)) / r);
+    this.spare = v * m;
+    return u * m;
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new Error(`Generator.int: n must be an integer in [1, 2^32], got ${n}`);
+    // rejection sampling keeps it exactly uniform
+    const limit = Math.floor(2 ** 32 / n) * n;
+    let x: number;
+    do x = this.nextUint32();
+    while (x >= limit);
+    return x % n;
+  }
+
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [p[i], p[j]] = [p[j]!, p[i]!];
+    }
+    return p;
+  }
+
+  /** The full state, as plain JSON, for checkpoints. */
+  getState(): GeneratorState {
+    return { s: Array.from(this.s), spare: this.spare };
+  }
+
+  setState(state: GeneratorState): this {
+    if (!Array.isArray(state?.s) || state.s.length !== 4 || !state.s.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
+      throw new Error(`Generator.setState: expected { s: four uint32, spare }, got ${JSON.stringify(state)}`);
+    }
+    this.s.set(state.s);
+    this.spare = state.spare ?? null;
+    return this;
+  }
+}
+
+export interface GeneratorState {
+  s: number[];
+  spare: number | null;
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** The generator used when no `rng` is passed. Reseed with {@link manualSeed}. */
+export const defaultGenerator = new Generator(0);
+
+/** Reseeds the default generator, like `torch.manual_seed`. */
+export function manualSeed(seed: number): void {
+  defaultGenerator.seed(seed);
+}

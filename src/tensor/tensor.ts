@@ -1,0 +1,155 @@
+import type { DType, TypedArray } from './dtype.js';
+import { fmt, type Shape, sizeOf } from './shape.js';
+import type { Prim, PrimAttrs } from '../autograd/primitives.js';
+import * as ops from '../autograd/ops.js';
+import { backward as runBackward } from '../autograd/engine.js';
+
+/** Nested arrays of numbers, as `toArray()` returns them. */
+export type NestedArray = number | NestedArray[];
+
+/** The record of the primitive that produced a tensor: what backward walks. */
+export interface GradFn {
+  readonly prim: Prim;
+  readonly inputs: readonly Tensor[];
+  readonly attrs: PrimAttrs[Prim];
+}
+
+/**
+ * An n-dimensional array of float32 or float64 numbers, contiguous in row-major order, that
+ * records the ops applied to it when it (or an input) requires a gradient.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * x.grad?.toArray(); // [[2, 4], [6, 8]]
+ */
+export class Tensor {
+  /** Sizes per axis; [] for a scalar. */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The elements, row-major. Treat as read-only: ops never write into their inputs. */
+  readonly data: TypedArray;
+  /** Whether backward should compute a gradient for this tensor (leaves) or through it. */
+  requiresGrad: boolean;
+  /** ∂L/∂this, filled in by `backward()` for leaves that require a gradient; accumulates. */
+  grad: Tensor | null = null;
+  /** The primitive that produced this tensor; null for leaves. */
+  readonly gradFn: GradFn | null;
+
+  constructor(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradFn | null } = {}) {
+    if (data.length !== sizeOf(shape)) {
+      throw new Error(`Tensor: ${data.length} elements do not fill shape ${fmt(shape)} (${sizeOf(shape)} needed)`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = data instanceof Float64Array ? 'float64' : 'float32';
+    this.gradFn = options.gradFn ?? null;
+    this.requiresGrad = options.requiresGrad ?? this.gradFn !== null;
+  }
+
+  /** Number of axes. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return this.data.length;
+  }
+
+  /** True when no op produced this tensor (a user-created input or parameter). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** The single element of a one-element tensor, as a number. */
+  item(): number {
+    if (this.data.length !== 1) throw new Error(`item: tensor of shape ${fmt(this.shape)} has ${this.data.length} elements, not 1`);
+    return this.data[0]!;
+  }
+
+  /** The elements as nested arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    const build = (axis: number, offset: number, stride: number): NestedArray => {
+      if (axis === this.shape.length) return this.data[offset]!;
+      const n = this.shape[axis]!;
+      const inner = stride / (n || 1);
+      return Array.from({ length: n }, (_, i) => build(axis + 1, offset + i * inner, inner));
+    };
+    return build(0, 0, this.data.length);
+  }
+
+  /** Computes ∂this/∂leaf for every leaf that requires a gradient. See {@link runBackward}. */
+  backward(gradient?: Tensor, options?: { createGraph?: boolean }): void {
+    runBackward(this, gradient, options);
+  }
+
+  /** A new leaf sharing this tensor's numbers, cut from the graph (no gradient flows back). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** Sets `requiresGrad` on a leaf, in place; returns this. */
+  requiresGrad_(flag = true): this {
+    if (!this.isLeaf && !flag) throw new Error('requiresGrad_: cannot turn off gradients of a non-leaf tensor; use detach()');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** A copy of this tensor's numbers in another dtype (a differentiable cast is not provided). */
+  to(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this;
+    const data = dtype === 'float64' ? Float64Array.from(this.data) : Float32Array.from(this.data);
+    return new Tensor(data, this.shape);
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  // Method forms of the public ops, as in PyTorch: x.add(y) is add(x, y).
+  add(other: Tensor | number): Tensor { return ops.add(this, other); }
+  sub(other: Tensor | number): Tensor { return ops.sub(this, other); }
+  mul(other: Tensor | number): Tensor { return ops.mul(this, other); }
+  div(other: Tensor | number): Tensor { return ops.div(this, other); }
+  neg(): Tensor { return ops.neg(this); }
+  pow(exponent: number): Tensor { return ops.pow(this, exponent); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  abs(): Tensor { return ops.abs(this); }
+  clamp(min: number, max: number): Tensor { return ops.clamp(this, min, max); }
+  relu(): Tensor { return ops.relu(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  softplus(): Tensor { return ops.softplus(this); }
+  sum(axes?: number | readonly number[], keepDim = false): Tensor { return ops.sum(this, axes, keepDim); }
+  mean(axes?: number | readonly number[], keepDim = false): Tensor { return ops.mean(this, axes, keepDim); }
+  max(axes?: number | readonly number[], keepDim = false): Tensor { return ops.max(this, axes, keepDim); }
+  logSumExp(axes?: number | readonly number[], keepDim = false): Tensor { return ops.logSumExp(this, axes, keepDim); }
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  transpose(axis0 = -2, axis1 = -1): Tensor { return ops.transpose(this, axis0, axis1); }
+  permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
+  expand(shape: Shape): Tensor { return ops.expand(this, shape); }
+  slice(axis: number, start: number, end?: number): Tensor { return ops.slice(this, axis, start, end); }
+  /** The transpose of a 2-D tensor. */
+  get T(): Tensor { return ops.transpose(this, 0, 1); }
+}
+
+function formatTensor(t: Tensor): string {
+  const digits = 4;
+  const num = (v: number): string => (Number.isInteger(v) && Math.abs(v) < 1e6 ? `${v}.` : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(digits) : v.toFixed(digits));
+  const edge = 3;
+  const summarize = t.numel() > 1000;
+  const render = (value: NestedArray, depth: number): string => {
+    if (typeof value === 'number') return num(value);
+    const items = summarize && value.length > 2 * edge ? [...value.slice(0, edge).map((v) => render(v, depth + 1)), '...', ...value.slice(-edge).map((v) => render(v, depth + 1))] : value.map((v) => render(v, depth + 1));
+    const sep = depth === t.ndim - 1 ? ', ' : `,\n${' '.repeat(8 + depth)}`;
+    return `[${items.join(sep)}]`;
+  };
+  const grad = t.gradFn ? `, gradFn=${t.gradFn.prim}` : t.requiresGrad ? ', requiresGrad=true' : '';
+  return `tensor(${render(t.toArray(), 0)}, dtype=${t.dtype}${grad})`;
+}
