@@ -123,7 +123,13 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       inputs.forEach((input, k) => {
         const thunk = thunks[k];
         if (!input.requiresGrad || !thunk) return;
-        let dInput = thunk();
+        let dInput: Tensor;
+        try {
+          dInput = thunk();
+        } catch (error) {
+          if (error instanceof AnomalyError) throw new AnomalyError(`backward of ${prim} (input ${k}): ${error.message}`);
+          throw error;
+        }
         if (!sameShape(dInput.shape, input.shape)) dInput = sumTo(dInput, input.shape);
         if (!sameShape(dInput.shape, input.shape)) {
           throw new ShapeError(`backward of ${prim}: gradient for input ${k} has shape ${fmt(dInput.shape)}, expected ${fmt(input.shape)}`);

@@ -92,8 +92,9 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   }
 
   // Numeric Jacobian, one column per input element: central differences.
-  let worst: JacobianEntry | null = null;
+  let worst: JacobianEntry | null = null; // the entry most over its tolerance, else the largest error
   let worstExcess = -Infinity;
+  let worstError = -1;
   let maxAbsError = 0;
   let checked = 0;
   noGrad(() => {
@@ -113,10 +114,12 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
           const excess = Number.isNaN(error) ? Infinity : error - (atol + rtol * Math.abs(numeric));
           maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
           checked++;
-          if (excess > worstExcess) {
-            worstExcess = excess;
+          const failing = excess > 0;
+          if (failing ? excess > worstExcess : worstExcess <= 0 && error > worstError) {
             worst = { input: inputIndex, index: unravel(j, t.shape), outputIndex: unravel(o, outShape), analytic: a, numeric };
+            worstError = error;
           }
+          worstExcess = Math.max(worstExcess, excess);
         }
       }
     });
@@ -127,7 +130,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     const shape = fmt(inputs[w.input]!.shape);
     throw new GradcheckError(
       `gradcheck: Jacobian mismatch for input ${w.input} (shape ${shape}) at element [${w.index.join(', ')}], output [${w.outputIndex.join(', ')}]: ` +
-        `analytic ${w.analytic} vs numeric ${w.numeric} (|diff| ${Math.abs(w.analytic - w.numeric).toExponential(3)} > atol ${atol} + rtol ${rtol}·|numeric|)`,
+        `analytic ${w.analytic} vs numeric ${w.numeric} (|diff| ${Math.abs(w.analytic - w.numeric).toExponential(3)} > atol ${atol.toExponential()} + rtol ${rtol.toExponential()}·|numeric|)`,
       report,
     );
   }

@@ -68,14 +68,16 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], optio
 }
 
 /** A tensor of `shape` filled with `value`. */
-export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
-  const sizes = checkShape('full', shape);
-  const data = allocate(assertDType('full', options.dtype ?? 'float32'), sizeOf(sizes)).fill(value);
+export function full(shape: Shape, value: number, options: CreateOptions = {}, op = 'full'): Tensor {
+  const sizes = checkShape(op, shape);
+  const data = allocate(assertDType(op, options.dtype ?? 'float32'), sizeOf(sizes)).fill(value);
   return new Tensor(data, sizes, { requiresGrad: options.requiresGrad ?? false });
 }
 
-export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options);
+/** A tensor of `shape` filled with 0. */
+export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options, 'zeros');
+/** A tensor of `shape` filled with 1. */
+export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options, 'ones');
 export const zerosLike = (t: Tensor): Tensor => zeros(t.shape, { dtype: t.dtype });
 export const onesLike = (t: Tensor): Tensor => ones(t.shape, { dtype: t.dtype });
 
@@ -93,7 +95,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 
 /** The n×n identity matrix (n×m when `m` is given). */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
-  const t = zeros(checkShape('eye', [n, m]), options);
+  const t = full([n, m], 0, options, 'eye');
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return t;
 }

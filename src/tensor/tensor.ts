@@ -141,7 +141,14 @@ export class Tensor {
 
 function formatTensor(t: Tensor): string {
   const digits = 4;
-  const num = (v: number): string => (Number.isInteger(v) && Math.abs(v) < 1e6 ? `${v}.` : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(digits) : v.toFixed(digits));
+  // One format for the whole tensor, as PyTorch does: integers as "3.", else fixed or scientific.
+  const finite = Array.from(t.data).filter((v) => Number.isFinite(v));
+  const allIntegers = finite.every((v) => Number.isInteger(v));
+  const largest = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const smallest = finite.reduce((m, v) => (v === 0 ? m : Math.min(m, Math.abs(v))), Infinity);
+  const scientific = !allIntegers && (largest >= 1e5 || smallest < 1e-4);
+  const num = (v: number): string =>
+    !Number.isFinite(v) ? String(v).replace('Infinity', 'inf').replace('NaN', 'nan') : allIntegers ? `${v}.` : scientific ? v.toExponential(digits) : v.toFixed(digits);
   const edge = 3;
   const summarize = t.numel() > 1000;
   const render = (value: NestedArray, depth: number): string => {

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import * as ops from '../src/autograd/ops.js';
+import { gradcheck, GradcheckError } from '../src/autograd/gradcheck.js';
+import { ones, tensor, zeros } from '../src/tensor/create.js';
+import { DTypeError } from '../src/tensor/dtype.js';
+import { ShapeError } from '../src/tensor/shape.js';
+
+/** Every bad input ends in a clear error naming the op, the shapes and the values. */
+describe('clear errors', () => {
+  it('matmul names both shapes when inner dimensions differ', () => {
+    expect(() => ops.matmul(zeros([128, 784]), zeros([400, 784]))).toThrow(new ShapeError('matmul: inner dimensions differ: [128, 784] @ [400, 784]'));
+    expect(() => ops.matmul(zeros([]), zeros([3]))).toThrow('matmul: both operands need at least 1 axis, got [] @ [3]');
+    expect(() => ops.matmul(zeros([2, 2, 3]), zeros([3, 3, 4]))).toThrow('matmul: batch dimensions do not broadcast: [2, 2, 3] @ [3, 3, 4]');
+  });
+
+  it('broadcasting names the op, both shapes and the axis', () => {
+    expect(() => ops.add(zeros([2, 3]), zeros([4, 3]))).toThrow(new ShapeError('add: cannot broadcast [2, 3] with [4, 3] (axis 0: 2 vs 4)'));
+    expect(() => ops.mul(zeros([2, 3]), zeros([2]))).toThrow('mul: cannot broadcast [2, 3] with [2] (axis 1: 3 vs 2)');
+  });
+
+  it('invalid axes', () => {
+    expect(() => ops.sum(zeros([2, 3]), 2)).toThrow('sum: axis 2 is out of range for a tensor of rank 2');
+    expect(() => ops.max(zeros([2, 3]), -3)).toThrow('max: axis -3 is out of range for a tensor of rank 2');
+    expect(() => ops.sum(zeros([2, 3]), [0, -2])).toThrow('sum: repeated axis in [0, -2]');
+    expect(() => ops.permute(zeros([2, 3]), [0, 0])).toThrow('permute: [0, 0] is not a permutation of the 2 axes of [2, 3]');
+    expect(() => ops.slice(zeros([2, 3]), 1, 1, 5)).toThrow('slice: range [1, 5) is out of bounds for axis 1 of size 3 in [2, 3]');
+    expect(() => ops.concat([zeros([2, 3]), zeros([3, 3])], 1)).toThrow('concat: shapes [2, 3] and [3, 3] differ off the concat axis 1');
+  });
+
+  it('negative or fractional sizes', () => {
+    expect(() => zeros([-1, 2])).toThrow(new ShapeError('zeros: sizes must be non-negative integers, got [-1, 2]'));
+    expect(() => ones([1.5])).toThrow('ones: sizes must be non-negative integers, got [1.5]');
+    expect(() => ops.reshape(zeros([2, 3]), [4, 2])).toThrow('reshape: cannot reshape [2, 3] (6 elements) into [4, 2] (8 elements)');
+    expect(() => ops.expand(zeros([2, 3]), [3, 3])).toThrow('expand: cannot expand [2, 3] to [3, 3]');
+    expect(() => tensor([[1, 2], [3]])).toThrow('tensor: ragged nested array at [1]: expected 2 elements on axis 1, got 1');
+  });
+
+  it('non-finite scalars where they are forbidden', () => {
+    const x = ones([2]);
+    expect(() => ops.pow(x, NaN)).toThrow(new RangeError('pow: exponent must be a finite number, got NaN'));
+    expect(() => ops.leakyRelu(x, Infinity)).toThrow('leakyRelu: alpha must be a finite number, got Infinity');
+    expect(() => ops.add(x, NaN)).toThrow('add: scalar operand is NaN');
+    expect(() => ops.clamp(x, 1, 0)).toThrow('clamp: need min <= max (not NaN), got min=1, max=0');
+  });
+
+  it('backward on a non-scalar without a seed gradient', () => {
+    const x = ones([2, 3], { requiresGrad: true });
+    expect(() => ops.mul(x, 2).backward()).toThrow(new ShapeError('backward: a gradient can be implicitly created only for a scalar output, got shape [2, 3]; pass backward(gradient) with that shape'));
+    expect(() => ops.mul(x, 2).backward(ones([3]))).toThrow('backward: gradient shape [3] does not match output shape [2, 3]');
+    expect(() => ones([1]).backward()).toThrow('backward: this tensor does not require a gradient');
+  });
+
+  it('mixed dtypes', () => {
+    expect(() => ops.add(ones([2]), ones([2], { dtype: 'float64' }))).toThrow(new DTypeError("add: dtype mismatch: float32 [2] vs float64 [2] (convert with .to(dtype))"));
+  });
+
+  it('gradcheck reports the worst Jacobian entry readably', () => {
+    const x = tensor([0.5, 2], { dtype: 'float64', requiresGrad: true });
+    // x ⊙ detach(x) has true derivative 2x but backward sees only x: a wrong gradient on purpose.
+    const wrong = (t: ReturnType<typeof tensor>) => ops.mul(t, t.detach());
+    expect(() => gradcheck(wrong, [x])).toThrow(GradcheckError);
+    expect(() => gradcheck(wrong, [x])).toThrow(/^gradcheck: Jacobian mismatch for input 0 \(shape \[2\]\) at element \[1\], output \[1\]: analytic 2 vs numeric 4\.0000\d* \(\|diff\| 2\.000e\+0 > atol 1e-5 \+ rtol 1e-3·\|numeric\|\)$/);
+    const report = gradcheck(wrong, [x], { raise: false });
+    expect(report.ok).toBe(false);
+    expect(report.worst).toMatchObject({ input: 0, index: [1], outputIndex: [1], analytic: 2 });
+    expect(() => gradcheck(wrong, [x.to('float32').requiresGrad_()])).toThrow("gradcheck: input 0 is float32; gradcheck needs float64 inputs (use .to('float64'))");
+  });
+});
