@@ -7,6 +7,9 @@ import { loadMnist } from './mnist.js';
 /** Where Debian's package `dataset-fashion-mnist` installs the four gzipped IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Where 'fashion-mnist' is looked for: $ELBO_FASHION_MNIST_DIR when set, else {@link FASHION_MNIST_DIR}. */
+export const fashionMnistDir = (): string => process.env.ELBO_FASHION_MNIST_DIR ?? FASHION_MNIST_DIR;
+
 /** The Fashion-MNIST class names, indexed by label. */
 export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
 
@@ -73,10 +76,11 @@ const isDir = (path: string): boolean => existsSync(path) && statSync(path).isDi
 export function loadDataset(source: DatasetSource): DataSplits {
   if (source === 'mnist') return loadMnist();
   if (source === 'fashion-mnist') {
-    if (!isDir(FASHION_MNIST_DIR)) {
-      throw new DataError(`fashion-mnist: not installed (no ${FASHION_MNIST_DIR}); run \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu), or pass a directory holding the four IDX files`);
+    const dir = fashionMnistDir();
+    if (!isDir(dir)) {
+      throw new DataError(`fashion-mnist: not installed (no ${dir}); run \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu), or pass a directory holding the four IDX files`);
     }
-    return fromPairs(findIdxFiles(FASHION_MNIST_DIR), 'fashion-mnist', FASHION_MNIST_CLASSES);
+    return fromPairs(findIdxFiles(dir), 'fashion-mnist', FASHION_MNIST_CLASSES);
   }
   if (typeof source === 'string') {
     if (isDir(source)) return fromPairs(findIdxFiles(source), source);
