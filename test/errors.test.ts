@@ -11,6 +11,7 @@ describe('clear errors', () => {
     expect(() => ops.matmul(zeros([128, 784]), zeros([400, 784]))).toThrow(new ShapeError('matmul: inner dimensions differ: [128, 784] @ [400, 784]'));
     expect(() => ops.matmul(zeros([]), zeros([3]))).toThrow('matmul: both operands need at least 1 axis, got [] @ [3]');
     expect(() => ops.matmul(zeros([2, 2, 3]), zeros([3, 3, 4]))).toThrow('matmul: batch dimensions do not broadcast: [2, 2, 3] @ [3, 3, 4]');
+    expect(() => ops.matmulPrim(zeros([2, 3]), zeros([4, 2]), false, true)).toThrow('matmul: inner dimensions differ: [2, 3] @ [4, 2]ᵀ');
   });
 
   it('broadcasting names the op, both shapes and the axis', () => {

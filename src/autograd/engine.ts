@@ -114,7 +114,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       if (!g) continue;
       grads.delete(t);
       if (!t.gradFn) {
-        t.grad = t.grad ? t.grad.add(g) : options.createGraph ? g : g.detach();
+        t.grad = t.grad ? t.grad.add(g) : options.createGraph ? g : new Tensor(g.data.slice(), g.shape); // own copy: gradients never share memory
         continue;
       }
       const { prim, inputs, attrs } = t.gradFn;

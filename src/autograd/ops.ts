@@ -244,6 +244,12 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
  * behind `matmul` and `linear`; transposed operands are read in place, never copied.
  */
 export function matmulPrim(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`matmul: both operands need at least 2 axes here, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  const inner = [transA ? a.shape.at(-2) : a.shape.at(-1), transB ? b.shape.at(-1) : b.shape.at(-2)];
+  if (inner[0] !== inner[1]) {
+    const show = (t: Tensor, trans: boolean): string => `${fmt(t.shape)}${trans ? 'ᵀ' : ''}`;
+    throw new ShapeError(`matmul: inner dimensions differ: ${show(a, transA)} @ ${show(b, transB)}`);
+  }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   const batch = broadcastShapes('matmul', batchA, batchB);

@@ -25,7 +25,7 @@ const unaryFns: Record<UnaryOp, (x: number, p: number, q: number) => number> = {
   abs: (x) => Math.abs(x),
   sign: (x) => Math.sign(x),
   step: (x) => (x > 0 ? 1 : 0),
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x <= 0 ? 0 : x), // NaN passes through, as in PyTorch
   sigmoid,
   tanh: (x) => Math.tanh(x),
   softplus,
@@ -134,7 +134,6 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims): v
         // row_i = Σ_p A[i,p] · B[p,:]  (B's rows are contiguous)
         for (let p = 0; p < k; p++) {
           const av = transA ? a[ao + p * m + i]! : a[ao + i * k + p]!;
-          if (av === 0) continue;
           const bRow = bo + p * n;
           for (let j = 0; j < n; j++) row[j]! += av * b[bRow + j]!;
         }

@@ -103,6 +103,9 @@ export class Generator {
     if (!Array.isArray(state?.s) || state.s.length !== 4 || !state.s.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
       throw new Error(`Generator.setState: expected { s: four uint32, spare }, got ${JSON.stringify(state)}`);
     }
+    if (state.spare !== null && state.spare !== undefined && typeof state.spare !== 'number') {
+      throw new Error(`Generator.setState: spare must be a number or null, got ${JSON.stringify(state.spare)}`);
+    }
     this.s.set(state.s);
     this.spare = state.spare ?? null;
     return this;

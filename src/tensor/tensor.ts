@@ -96,7 +96,7 @@ export class Tensor {
     return this;
   }
 
-  /** A copy of this tensor's numbers in another dtype (a differentiable cast is not provided). */
+  /** This tensor's numbers in `dtype`: a new leaf copy, or this tensor itself when it already has that dtype. Not differentiable. */
   to(dtype: DType): Tensor {
     if (dtype === this.dtype) return this;
     const data = dtype === 'float64' ? Float64Array.from(this.data) : Float32Array.from(this.data);

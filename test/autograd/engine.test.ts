@@ -28,6 +28,15 @@ describe('the reverse-mode engine', () => {
     expect(s.grad!.item()).toBe(21 + 2 * 60);
   });
 
+  it('gives every leaf its own gradient memory', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const seed = tensor([1, 1]);
+    ops.add(a, b).backward(seed);
+    expect(a.grad!.data).not.toBe(b.grad!.data);
+    expect(a.grad!.data).not.toBe(seed.data);
+  });
+
   it('takes a seed gradient for non-scalar outputs (a vector-Jacobian product)', () => {
     const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     ops.mul(x, x).backward(tensor([1, 10], { dtype: 'float64' }));
@@ -65,5 +74,13 @@ describe('the reverse-mode engine', () => {
   it('detectAnomaly also checks gradients in backward', () => {
     const x = tensor([0, 4], { dtype: 'float64', requiresGrad: true });
     expect(() => detectAnomaly(() => ops.sum(ops.sqrt(x)).backward())).toThrow(/^backward of sqrt \(input 0\): div: output holds Infinity at flat index 0/);
+  });
+});
+
+describe('NaN is never swallowed', () => {
+  it('relu, max and matmul pass NaN through, like IEEE arithmetic and PyTorch', () => {
+    expect(Number.isNaN(ops.relu(tensor([NaN])).item())).toBe(true);
+    expect(Number.isNaN(ops.max(tensor([1, NaN, 3])).item())).toBe(true);
+    expect(Number.isNaN(ops.matmul(tensor([[0, 1]]), tensor([[NaN], [2]])).item())).toBe(true);
   });
 });
