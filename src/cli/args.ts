@@ -1,0 +1,56 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake on the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses `argv` strictly: unknown flags and missing values are usage errors naming the flag. */
+export function parse(command: string, argv: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(error);
+    throw new UsageError(`${message} (see 'elbo ${command} --help')`);
+  }
+}
+
+/** A flag's value as an integer within [min, max]. */
+export function int(flag: string, value: string | boolean | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be an integer${max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : ` >= ${min}`}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+/** A flag's value as a finite number within [min, max] (exclusive of min when `open`). */
+export function real(flag: string, value: string | boolean | undefined, fallback: number, min = -Infinity, open = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < min || (open && n === min)) {
+    throw new UsageError(`--${flag} must be a finite number ${open ? '>' : '>='} ${min}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+/** A flag's value, one of `choices`. */
+export function choice<T extends string>(flag: string, value: string | boolean | undefined, fallback: T, choices: readonly T[]): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !choices.includes(value as T)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${String(value)}'`);
+  return value as T;
+}
+
+/** A comma-separated list of positive integers, e.g. `--hidden 512,256`. */
+export function intList(flag: string, value: string | boolean | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new UsageError(`--${flag} needs a value`);
+  if (value.trim() === '') return [];
+  return value.split(',').map((part) => int(flag, part.trim(), 0));
+}
+
+export const str = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { UsageError } from './args.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { sampleCommand, reconstructCommand, interpolateCommand } from './generate.js';
+import { infoCommand } from './info.js';
+
+const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
+
+Usage: elbo <command> [options]      (elbo <command> --help for its options)
+
+Commands
+  train         train a VAE; writes checkpoint, metrics.jsonl, pictures and report.html
+  eval          test ELBO and IWAE bound of a checkpoint
+  sample        decode draws from the prior into a PNG grid
+  reconstruct   test digits beside their reconstructions, as a PNG
+  interpolate   decode a straight line between two digits' codes, as a PNG
+  info          versions, cores and kernel backends
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`elbo: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    await command(rest);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`\nelbo ${name}: ${message.split('\n')[0]}\n`);
+    if (process.env.ELBO_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

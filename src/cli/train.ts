@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { loadDataset } from '../data/datasets.js';
+import { ACTIVATIONS } from '../vae/model.js';
+import { LIKELIHOODS } from '../vae/likelihoods.js';
+import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../vae/train.js';
+import { writePictures } from '../vae/artifacts.js';
+import { evaluate } from '../vae/evaluate.js';
+import { writeReport } from '../vae/report.js';
+import { choice, int, intList, parse, real, str } from './args.js';
+import { ProgressBar } from './progress.js';
+import { selectBackend, BACKEND_FLAG } from './backend.js';
+
+export const TRAIN_HELP = `elbo train: train a VAE, checkpointing every epoch
+
+Usage: elbo train [options]        (npm start runs it with the defaults)
+
+Data
+  --data NAME|DIR       mnist (bundled, default), fashion-mnist (Debian's dataset-fashion-mnist),
+                        or a directory holding the four MNIST-format IDX files (.gz or plain)
+  --binarize MODE       none (default: grey pixels as Bernoulli targets), static (x > 0.5), dynamic
+Model
+  --hidden LIST         encoder hidden sizes, decoder mirrors them (default 400)
+  --latent N            latent dimension (default 20)
+  --likelihood NAME     bernoulli (default), gaussian (fixed sigma), gaussian-learned
+  --sigma S             sigma of the fixed Gaussian likelihood (default 1)
+  --activation NAME     ${ACTIVATIONS.join(', ')} (default relu)
+  --dtype T             float32 (default) or float64
+Training
+  --epochs N            epochs (default ${DEFAULT_TRAIN_CONFIG.epochs})
+  --batch N             batch size (default 128)
+  --lr X                Adam learning rate (default 1e-3)
+  --beta X              weight on the KL term (default 1)
+  --warmup N            epochs of linear KL warm-up from 0 to beta (default 0)
+  --seed S              seed for weights, data order and noise (default 1)
+  --out DIR             run folder (default runs/<date-time>)
+  --resume              continue the run in --out from its last checkpoint
+  --iwae K              after training, also report the IWAE bound with K samples (default 0: skip)
+  --iwae-limit N        test images used for that IWAE bound (default 2000)
+${BACKEND_FLAG}
+  -h, --help            this help
+`;
+
+const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values } = parse('train', argv, {
+    data: { type: 'string' }, binarize: { type: 'string' }, hidden: { type: 'string' }, latent: { type: 'string' }, likelihood: { type: 'string' },
+    sigma: { type: 'string' }, activation: { type: 'string' }, dtype: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+    lr: { type: 'string' }, beta: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    resume: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(TRAIN_HELP);
+    return;
+  }
+  const d = DEFAULT_TRAIN_CONFIG;
+  const config: TrainConfig = {
+    data: str(values.data) ?? d.data,
+    binarize: choice('binarize', values.binarize, d.binarize, ['none', 'static', 'dynamic']),
+    hiddenDims: intList('hidden', values.hidden, d.hiddenDims),
+    latentDim: int('latent', values.latent, d.latentDim),
+    likelihood: choice('likelihood', values.likelihood, d.likelihood, LIKELIHOODS),
+    sigma: real('sigma', values.sigma, d.sigma, 0, true),
+    activation: choice('activation', values.activation, d.activation, ACTIVATIONS),
+    dtype: choice('dtype', values.dtype, d.dtype, ['float32', 'float64']),
+    epochs: int('epochs', values.epochs, d.epochs),
+    batchSize: int('batch', values.batch, d.batchSize),
+    lr: real('lr', values.lr, d.lr, 0, true),
+    beta: real('beta', values.beta, d.beta, 0),
+    warmupEpochs: int('warmup', values.warmup, d.warmupEpochs, 0),
+    seed: int('seed', values.seed, d.seed, 0),
+  };
+  const iwaeK = int('iwae', values.iwae, 0, 0);
+  const iwaeLimit = int('iwae-limit', values['iwae-limit'], 2000);
+  if (values.resume && !values.out) throw new Error('--resume needs --out DIR, the run to continue');
+  const backend = await selectBackend(values.backend);
+  const outDir = resolve(str(values.out) ?? `runs/${timestamp()}`);
+
+  const bar = new ProgressBar();
+  let data = loadDataset(config.data);
+  let epochs = config.epochs;
+  const result = train(data, { config, outDir, resume: Boolean(values.resume) }, {
+    onStart: ({ resumedFromEpoch, config: c }) => {
+      if (c.data !== config.data) data = loadDataset(c.data);
+      epochs = c.epochs;
+      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
+      process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${c.epochs} epochs on the ${backend} backend\nrun folder: ${outDir}\n`);
+    },
+    onBatch: (p) => bar.update(p),
+    onEpoch: (m) => bar.epochDone(m, epochs),
+  });
+  const final = iwaeK > 0 ? evaluate(result.model, data.test, { iwaeK, limit: iwaeLimit, seed: result.config.seed }) : undefined;
+  if (final) process.stderr.write(`test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} nats\n`);
+  const pictures = writePictures(result.model, data.test, result.metrics, outDir, result.config.seed);
+  const report = writeReport(outDir, { config: result.config, metrics: result.metrics, pictures, final, notes: { backend, node: process.version } });
+  process.stdout.write(`report: ${report}\n`);
+}

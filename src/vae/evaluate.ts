@@ -1,0 +1,67 @@
+import { noGrad } from '../autograd/engine.js';
+import { batches, batchTensor, type Binarization } from '../data/batches.js';
+import { type Dataset, subset } from '../data/dataset.js';
+import { Generator } from '../tensor/random.js';
+import { elbo } from './elbo.js';
+import { iwae } from './iwae.js';
+import type { VAE } from './model.js';
+
+/** Mean per-example terms over a data set, in nats. */
+export interface Evaluation {
+  /** Mean one-sample ELBO estimate. */
+  elbo: number;
+  /** Mean ln p(x|z) at one draw. */
+  reconstruction: number;
+  /** Mean KL(q(z|x) || p(z)). */
+  kl: number;
+  /** Mean IWAE_k bound, when k was asked for. */
+  iwae?: number;
+  k?: number;
+  /** Number of examples. */
+  n: number;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  /** Importance samples for the IWAE bound (0 or absent: skip it). */
+  iwaeK?: number;
+  /** Seed of the evaluation noise, so the same model gives the same numbers. */
+  seed?: number;
+  binarize?: Binarization;
+  /**
+   * Evaluate `limit` examples only, evenly spread over the set (indices ⌊i·n/limit⌋), so a
+   * subset of a set sorted by label (like the bundled MNIST) still covers every class.
+   */
+  limit?: number;
+}
+
+/** The ELBO, its two terms and optionally the IWAE bound, averaged over `data`, without gradients. */
+export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {}): Evaluation {
+  const rng = new Generator(options.seed ?? 0);
+  const batchSize = options.batchSize ?? 500;
+  const n = Math.min(data.n, options.limit ?? data.n);
+  const view: Dataset = n === data.n ? data : subset(data, spreadIndices(data.n, n));
+  const totals = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
+  const k = options.iwaeK ?? 0;
+  noGrad(() => {
+    for (const batch of batches(view, { batchSize, binarize: options.binarize ?? 'none', rng, dtype: model.config.dtype })) {
+      const x = batchTensor(batch);
+      const result = elbo(model, x, { rng });
+      const add = (key: 'elbo' | 'reconstruction' | 'kl' | 'iwae', values: ArrayLike<number>): void => {
+        for (let i = 0; i < values.length; i++) totals[key] += values[i]!;
+      };
+      add('elbo', result.elbo.data);
+      add('reconstruction', result.reconstruction.data);
+      add('kl', result.kl.data);
+      if (k > 0) add('iwae', iwae(model, x, k, { rng }).data);
+    }
+  });
+  const out: Evaluation = { elbo: totals.elbo / n, reconstruction: totals.reconstruction / n, kl: totals.kl / n, n };
+  if (k > 0) Object.assign(out, { iwae: totals.iwae / n, k });
+  return out;
+}
+
+/** `count` indices evenly spread over 0..n−1: ⌊i·n/count⌋ for i < count. */
+export function spreadIndices(n: number, count: number): number[] {
+  return Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
+}

@@ -1,0 +1,11 @@
+export { VAE, type VAEConfig, type ActivationName, ACTIVATIONS } from './model.js';
+export { reparameterize } from './reparameterize.js';
+export { klStandardNormal, klMonteCarlo } from './kl.js';
+export { bernoulliLogProb, gaussianLogProb, logNormal, logStandardNormal, likelihoodMean, type LikelihoodName, LIKELIHOODS } from './likelihoods.js';
+export { elbo, klWeight, type ElboOptions, type ElboResult } from './elbo.js';
+export { iwae, type IwaeOptions } from './iwae.js';
+export { evaluate, spreadIndices, type Evaluation, type EvaluateOptions } from './evaluate.js';
+export { train, buildModel, loadTrainedModel, loadCheckpointConfig, DEFAULT_TRAIN_CONFIG, TrainingDivergedError, type TrainConfig, type TrainHooks, type TrainResult, type EpochMetrics, type BatchProgress } from './train.js';
+export { writePictures, type Picture } from './artifacts.js';
+export { renderReport, writeReport, type ReportContents } from './report.js';
+export { projectTo2d, normalQuantile } from './latent.js';

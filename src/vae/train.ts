@@ -1,0 +1,221 @@
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { batches, batchTensor, type Binarization, numBatches } from '../data/batches.js';
+import type { DataSplits } from '../data/dataset.js';
+import { type CheckpointJson, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { loadSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Adam } from '../nn/optim/adam.js';
+import { getBackend } from '../kernels/index.js';
+import type { DType } from '../tensor/dtype.js';
+import { Generator } from '../tensor/random.js';
+import { elbo, klWeight } from './elbo.js';
+import { evaluate } from './evaluate.js';
+import type { LikelihoodName } from './likelihoods.js';
+import { type ActivationName, VAE } from './model.js';
+
+/** Everything that defines a training run; stored in the checkpoint so `--resume` needs no flags. */
+export interface TrainConfig {
+  data: string;
+  hiddenDims: number[];
+  latentDim: number;
+  likelihood: LikelihoodName;
+  sigma: number;
+  activation: ActivationName;
+  dtype: DType;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  beta: number;
+  /** Epochs over which the KL weight rises linearly from 0 to β (0: no warm-up). */
+  warmupEpochs: number;
+  seed: number;
+  binarize: Binarization;
+}
+
+/** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  data: 'mnist', hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', sigma: 1, activation: 'relu', dtype: 'float32',
+  epochs: 10, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none',
+};
+
+/** One line of `metrics.jsonl`: means over the epoch's training batches and over the test set, in nats. */
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  train_loss: number;
+  train_elbo: number;
+  train_reconstruction: number;
+  train_kl: number;
+  test_elbo: number;
+  test_reconstruction: number;
+  test_kl: number;
+  kl_weight: number;
+  samples_per_sec: number;
+  seconds: number;
+  backend: string;
+}
+
+/** Live numbers after each batch, for progress bars. */
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  elbo: number;
+  kl: number;
+  samplesPerSec: number;
+}
+
+export interface TrainHooks {
+  onStart?(info: { resumedFromEpoch: number; config: TrainConfig; outDir: string; model: VAE }): void;
+  onBatch?(progress: BatchProgress): void;
+  onEpoch?(metrics: EpochMetrics): void;
+  /** Test hook: called after each batch with the global step; throwing here simulates a kill. */
+  afterStep?(step: number): void;
+}
+
+/** Thrown when a loss or gradient stops being finite; the last good checkpoint stays on disk. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** Seeds: weights from Generator(seed); data order, noise and dynamic binarization from Generator(seed + TRAIN_STREAM). */
+const TRAIN_STREAM = 1_000_003;
+
+export interface TrainResult {
+  model: VAE;
+  metrics: EpochMetrics[];
+  outDir: string;
+  config: TrainConfig;
+}
+
+export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
+  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed });
+
+/**
+ * Trains a VAE by maximizing the ELBO with Adam, checkpointing atomically after every epoch into
+ * `outDir`. With `resume`, training continues from the checkpoint there exactly as if it had
+ * never stopped (same parameters, optimizer moments, random stream and metrics).
+ */
+export function train(data: DataSplits, options: { config?: Partial<TrainConfig>; outDir: string; resume?: boolean }, hooks: TrainHooks = {}): TrainResult {
+  const { outDir } = options;
+  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  const metricsPath = join(outDir, METRICS_FILE);
+  let config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
+  if (options.resume) {
+    if (!existsSync(checkpointPath)) throw new Error(`train --resume: no checkpoint at ${checkpointPath}`);
+  } else if (existsSync(checkpointPath)) {
+    throw new Error(`train: ${outDir} already holds a run; pass --resume to continue it, or choose another --out`);
+  }
+  mkdirSync(outDir, { recursive: true });
+  const inputDim = data.train.rows * data.train.cols;
+  const rng = new Generator(config.seed + TRAIN_STREAM);
+  let model = buildModel(config, inputDim);
+  let optimizer = new Adam(model.parameters(), { lr: config.lr });
+  let step = 0;
+  let startEpoch = 0;
+  let metrics: EpochMetrics[] = [];
+  if (options.resume) {
+    const peek = loadCheckpointConfig(checkpointPath);
+    config = { ...peek, epochs: Math.max(peek.epochs, options.config?.epochs ?? peek.epochs) };
+    model = buildModel(config, inputDim);
+    optimizer = new Adam(model.parameters(), { lr: config.lr });
+    const loaded = loadCheckpoint(checkpointPath, { model, optimizer, rng });
+    step = loaded.step;
+    startEpoch = loaded.epoch ?? 0;
+    metrics = readMetrics(metricsPath).filter((m) => m.epoch <= startEpoch);
+  }
+  writeFileAtomic(metricsPath, new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join('')));
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  hooks.onStart?.({ resumedFromEpoch: startEpoch, config, outDir, model });
+
+  const perEpoch = numBatches(data.train.n, config.batchSize);
+  const warmupSteps = config.warmupEpochs * perEpoch;
+  for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
+    model.train();
+    const started = performance.now();
+    const sums = { loss: 0, elbo: 0, reconstruction: 0, kl: 0, n: 0 };
+    let batchIndex = 0;
+    let weight = klWeight(step, config.beta, warmupSteps);
+    for (const batch of batches(data.train, { batchSize: config.batchSize, shuffle: true, binarize: config.binarize, rng, dtype: config.dtype })) {
+      weight = klWeight(step, config.beta, warmupSteps);
+      const x = batchTensor(batch);
+      const result = elbo(model, x, { beta: weight, rng });
+      const loss = result.loss.item();
+      if (!Number.isFinite(loss)) diverged(`the loss is ${loss}`, step + 1, epoch, checkpointPath);
+      optimizer.zeroGrad();
+      result.loss.backward();
+      if (!model.parameters().every((p) => p.grad === null || allFinite(p.grad.data))) diverged('a gradient is not finite', step + 1, epoch, checkpointPath);
+      optimizer.step();
+      step++;
+      batchIndex++;
+      const size = batch.size;
+      sums.loss += loss * size;
+      sums.n += size;
+      for (const [key, t] of [['elbo', result.elbo], ['reconstruction', result.reconstruction], ['kl', result.kl]] as const) {
+        for (let i = 0; i < t.data.length; i++) sums[key] += t.data[i]!;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      hooks.onBatch?.({ epoch, epochs: config.epochs, batch: batchIndex, batches: perEpoch, loss: sums.loss / sums.n, elbo: sums.elbo / sums.n, kl: sums.kl / sums.n, samplesPerSec: sums.n / seconds });
+      hooks.afterStep?.(step);
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const test = evaluate(model, data.test, { seed: config.seed, binarize: config.binarize === 'none' ? 'none' : 'static' });
+    const m: EpochMetrics = {
+      epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
+      test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
+      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: getBackend().name,
+    };
+    metrics.push(m);
+    writeFileAtomic(metricsPath, new TextEncoder().encode(metrics.map((line) => JSON.stringify(line) + '\n').join('')));
+    saveCheckpoint(checkpointPath, { model, optimizer, step, epoch, rng, config: config as unknown as { [key: string]: CheckpointJson } });
+    hooks.onEpoch?.(m);
+  }
+  model.eval();
+  return { model, metrics, outDir, config };
+}
+
+function diverged(what: string, step: number, epoch: number, checkpointPath: string): never {
+  const kept = existsSync(checkpointPath) ? `the last good checkpoint is kept at ${checkpointPath}` : 'no checkpoint had been written yet';
+  throw new TrainingDivergedError(`training stopped at step ${step} (epoch ${epoch}): ${what}; ${kept}`);
+}
+
+/** The training config stored in a checkpoint's metadata. */
+export function loadCheckpointConfig(path: string): TrainConfig {
+  const { metadata } = loadSafetensors(path);
+  if (!metadata.config) throw new Error(`${path}: this checkpoint holds no training config`);
+  return { ...DEFAULT_TRAIN_CONFIG, ...(JSON.parse(metadata.config) as Partial<TrainConfig>) };
+}
+
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+function readMetrics(path: string): EpochMetrics[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as EpochMetrics);
+}
+
+/**
+ * Rebuilds the trained model stored in a checkpoint (a file, or a run folder holding
+ * `checkpoint.safetensors`), with its training config.
+ */
+export function loadTrainedModel(path: string): { model: VAE; config: TrainConfig; inputDim: number; epoch?: number } {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, CHECKPOINT_FILE) : path;
+  if (!existsSync(file)) throw new Error(`no checkpoint at ${file}`);
+  const config = loadCheckpointConfig(file);
+  const { tensors } = loadSafetensors(file);
+  const outputBias = tensors['model.output.bias'];
+  if (!outputBias || outputBias.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no model.output.bias)`);
+  const inputDim = outputBias.shape[0]!;
+  const model = buildModel(config, inputDim);
+  const loaded = loadCheckpoint(file, { model });
+  model.eval();
+  return { model, config, inputDim, epoch: loaded.epoch };
+}

@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const readme = readFileSync('README.md', 'utf8');
+
+describe('README', () => {
+  it('starts with exactly the two set-up commands', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(firstBlock.split('\n').filter((l) => l.trim()).map((l) => l.split('#')[0]!.trim())).toEqual(['npm install && npm start', 'npm test']);
+  });
+
+  it('its gradcheck snippet runs and prints what the README says', () => {
+    const section = readme.slice(readme.indexOf('## Gradients, checked'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    const printed = /prints\n\n```\n([\s\S]*?)```/.exec(section)![1]!;
+    const file = join(mkdtempSync(join(tmpdir(), 'elbo-readme-')), 'snippet.ts');
+    writeFileSync(file, code.replace("from 'elbo'", `from '${resolve('src/index.ts')}'`));
+    const output = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
+    expect(output).toBe(printed);
+  });
+});
