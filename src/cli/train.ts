@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../vae/train.js';
+import { DEFAULT_TRAIN_CONFIG, storedRunConfig, train, type TrainConfig } from '../vae/train.js';
 import { writePictures } from '../vae/artifacts.js';
 import { evaluate } from '../vae/evaluate.js';
 import { writeReport } from '../vae/report.js';
@@ -77,11 +77,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const outDir = resolve(str(values.out) ?? `runs/${timestamp()}`);
 
   const bar = new ProgressBar();
-  let data = loadDataset(config.data);
+  const resume = Boolean(values.resume);
+  const stored = resume ? storedRunConfig(outDir) : null;
+  const data = loadDataset(stored?.data ?? config.data);
   let epochs = config.epochs;
-  const result = train(data, { config, outDir, resume: Boolean(values.resume) }, {
+  // On --resume the run's stored config wins; only an explicit --epochs may extend it.
+  const given: Partial<TrainConfig> = resume ? (values.epochs === undefined ? {} : { epochs: config.epochs }) : config;
+  const result = train(data, { config: given, outDir, resume }, {
     onStart: ({ resumedFromEpoch, config: c }) => {
-      if (c.data !== config.data) data = loadDataset(c.data);
       epochs = c.epochs;
       const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
       process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${c.epochs} epochs on the ${backend} backend\nrun folder: ${outDir}\n`);

@@ -5,7 +5,7 @@ export { bernoulliLogProb, gaussianLogProb, logNormal, logStandardNormal, likeli
 export { elbo, klWeight, type ElboOptions, type ElboResult } from './elbo.js';
 export { iwae, type IwaeOptions } from './iwae.js';
 export { evaluate, spreadIndices, type Evaluation, type EvaluateOptions } from './evaluate.js';
-export { train, buildModel, loadTrainedModel, loadCheckpointConfig, DEFAULT_TRAIN_CONFIG, TrainingDivergedError, type TrainConfig, type TrainHooks, type TrainResult, type EpochMetrics, type BatchProgress } from './train.js';
+export { train, buildModel, loadTrainedModel, loadCheckpointConfig, storedRunConfig, DEFAULT_TRAIN_CONFIG, TrainingDivergedError, type TrainConfig, type TrainHooks, type TrainResult, type EpochMetrics, type BatchProgress } from './train.js';
 export { writePictures, type Picture } from './artifacts.js';
 export { renderReport, writeReport, type ReportContents } from './report.js';
 export { projectTo2d, normalQuantile } from './latent.js';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { batches, batchTensor, type Binarization, numBatches } from '../data/batches.js';
 import type { DataSplits } from '../data/dataset.js';
@@ -106,32 +106,33 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   const { outDir } = options;
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
   const metricsPath = join(outDir, METRICS_FILE);
+  const configPath = join(outDir, 'config.json');
   let config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
+  const hasCheckpoint = existsSync(checkpointPath);
   if (options.resume) {
-    if (!existsSync(checkpointPath)) throw new Error(`train --resume: no checkpoint at ${checkpointPath}`);
-  } else if (existsSync(checkpointPath)) {
+    // The checkpoint is the truth; a run killed before its first checkpoint restarts from its config.json.
+    const stored = storedRunConfig(outDir);
+    if (!stored) throw new Error(`train --resume: ${outDir} holds no run (no ${CHECKPOINT_FILE}, no config.json)`);
+    config = { ...stored, epochs: Math.max(stored.epochs, options.config?.epochs ?? stored.epochs) };
+  } else if (hasCheckpoint || existsSync(configPath)) {
     throw new Error(`train: ${outDir} already holds a run; pass --resume to continue it, or choose another --out`);
   }
   mkdirSync(outDir, { recursive: true });
   const inputDim = data.train.rows * data.train.cols;
   const rng = new Generator(config.seed + TRAIN_STREAM);
-  let model = buildModel(config, inputDim);
-  let optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const model = buildModel(config, inputDim);
+  const optimizer = new Adam(model.parameters(), { lr: config.lr });
   let step = 0;
   let startEpoch = 0;
   let metrics: EpochMetrics[] = [];
-  if (options.resume) {
-    const peek = loadCheckpointConfig(checkpointPath);
-    config = { ...peek, epochs: Math.max(peek.epochs, options.config?.epochs ?? peek.epochs) };
-    model = buildModel(config, inputDim);
-    optimizer = new Adam(model.parameters(), { lr: config.lr });
+  if (options.resume && hasCheckpoint) {
     const loaded = loadCheckpoint(checkpointPath, { model, optimizer, rng });
     step = loaded.step;
     startEpoch = loaded.epoch ?? 0;
-    metrics = readMetrics(metricsPath).filter((m) => m.epoch <= startEpoch);
+    metrics = (loaded.config?.history as unknown as EpochMetrics[] | undefined) ?? [];
   }
-  writeFileAtomic(metricsPath, new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join('')));
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileAtomic(metricsPath, encodeLines(metrics));
+  writeFileAtomic(configPath, new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));
   hooks.onStart?.({ resumedFromEpoch: startEpoch, config, outDir, model });
 
   const perEpoch = numBatches(data.train.n, config.batchSize);
@@ -172,8 +173,10 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
       samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: getBackend().name,
     };
     metrics.push(m);
-    writeFileAtomic(metricsPath, new TextEncoder().encode(metrics.map((line) => JSON.stringify(line) + '\n').join('')));
-    saveCheckpoint(checkpointPath, { model, optimizer, step, epoch, rng, config: config as unknown as { [key: string]: CheckpointJson } });
+    // Checkpoint first (it carries the metrics history too), then metrics.jsonl: a kill between
+    // the two loses nothing, since --resume rewrites metrics.jsonl from the checkpoint.
+    saveCheckpoint(checkpointPath, { model, optimizer, step, epoch, rng, config: { ...config, history: metrics } as unknown as { [key: string]: CheckpointJson } });
+    writeFileAtomic(metricsPath, encodeLines(metrics));
     hooks.onEpoch?.(m);
   }
   model.eval();
@@ -189,7 +192,8 @@ function diverged(what: string, step: number, epoch: number, checkpointPath: str
 export function loadCheckpointConfig(path: string): TrainConfig {
   const { metadata } = loadSafetensors(path);
   if (!metadata.config) throw new Error(`${path}: this checkpoint holds no training config`);
-  return { ...DEFAULT_TRAIN_CONFIG, ...(JSON.parse(metadata.config) as Partial<TrainConfig>) };
+  const { history: _history, ...config } = JSON.parse(metadata.config) as Partial<TrainConfig> & { history?: unknown };
+  return { ...DEFAULT_TRAIN_CONFIG, ...config };
 }
 
 function allFinite(values: ArrayLike<number>): boolean {
@@ -197,9 +201,17 @@ function allFinite(values: ArrayLike<number>): boolean {
   return true;
 }
 
-function readMetrics(path: string): EpochMetrics[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as EpochMetrics);
+const encodeLines = (metrics: readonly EpochMetrics[]): Uint8Array => new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join(''));
+
+/** The config of the run in `outDir` (from its checkpoint, else its config.json), or null when there is none. */
+export function storedRunConfig(outDir: string): TrainConfig | null {
+  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  const configPath = join(outDir, 'config.json');
+  return existsSync(checkpointPath) ? loadCheckpointConfig(checkpointPath) : existsSync(configPath) ? readConfig(configPath) : null;
+}
+
+function readConfig(path: string): TrainConfig {
+  return { ...DEFAULT_TRAIN_CONFIG, ...(JSON.parse(readFileSync(path, 'utf8')) as Partial<TrainConfig>) };
 }
 
 /**
