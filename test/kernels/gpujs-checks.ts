@@ -1,0 +1,187 @@
+import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../../src/kernels/backend.js';
+import { cpuBackend } from '../../src/kernels/cpu.js';
+
+/**
+ * Backend checks shared by the Node tests and the Chromium page (so no vitest or node imports):
+ * each runs one float32 kernel of `backend` and the cpu reference in float64 on the same inputs,
+ * and returns the worst ratio |out − ref| / tol over the elements (≤ 1 passes). The tolerances
+ * come from float32 precision, u = 2⁻²⁴ (unit roundoff):
+ *
+ * - matmul: |out − ref| ≤ C_MATMUL·k·u·Σₚ|A[i,p]|·|B[p,j]| (Higham's dot-product bound γ_k ≤ k·u/(1−k·u),
+ *   doubled for devices that do not round every step like IEEE);
+ * - sum over r elements: |out − ref| ≤ C_REDUCE·r·u·Σ|x|; max is exact;
+ * - elementwise f: |out − ref| ≤ C·u·(|f| + Σ |xᵢ·∂f/∂xᵢ|), the error of evaluating f accurately
+ *   on inputs each perturbed by a few ulps (the second term is f's condition; it lets log near 1
+ *   or softplus(x) − x·y have the absolute error their cancellation implies). The partials are
+ *   central differences of the float64 reference. C_UNARY (unary ops and bceWithLogits) allows GPU
+ *   transcendentals a few ulps, C_BINARY the arithmetic ops;
+ *   x^p by exp(p·ln|x|) adds the condition of that exp, |x^p·p·ln|x||.
+ *
+ * A result below float32's normal range (2⁻¹²⁶) may be flushed to 0 by a GPU, so every
+ * tolerance has that floor. NaN must meet NaN and ±∞ the same infinity.
+ */
+export const U = 2 ** -24;
+export const C_MATMUL = 2;
+export const C_REDUCE = 2;
+export const C_UNARY = 16;
+export const C_BINARY = 4;
+const FLOOR = 2 ** -126;
+
+/** One check's outcome: `worst` ≤ 1 passes. */
+export interface Check {
+  name: string;
+  worst: number;
+  /** Where the worst element was and what it held, for failure messages. */
+  detail: string;
+}
+
+/** mulberry32: a tiny seeded generator of uniforms in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** float32 values in [lo, hi], a fifth of them tiny (10⁻⁶..10⁻² in size) when the range allows. */
+function values(next: () => number, n: number, lo: number, hi: number): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    if (next() < 0.2) {
+      const tiny = 10 ** (-6 + 4 * next()) * (lo < 0 && next() < 0.5 ? -1 : 1);
+      if (tiny >= lo && tiny <= hi) return tiny;
+    }
+    return lo + (hi - lo) * next();
+  });
+}
+
+function worstOf(name: string, out: ArrayLike<number>, ref: ArrayLike<number>, tol: (i: number) => number): Check {
+  let worst = 0;
+  let detail = 'exact';
+  for (let i = 0; i < ref.length; i++) {
+    const o = out[i]!;
+    const r = ref[i]!;
+    let ratio: number;
+    if (Number.isNaN(r) || !Number.isFinite(r)) ratio = Object.is(o, r) || (Number.isNaN(o) && Number.isNaN(r)) ? 0 : Infinity;
+    else ratio = Math.abs(o - r) / Math.max(tol(i), FLOOR);
+    if (!(ratio <= worst)) {
+      worst = Number.isNaN(ratio) ? Infinity : ratio;
+      detail = `[${i}] out ${o} ref ${r} tol ${tol(i)}`;
+    }
+  }
+  return { name, worst, detail };
+}
+
+const abs64 = (x: ArrayLike<number>): Float64Array => Float64Array.from(x, Math.abs);
+
+/** matmul on `dims`; a batch stride of 0 makes that operand one matrix, repeated. */
+export function checkMatmul(backend: Backend, d: MatmulDims, seed: number): Check {
+  const next = rng(seed);
+  const a = values(next, (d.aBatchStride === 0 ? 1 : d.batch) * d.m * d.k, -1, 1);
+  const b = values(next, (d.bBatchStride === 0 ? 1 : d.batch) * d.k * d.n, -1, 1);
+  const out = new Float32Array(d.batch * d.m * d.n).fill(NaN);
+  backend.matmul(a, b, out, d);
+  const ref = new Float64Array(out.length);
+  cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
+  const mass = new Float64Array(out.length); // Σₚ |A[i,p]|·|B[p,j]|
+  cpuBackend.matmul(abs64(a), abs64(b), mass, d);
+  const name = `matmul b${d.batch} ${d.m}x${d.k}x${d.n} ${d.transA ? 'T' : 'N'}${d.transB ? 'T' : 'N'} strides ${d.aBatchStride},${d.bBatchStride}`;
+  return worstOf(name, out, ref, (i) => C_MATMUL * d.k * U * mass[i]!);
+}
+
+/** Each unary op's input range (log, sqrt need x > 0, log1p x > −1; exp stays finite in float32). */
+export const UNARY_RANGE: Record<UnaryOp, [number, number]> = {
+  neg: [-8, 8], exp: [-20, 20], log: [1e-3, 20], log1p: [-0.99, 20], sqrt: [0, 20], abs: [-8, 8], sign: [-8, 8],
+  step: [-8, 8], relu: [-8, 8], sigmoid: [-20, 20], tanh: [-10, 10], softplus: [-20, 20], logSigmoid: [-20, 20],
+  pow: [-3, 3], leakyRelu: [-8, 8], elu: [-8, 8], clamp: [-8, 8],
+};
+
+/** Σ |xᵢ·∂f/∂xᵢ| by central differences of the float64 reference `f` over each input array. */
+function condition(f: (inputs: Float64Array[]) => Float64Array, inputs: Float64Array[]): Float64Array {
+  const h = 1e-7;
+  const total = new Float64Array(f(inputs).length);
+  inputs.forEach((_, k) => {
+    const shifted = (s: number): Float64Array => f(inputs.map((y, j) => (j === k ? y.map((v) => v * (1 + s)) : y)));
+    const up = shifted(h);
+    const down = shifted(-h);
+    for (let i = 0; i < total.length; i++) total[i]! += Math.abs(up[i]! - down[i]!) / (2 * h);
+  });
+  return total;
+}
+
+/** A unary op on `n` values; `pow` uses exponent p (x > 0 for a non-integer p), clamp [p, q]. */
+export function checkUnary(backend: Backend, op: UnaryOp, n: number, seed: number, p = 0.1, q = 2): Check {
+  const [lo, hi] = op === 'pow' && !Number.isInteger(p) ? [0, 3] : UNARY_RANGE[op];
+  const x = values(rng(seed), n, lo, hi);
+  const out = new Float32Array(n).fill(NaN);
+  backend.unary(op, x, out, p, q);
+  const f = ([y]: Float64Array[]): Float64Array => {
+    const r = new Float64Array(y!.length);
+    cpuBackend.unary(op, y!, r, p, q);
+    return r;
+  };
+  const x64 = Float64Array.from(x);
+  const ref = f([x64]);
+  const kappa = condition(f, [x64]);
+  // x^p beyond small integers is exp(p·ln|x|): rounding p·ln|x| adds |x^p·p·ln|x|| to the condition.
+  if (op === 'pow' && !(Number.isInteger(p) && Math.abs(p) <= 8)) kappa.forEach((k, i) => (kappa[i] = k + Math.abs(ref[i]! * p * Math.log(Math.abs(x64[i]!)))));
+  return worstOf(`${op}${op === 'pow' ? `^${p}` : ''} n=${n}`, out, ref, (i) => C_UNARY * U * (Math.abs(ref[i]!) + kappa[i]!));
+}
+
+/** A binary op on n values with each side an array or a scalar (length 1); eq gets some equal pairs. */
+export function checkBinary(backend: Backend, op: BinaryOp, n: number, aScalar: boolean, bScalar: boolean, seed: number): Check {
+  const next = rng(seed);
+  const a = values(next, aScalar ? 1 : n, -8, 8);
+  const b = op === 'bceWithLogits' ? values(next, bScalar ? 1 : n, 0, 1) : values(next, bScalar ? 1 : n, -8, 8);
+  if (op === 'div') b.forEach((v, i) => (b[i] = Math.abs(v) < 0.1 ? 0.5 : v));
+  if (op === 'eq') b.forEach((_, i) => (b[i] = next() < 0.5 ? a[aScalar ? 0 : i]! : b[i]!));
+  const strides = (scalar: boolean): number[] => [scalar ? 0 : 1];
+  const out = new Float32Array(n).fill(NaN);
+  backend.binary(op, a, strides(aScalar), b, strides(bScalar), [n], out);
+  const f = ([x, y]: Float64Array[]): Float64Array => {
+    const r = new Float64Array(n);
+    cpuBackend.binary(op, x!, strides(aScalar), y!, strides(bScalar), [n], r);
+    return r;
+  };
+  const inputs = [Float64Array.from(a), Float64Array.from(b)];
+  const ref = f(inputs);
+  const kappa = op === 'eq' ? new Float64Array(n) : condition(f, inputs);
+  const name = `${op} n=${n} ${aScalar ? 'scalar' : 'array'},${bScalar ? 'scalar' : 'array'}`;
+  const c = op === 'bceWithLogits' ? C_UNARY : C_BINARY; // bce evaluates exp and log
+  return worstOf(name, out, ref, (i) => c * U * (Math.abs(ref[i]!) + kappa[i]!));
+}
+
+/** A reduction of `shape` over `axes`. */
+export function checkReduce(backend: Backend, op: ReduceOp, shape: number[], axes: number[], seed: number): Check {
+  const size = shape.reduce((s, d) => s * d, 1);
+  const x = values(rng(seed), size, -4, 4);
+  const outSize = shape.reduce((s, d, i) => (axes.includes(i) ? s : s * d), 1);
+  const r = size / Math.max(outSize, 1);
+  const out = new Float32Array(outSize).fill(NaN);
+  backend.reduce(op, x, shape, axes, out);
+  const ref = new Float64Array(outSize);
+  cpuBackend.reduce(op, Float64Array.from(x), shape, axes, ref);
+  const mass = new Float64Array(outSize);
+  cpuBackend.reduce('sum', abs64(x), shape, axes, mass);
+  return worstOf(`${op} [${shape}] axes [${axes}]`, out, ref, (i) => (op === 'sum' ? C_REDUCE * r * U * mass[i]! : 0));
+}
+
+/** GFLOP/s of backend.matmul on [m, k]·[k, n] (or ·[n, k]ᵀ), after one warm-up call, over at least `ms` milliseconds. */
+export function matmulGflops(backend: Backend, m: number, k: number, n: number, transB: boolean, ms = 500): number {
+  const next = rng(1);
+  const a = values(next, m * k, -1, 1);
+  const b = values(next, k * n, -1, 1);
+  const out = new Float32Array(m * n);
+  const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB, aBatchStride: 0, bBatchStride: 0 };
+  backend.matmul(a, b, out, d);
+  let reps = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms || reps < 2) {
+    backend.matmul(a, b, out, d);
+    reps++;
+  }
+  return (2 * m * k * n * reps) / ((performance.now() - start) * 1e6);
+}
