@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,5 +20,23 @@ describe('README', () => {
     writeFileSync(file, code.replace("from 'elbo'", `from '${resolve('src/index.ts')}'`));
     const output = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
     expect(output).toBe(printed);
+  });
+});
+
+describe('README TypeScript snippets', () => {
+  it('every ts block type-checks against the real API (strict)', () => {
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    const dir = resolve('test-output/readme-snippets');
+    mkdirSync(dir, { recursive: true });
+    const files = blocks.map((code, i) => {
+      const file = join(dir, `snippet${i}.ts`);
+      writeFileSync(file, code.replace("from 'elbo'", "from '../../src/index.js'"));
+      return file;
+    });
+    const tsc = resolve('node_modules/typescript/bin/tsc');
+    const result = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', ...files], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });

