@@ -21,3 +21,4 @@ export * from './io/safetensors.js';
 export * from './io/checkpoint.js';
 export * from './vae/index.js';
 export { createGpujsBackend, registerGpujsBackend, gpujsInfo, type GpujsBackend, type GpujsInfo, type GpujsOptions } from './kernels/gpujs.js';
+export * from './verify/index.js';

@@ -4,6 +4,8 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { sampleCommand, reconstructCommand, interpolateCommand } from './generate.js';
 import { infoCommand } from './info.js';
+import { verifyCommand } from './verify.js';
+import { collapseCommand } from './collapse.js';
 
 const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
 
@@ -16,10 +18,12 @@ Commands
   reconstruct   test digits beside their reconstructions, as a PNG
   interpolate   decode a straight line between two digits' codes, as a PNG
   info          versions, cores and kernel backends
+  verify        check the ELBO, IWAE and gradient math against exact ground truth
+  collapse      train with KL weights beta in {0.5, 1, 4}, with and without warm-up; count active units
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand,
+  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
