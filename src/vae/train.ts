@@ -36,7 +36,7 @@ export interface TrainConfig {
 /** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   data: 'mnist', hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', sigma: 1, activation: 'relu', dtype: 'float32',
-  epochs: 10, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none',
+  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none',
 };
 
 /** One line of `metrics.jsonl`: means over the epoch's training batches and over the test set, in nats. */

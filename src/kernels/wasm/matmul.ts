@@ -1,0 +1,207 @@
+import type { MatmulDims } from '../backend.js';
+import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
+import { ThreadPool } from './pool.js';
+import { assembleWat } from './wat.js';
+
+/**
+ * The JS side of the wasm matmul: owns the WebAssembly.Memory, copies operands in and the
+ * result out, splits the product into tasks and runs them on the calling thread and the pool.
+ *
+ * Memory layout (bytes): [0, 1024) pool control words; [1024, 1280) the job descriptor;
+ * [65536, …) one packing slot per thread; then A, B and C of the current call. The memory only
+ * grows (once to the largest product seen), so steady-state calls allocate nothing.
+ */
+
+const JOB_ADDR = 1024;
+const SCRATCH = 65536;
+const PAGE = 65536;
+/** 2 GiB: byte addresses stay positive i32 in the kernel. */
+const MAX_PAGES = 32768;
+
+const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
+
+/** Options of {@link WasmMatmul} (see `createWasmBackend` for the defaults). */
+export interface WasmMatmulOptions {
+  /** Threads in total, the calling thread included (1 = no workers). */
+  threads: number;
+  /** Products with fewer flops (2·batch·m·n·k) run on the calling thread alone. */
+  minParallelFlops: number;
+  /** Use relaxed-SIMD fused multiply-add if the engine validates it. */
+  relaxedSimd: boolean;
+  /** Tasks per thread a parallel product is cut into (more: better balance, more packing). */
+  tasksPerThread: number;
+  /** Tile sizes (for tuning; {@link TILE} by default). */
+  tile?: Tile;
+}
+
+/** Counters for tests and benchmarks. */
+export interface WasmMatmulStats {
+  /** Products computed in wasm (not counting empty ones or cpu fallbacks). */
+  matmuls: number;
+  /** Of those, how many were split across threads. */
+  threaded: number;
+  /** Tasks run by worker threads (the rest ran on the calling thread). */
+  workerTasks: number;
+}
+
+/** Whether this engine can create a shared WebAssembly.Memory (needs SharedArrayBuffer). */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** Assembles and compiles the kernel, or returns undefined if the engine rejects it (e.g. no relaxed SIMD). */
+export function compileGemm(shared: boolean, fma: boolean, tile: Tile = TILE): WebAssembly.Module | undefined {
+  const bytes = assembleWat(gemmWat({ shared, fma, tile }));
+  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : undefined;
+}
+
+/** A float32 matmul engine on one wasm memory (see the file comment). */
+export class WasmMatmul {
+  readonly threads: number;
+  readonly relaxedSimd: boolean;
+  readonly tile: Tile;
+  private readonly memory: WebAssembly.Memory;
+  private readonly task: (job: number, t: number, slot: number) => void;
+  private readonly pool: ThreadPool | undefined;
+  private readonly operands: number;
+  private f32: Float32Array;
+  private i32: Int32Array;
+  private calls = 0;
+  private parallelCalls = 0;
+
+  constructor(private readonly options: WasmMatmulOptions) {
+    const shared = options.threads > 1 && canShareMemory();
+    this.tile = options.tile ?? TILE;
+    const fmaModule = options.relaxedSimd ? compileGemm(shared, true, this.tile) : undefined;
+    const module = fmaModule ?? compileGemm(shared, false, this.tile);
+    if (!module) throw new Error('wasm backend: this engine does not support WebAssembly SIMD');
+    this.relaxedSimd = fmaModule !== undefined;
+    this.threads = shared ? Math.min(options.threads, 32) : 1;
+    this.operands = SCRATCH + roundUp(this.threads * slotBytes(this.tile), PAGE);
+    this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
+    const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
+    this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
+    this.pool = this.threads > 1 ? new ThreadPool(module, this.memory, this.threads - 1) : undefined;
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  /** Resolves when the worker threads have started (calls before that use fewer threads). */
+  ready(): Promise<void> {
+    return this.pool?.ready() ?? Promise.resolve();
+  }
+
+  /** Matmuls run here, how many of them woke workers, and how many tasks the workers ran. */
+  stats(): WasmMatmulStats {
+    return { matmuls: this.calls, threaded: this.parallelCalls, workerTasks: this.pool?.workerTasks() ?? 0 };
+  }
+
+  /** Stops the worker threads. */
+  dispose(): Promise<void> {
+    return this.pool?.dispose() ?? Promise.resolve();
+  }
+
+  /** Grows the memory (never shrinks) so that `bytes` fit, and refreshes the views. */
+  private reserve(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      const pages = Math.ceil((bytes - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) return false;
+      this.memory.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4))));
+    }
+    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
+    }
+    return true;
+  }
+
+  /**
+   * out[b] = op(A[b]) @ op(B[b]) in float32 (see {@link MatmulDims}). Returns false, having done
+   * nothing, if the operands do not fit in the 2 GiB wasm memory.
+   */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, d: MatmulDims): boolean {
+    let { batch, m } = d;
+    const { k, n, transA, transB, aBatchStride, bBatchStride } = d;
+    if (batch * m * n === 0) return true;
+    if (k === 0) {
+      out.fill(0, 0, batch * m * n);
+      return true;
+    }
+    // One B for a stack of contiguous, untransposed A[b]: a single [batch·m, k] @ B product.
+    if (batch > 1 && bBatchStride === 0 && !transA && aBatchStride === m * k) {
+      m *= batch;
+      batch = 1;
+    }
+    const { MR, NR } = this.tile;
+    const mPad = roundUp(m, MR);
+    const nPad = roundUp(n, NR);
+    const aLen = (batch - 1) * aBatchStride + m * k;
+    const bLen = (batch - 1) * bBatchStride + k * n;
+    const aAt = this.operands;
+    const bAt = roundUp(aAt + aLen * 4, 64);
+    const cAt = roundUp(bAt + bLen * 4, 64);
+    if (!this.reserve(cAt + batch * mPad * nPad * 4)) return false;
+    const f32 = this.f32;
+    f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
+    f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
+
+    // Split into tasks: each batch item into pm × pn tiles when there are fewer items than threads.
+    const flops = 2 * batch * m * n * k;
+    const workers = this.pool && flops >= this.options.minParallelFlops ? this.pool.idleWorkers() : 0;
+    const [pm, pn] = workers > 0 ? split(this.tile, mPad / MR, nPad / NR, Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch)) : [1, 1];
+    const tm = roundUp(Math.ceil(mPad / pm), MR);
+    const tn = roundUp(Math.ceil(nPad / pn), NR);
+    const tasksM = Math.ceil(m / tm);
+    const tasksN = Math.ceil(n / tn);
+    const job = this.i32.subarray(JOB_ADDR >> 2, (JOB_ADDR >> 2) + 32);
+    job[JOB.a] = aAt; job[JOB.b] = bAt; job[JOB.c] = cAt;
+    job[JOB.m] = m; job[JOB.n] = n; job[JOB.k] = k; job[JOB.ldc] = nPad;
+    job[JOB.rsA] = transA ? 1 : k; job[JOB.csA] = transA ? m : 1;
+    job[JOB.rsB] = transB ? 1 : n; job[JOB.csB] = transB ? k : 1;
+    job[JOB.aBatchStride] = aBatchStride; job[JOB.bBatchStride] = bBatchStride; job[JOB.cBatchStride] = mPad * nPad;
+    job[JOB.tm] = tm; job[JOB.tn] = tn; job[JOB.tasksM] = tasksM; job[JOB.tasksN] = tasksN;
+    job[JOB.scratch] = SCRATCH; job[JOB.slotBytes] = slotBytes(this.tile);
+    const ntasks = batch * tasksM * tasksN;
+    this.calls++;
+    if (workers > 0) this.parallelCalls++;
+    if (workers > 0 && this.pool) this.pool.run(JOB_ADDR, ntasks, workers, (t) => this.task(JOB_ADDR, t, 0));
+    else for (let t = 0; t < ntasks; t++) this.task(JOB_ADDR, t, 0);
+    if (mPad === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, nPad);
+    else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * mPad * nPad, out, t * m * n, m, n, nPad);
+    return true;
+  }
+}
+
+/**
+ * Tiles per batch item, pm along m and pn along n with pm·pn ≥ parts, that pack the least in
+ * total: A is packed once per column of tiles (pn·m·k floats), B once per row (pm·k·n).
+ * Sizes are in register tiles (mTiles·MR ≈ m, nTiles·NR ≈ n).
+ */
+function split({ MR, NR }: Tile, mTiles: number, nTiles: number, parts: number): [number, number] {
+  let best: [number, number] = [1, 1];
+  let cost = Infinity;
+  for (let pm = 1; pm <= Math.min(parts, mTiles); pm++) {
+    const pn = Math.min(nTiles, Math.ceil(parts / pm));
+    // Too few tasks counts as a large cost, so the most even split wins when none reaches `parts`.
+    const c = pn * mTiles * MR + pm * nTiles * NR + Math.max(0, parts - pm * pn) * (mTiles * MR + nTiles * NR) * parts;
+    if (c < cost) [best, cost] = [[pm, pn], c];
+  }
+  return best;
+}
+
+/** Copies `rows` rows of `n` floats, stored `ld` apart from `src`, to `out` from `at` on, contiguously. */
+function copyOut(f32: Float32Array, src: number, out: Float32Array, at: number, rows: number, n: number, ld: number): void {
+  if (ld === n) {
+    out.set(f32.subarray(src, src + rows * n), at);
+  } else if (n >= 64) {
+    for (let r = 0; r < rows; r++) out.set(f32.subarray(src + r * ld, src + r * ld + n), at + r * n);
+  } else {
+    for (let r = 0, o = at; r < rows; r++, src += ld) for (let j = 0; j < n; j++) out[o++] = f32[src + j]!;
+  }
+}
