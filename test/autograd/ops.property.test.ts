@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ops from '../../src/autograd/ops.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import type { cases as primitiveCases } from './primitives.property.test.js';
+import type { cases as primitiveCases } from './cases.js';
 import { arbBroadcastPair, arbShape, arbTensor, checkOp, type OpCase, real, RUNS } from '../helpers.js';
 
 /**

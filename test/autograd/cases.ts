@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+import * as ops from '../../src/autograd/ops.js';
+import type { DifferentiablePrim } from '../../src/autograd/primitives.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { arbBroadcastPair, arbShape, arbTensor, awayFromZero, broadcastReference, type OpCase, real } from '../helpers.js';
+
+/**
+ * One fast-check case per differentiable primitive: how to draw in-domain inputs of random
+ * shapes, the op, and (where simple) a plain-JavaScript reference. The table is typed by the
+ * primitive set, so a primitive added without a case does not compile. Used by the gradcheck
+ * properties and by the every-backend forward suite.
+ */
+
+const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+const softplusRef = (x: number): number => Math.log1p(Math.exp(x));
+
+const unaryCase = (fn: (x: Tensor) => Tensor, value: fc.Arbitrary<number>, f: (x: number) => number): OpCase => ({
+  arb: arbShape().chain((shape) => arbTensor(shape, value)).map((x) => ({ inputs: [x], fn: (t) => fn(t!), reference: (t) => Array.from(t!.data, f) })),
+});
+
+const binaryCase = (fn: (a: Tensor, b: Tensor) => Tensor, a: fc.Arbitrary<number>, b: fc.Arbitrary<number>, f: (x: number, y: number) => number): OpCase => ({
+  arb: arbBroadcastPair()
+    .chain(([sa, sb]) => fc.tuple(arbTensor(sa, a), arbTensor(sb, b)))
+    .map(([x, y]) => ({ inputs: [x, y], fn: (p, q) => fn(p!, q!), reference: (p, q) => broadcastReference(p!, q!, f) })),
+});
+
+/** A shape with at least one axis, a random subset of its axes, and keepDim. */
+const arbAxes = (shape: number[]): fc.Arbitrary<{ axes: number[]; keepDim: boolean }> =>
+  fc.record({ axes: fc.subarray(shape.map((_, i) => i)), keepDim: fc.boolean() });
+
+/** Values at least 0.05 apart (no ties for max), in random order. */
+const arbDistinct = (shape: number[]): fc.Arbitrary<Tensor> => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return fc.uniqueArray(fc.integer({ min: -60, max: 60 }), { minLength: n, maxLength: n }).map((vs) => new Tensor(Float64Array.from(vs, (v) => v / 20), shape, { requiresGrad: true }));
+};
+
+const arbPermutation = (rank: number): fc.Arbitrary<number[]> =>
+  fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: rank, maxLength: rank }).map((keys) => keys.map((_, i) => i).sort((i, j) => keys[i]! - keys[j]! || i - j));
+
+const nonScalar = arbShape(3, 4).filter((s) => s.length > 0);
+
+export const cases: { [P in DifferentiablePrim]: OpCase } = {
+  neg: unaryCase(ops.neg, real(), (x) => -x),
+  exp: unaryCase(ops.exp, real(-4, 4), Math.exp),
+  log: unaryCase(ops.log, real(0.1, 5), Math.log),
+  log1p: unaryCase(ops.log1p, real(-0.9, 5), Math.log1p),
+  sqrt: unaryCase(ops.sqrt, real(0.1, 5), Math.sqrt),
+  abs: unaryCase(ops.abs, awayFromZero(), Math.abs),
+  relu: unaryCase(ops.relu, awayFromZero(), (x) => Math.max(x, 0)),
+  sigmoid: unaryCase(ops.sigmoid, real(-8, 8), sig),
+  tanh: unaryCase(ops.tanh, real(-4, 4), Math.tanh),
+  softplus: unaryCase(ops.softplus, real(-8, 8), softplusRef),
+  logSigmoid: unaryCase(ops.logSigmoid, real(-8, 8), (x) => Math.log(sig(x))),
+  pow: {
+    arb: fc.tuple(arbShape(), fc.constantFrom(-2, -0.5, 0.5, 1.5, 2, 3)).chain(([shape, p]) =>
+      arbTensor(shape, real(0.2, 3)).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.pow(t, p), reference: (t: Tensor) => Array.from(t.data, (v) => v ** p) })),
+    ),
+  } as OpCase,
+  leakyRelu: {
+    arb: fc.tuple(arbShape(), real(0, 0.5)).chain(([shape, alpha]) =>
+      arbTensor(shape, awayFromZero()).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.leakyRelu(t, alpha), reference: (t: Tensor) => Array.from(t.data, (v) => (v > 0 ? v : alpha * v)) })),
+    ),
+  } as OpCase,
+  elu: {
+    arb: fc.tuple(arbShape(), real(0.1, 2)).chain(([shape, alpha]) =>
+      arbTensor(shape, awayFromZero()).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.elu(t, alpha), reference: (t: Tensor) => Array.from(t.data, (v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))) })),
+    ),
+  } as OpCase,
+  clamp: {
+    // Values kept 0.05 away from both bounds, where the derivative jumps.
+    arb: arbShape().chain((shape) =>
+      arbTensor(shape, fc.oneof(real(-3, -0.55), real(-0.45, 0.65), real(0.75, 3))).map((x) => ({
+        inputs: [x], fn: (t: Tensor) => ops.clamp(t, -0.5, 0.7), reference: (t: Tensor) => Array.from(t.data, (v) => Math.min(Math.max(v, -0.5), 0.7)),
+      })),
+    ),
+  } as OpCase,
+  add: binaryCase(ops.add, real(), real(), (a, b) => a + b),
+  sub: binaryCase(ops.sub, real(), real(), (a, b) => a - b),
+  mul: binaryCase(ops.mul, real(), real(), (a, b) => a * b),
+  div: binaryCase(ops.div, real(), awayFromZero(0.3, 3), (a, b) => a / b),
+  bceWithLogits: binaryCase((x, y) => ops.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }), real(-6, 6), real(0, 1), (x, y) => -(y * Math.log(sig(x)) + (1 - y) * Math.log(1 - sig(x)))),
+  sum: {
+    arb: arbShape().chain((shape) => fc.tuple(arbTensor(shape, real()), arbAxes(shape))).map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.sum(t, axes, keepDim) })),
+  } as OpCase,
+  max: {
+    arb: arbShape().chain((shape) => fc.tuple(arbDistinct(shape), arbAxes(shape))).map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.max(t, axes, keepDim) })),
+  } as OpCase,
+  reshape: {
+    arb: arbShape().chain((shape) => fc.tuple(arbTensor(shape, real()), arbPermutation(shape.length))).map(([x, perm]) => ({
+      inputs: [x], fn: (t: Tensor) => ops.reshape(t, [...perm.map((i) => t.shape[i]!), 1]), reference: (t: Tensor) => Array.from(t.data),
+    })),
+  } as OpCase,
+  expand: {
+    arb: arbBroadcastPair().chain(([shape, other]) => arbTensor(shape, real()).map((x) => {
+      const rank = Math.max(shape.length, other.length);
+      const target = Array.from({ length: rank }, (_, i) => Math.max(shape[shape.length - rank + i] ?? 1, other[other.length - rank + i] ?? 1));
+      return { inputs: [x], fn: (t: Tensor) => ops.expand(t, target), reference: (t: Tensor) => broadcastReference(t, new Tensor(new Float64Array(target.reduce((a, b) => a * b, 1)), target), (v) => v) };
+    })),
+  } as OpCase,
+  permute: {
+    arb: arbShape().chain((shape) => fc.tuple(arbTensor(shape, real()), arbPermutation(shape.length))).map(([x, perm]) => ({ inputs: [x], fn: (t: Tensor) => ops.permute(t, perm) })),
+  } as OpCase,
+  slice: {
+    arb: nonScalar.chain((shape) => fc.tuple(arbTensor(shape, real()), fc.integer({ min: 0, max: shape.length - 1 })).chain(([x, axis]) =>
+      fc.tuple(fc.integer({ min: 0, max: shape[axis]! }), fc.integer({ min: 0, max: shape[axis]! })).map(([i, j]) => ({
+        inputs: [x], fn: (t: Tensor) => ops.slice(t, axis, Math.min(i, j), Math.max(i, j)),
+      })),
+    )),
+  } as OpCase,
+  pad: {
+    arb: nonScalar.chain((shape) => fc.tuple(arbTensor(shape, real()), fc.integer({ min: 0, max: shape.length - 1 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }))).map(([x, axis, before, after]) => ({
+      inputs: [x], fn: (t: Tensor) => ops.pad(t, axis, before, after),
+    })),
+  } as OpCase,
+  concat: {
+    arb: nonScalar.chain((shape) => fc.tuple(fc.integer({ min: 0, max: shape.length - 1 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 }))
+      .chain(([axis, sizes]) => fc.tuple(...sizes.map((s) => arbTensor(shape.map((d, i) => (i === axis ? s : d)), real())))
+        .map((inputs) => ({ inputs, fn: (...ts: Tensor[]) => ops.concat(ts, axis) })))),
+  } as OpCase,
+  matmul: {
+    // Batched with broadcast batch axes, both transpose flags, and 1-D operands through `matmul`.
+    arb: fc.record({ m: fc.integer({ min: 1, max: 4 }), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }), batch: arbBroadcastPair(2, 3), transA: fc.boolean(), transB: fc.boolean() })
+      .chain(({ m, k, n, batch: [ba, bb], transA, transB }) =>
+        fc.tuple(arbTensor([...ba, ...(transA ? [k, m] : [m, k])], real()), arbTensor([...bb, ...(transB ? [n, k] : [k, n])], real()))
+          .map(([a, b]) => ({ inputs: [a, b], fn: (x: Tensor, y: Tensor) => ops.matmulPrim(x, y, transA, transB) }))),
+  } as OpCase,
+};
+
