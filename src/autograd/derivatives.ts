@@ -1,7 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DifferentiablePrim, Prim, PrimAttrs } from './primitives.js';
 import {
-  add, div, eq, expand, matmulPrim, mul, neg, pad, permute, pow, reshape, sigmoid, sign, slice, square, step, sub, sum,
+  add, div, eq, expand, maskPositive, matmulPrim, mul, neg, pad, permute, pow, reshape, sigmoid, sigmoidSub, sign, slice, square, step, sub, sum,
 } from './ops.js';
 
 /**
@@ -24,7 +24,7 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
   log1p:      (g, [x])        => [() => div(g, add(x!, 1))],                                // out = ln(1+x)     ∂ = 1/(1+x)
   sqrt:       (g, _, out)     => [() => div(g, mul(out, 2))],                               // out = √x          ∂ = 1/(2√x)
   abs:        (g, [x])        => [() => mul(g, sign(x!))],                                  // out = |x|         ∂ = sign(x)
-  relu:       (g, [x])        => [() => mul(g, step(x!))],                                  // out = max(x, 0)   ∂ = [x > 0]
+  relu:       (g, [x])        => [() => maskPositive(g, x!)],                               // out = max(x, 0)   ∂ = [x > 0]
   sigmoid:    (g, _, out)     => [() => mul(g, mul(out, sub(1, out)))],                     // out = σ(x)        ∂ = σ(1−σ)
   tanh:       (g, _, out)     => [() => mul(g, sub(1, square(out)))],                       // out = tanh x      ∂ = 1 − tanh²x
   softplus:   (g, [x])        => [() => mul(g, sigmoid(x!))],                               // out = ln(1+eˣ)    ∂ = σ(x)
@@ -37,7 +37,9 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
   sub:        (g)             => [() => g, () => neg(g)],                                   // out = a − b       ∂a = 1, ∂b = −1
   mul:        (g, [a, b])     => [() => mul(g, b!), () => mul(g, a!)],                      // out = a·b         ∂a = b, ∂b = a
   div:        (g, [, b], out) => [() => div(g, b!), () => neg(div(mul(g, out), b!))],       // out = a/b         ∂a = 1/b, ∂b = −a/b² = −out/b
-  bceWithLogits: (g, [x, y])  => [() => mul(g, sub(sigmoid(x!), y!)), () => mul(g, neg(x!))], // out = softplus(x) − x·y  ∂x = σ(x) − y, ∂y = −x
+  bceWithLogits: (g, [x, y])  => [() => mul(g, sigmoidSub(x!, y!)), () => mul(g, neg(x!))],  // out = softplus(x) − x·y  ∂x = σ(x) − y, ∂y = −x
+  sigmoidSub: (g, [a])        => [() => mul(g, sigmoidDerivative(a!)), () => neg(g)],      // out = σ(a) − b    ∂a = σ(a)(1 − σ(a)), ∂b = −1
+  maskPositive: (g, [, b])    => [() => maskPositive(g, b!), null],                        // out = a·[b > 0]   ∂a = [b > 0], ∂b = 0 (piecewise constant)
   sum:        (g, [x])        => [() => expand(g, x!.shape)],                               // out = Σ over axes (kept)  ∂ = 1 for every summand
   max:        (g, [x], out, { axes }) => [() => {                                           // out = max over axes (kept)  ∂ = 1/#ties at the maxima
     const isMax = eq(x!, out);
@@ -62,7 +64,20 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
     if (!transA && transB) return [() => matmulPrim(g, b!, false, false), () => matmulPrim(g, a!, true, false)];  // ∂a = g·b,    ∂b = gᵀ·a
     return [() => matmulPrim(b!, g, true, true), () => matmulPrim(g, a!, true, true)];                             // ∂a = bᵀ·gᵀ,  ∂b = gᵀ·aᵀ
   },
+  linear:     (g, [x, w]) => {                                                              // out = x·Wᵀ + b, W = [n, k], rows r of x
+    const [n, k] = w!.shape as [number, number];
+    const rows = x!.shape.slice(0, -1).reduce((r, d) => r * d, 1);
+    return [() => reshape(matmulPrim(reshape(g, [rows, n]), w!, false, false), x!.shape),       // ∂x = g·W
+      () => matmulPrim(reshape(g, [rows, n]), reshape(x!, [rows, k]), true, false),             // ∂W = gᵀ·x, over all rows
+      () => sum(reshape(g, [rows, n]), 0)];                                                     // ∂b = Σ_r g[r]
+  },
 };
+
+/** σ′(x) = σ(x)(1 − σ(x)). */
+function sigmoidDerivative(x: Tensor): Tensor {
+  const s = sigmoid(x);
+  return mul(s, sub(1, s));
+}
 
 export function inversePermutation(perm: readonly number[]): number[] {
   const inverse = new Array<number>(perm.length);

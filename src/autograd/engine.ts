@@ -1,4 +1,4 @@
-import { DTypeError } from '../tensor/dtype.js';
+import { DTypeError, type TypedArray } from '../tensor/dtype.js';
 import { fmt, sameShape, ShapeError } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { derivatives } from './derivatives.js';
@@ -107,6 +107,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
   if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
   const run = (): void => {
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    // Memory something else may hold too (the seed, a gradient a rule passed on as add's does): a
+    // leaf gets a copy of it, and the memory made for it alone as it is. No two gradients share.
+    const shared = new Set<TypedArray>([seed.data]);
     const order = topologicalOrder(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
@@ -114,7 +117,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       if (!g) continue;
       grads.delete(t);
       if (!t.gradFn) {
-        t.grad = t.grad ? t.grad.add(g) : options.createGraph ? g : new Tensor(g.data.slice(), g.shape); // own copy: gradients never share memory
+        t.grad = t.grad ? t.grad.add(g) : options.createGraph || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape);
         continue;
       }
       const { prim, inputs, attrs } = t.gradFn;
@@ -138,6 +141,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
           const j = firstNonFinite(dInput);
           if (j >= 0) throw new AnomalyError(`backward of ${prim}: gradient for input ${k} holds ${dInput.data[j]} at flat index ${j} (inputs ${describe(inputs)})`);
         }
+        if (dInput.data === g.data || dInput.data === t.data || inputs.some((x) => x.data === dInput.data)) shared.add(dInput.data);
         const previous = grads.get(input);
         grads.set(input, previous ? previous.add(dInput) : dInput);
       });

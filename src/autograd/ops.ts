@@ -40,6 +40,10 @@ export const sub = (a: Operand, b: Operand): Tensor => apply('sub', operands('su
 export const mul = (a: Operand, b: Operand): Tensor => apply('mul', operands('mul', a, b), {});
 /** a / b, broadcast. */
 export const div = (a: Operand, b: Operand): Tensor => apply('div', operands('div', a, b), {});
+/** σ(a) − b, broadcast: the gradient of BCE with logits a and targets b, in one pass. */
+export const sigmoidSub = (a: Operand, b: Operand): Tensor => apply('sigmoidSub', operands('sigmoidSub', a, b), {});
+/** a·[b > 0], broadcast: a where b is positive, else 0 (a NaN or ±∞ a gives NaN, as a·0 does). ReLU's gradient. */
+export const maskPositive = (a: Operand, b: Operand): Tensor => apply('maskPositive', operands('maskPositive', a, b), {});
 /** [a = b] as 0/1 (no gradient). */
 export const eq = (a: Operand, b: Operand): Tensor => apply('eq', operands('eq', a, b), {});
 
@@ -237,49 +241,9 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   return reshape(x, x.shape.filter((_, i) => !list.includes(i)));
 }
 
-// ---- matrix product ----
+// ---- matrix product (in matmul.ts) ----
 
-/**
- * op(a) @ op(b) with op = transpose when the flag is set, batch axes broadcast. The primitive
- * behind `matmul` and `linear`; transposed operands are read in place, never copied.
- */
-export function matmulPrim(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`matmul: both operands need at least 2 axes here, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  const inner = [transA ? a.shape.at(-2) : a.shape.at(-1), transB ? b.shape.at(-1) : b.shape.at(-2)];
-  if (inner[0] !== inner[1]) {
-    const show = (t: Tensor, trans: boolean): string => `${fmt(t.shape)}${trans ? 'ᵀ' : ''}`;
-    throw new ShapeError(`matmul: inner dimensions differ: ${show(a, transA)} @ ${show(b, transB)}`);
-  }
-  const batchA = a.shape.slice(0, -2);
-  const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes('matmul', batchA, batchB);
-  // The kernel repeats a single matrix across the batch; other broadcasts are materialized.
-  const fit = (t: Tensor, own: number[]): Tensor => (sizeOf(own) === 1 || sameShape(own, batch) ? t : expand(t, [...batch, ...t.shape.slice(-2)]));
-  return apply('matmul', [fit(a, batchA), fit(b, batchB)], { transA, transB });
-}
-
-/**
- * Matrix product with PyTorch's rules: 2-D @ 2-D; batched with broadcast batch axes; a 1-D
- * operand is a vector (its axis is dropped from the result).
- * @example matmul(ones([2, 3]), ones([3, 4])).shape // [2, 4]
- */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 axis, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]!]) : a;
-  const b2 = b.ndim === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-  if (a2.shape.at(-1) !== b2.shape.at(-2)) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  const batchA = a2.shape.slice(0, -2);
-  const batchB = b2.shape.slice(0, -2);
-  try {
-    broadcastShapes('matmul', batchA, batchB);
-  } catch {
-    throw new ShapeError(`matmul: batch dimensions do not broadcast: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  }
-  let out = matmulPrim(a2, b2, false, false);
-  if (a.ndim === 1) out = squeeze(out, out.ndim - 2);
-  if (b.ndim === 1) out = squeeze(out, out.ndim - 1);
-  return out;
-}
+export { linear, matmul, matmulPrim } from './matmul.js';
 
 // ---- fused losses ----
 

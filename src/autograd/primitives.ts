@@ -1,7 +1,7 @@
-import { allocate, type DType } from '../tensor/dtype.js';
+import { allocate } from '../tensor/dtype.js';
 import { broadcastShapes, fmt, type Shape, ShapeError, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type Backend, cpuBackend, getBackend } from '../kernels/index.js';
+import { backendFor } from '../kernels/index.js';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.js';
 
 /**
@@ -18,7 +18,7 @@ export interface PrimAttrs {
   leakyRelu: { alpha: number };
   elu: { alpha: number };
   clamp: { min: number; max: number };
-  add: object; sub: object; mul: object; div: object; eq: object; bceWithLogits: object;
+  add: object; sub: object; mul: object; div: object; eq: object; bceWithLogits: object; sigmoidSub: object; maskPositive: object;
   sum: { axes: number[] };
   max: { axes: number[] };
   reshape: { shape: number[] };
@@ -28,6 +28,7 @@ export interface PrimAttrs {
   pad: { axis: number; before: number; after: number };
   concat: { axis: number };
   matmul: { transA: boolean; transB: boolean };
+  linear: object;
 }
 export type Prim = keyof PrimAttrs;
 
@@ -39,7 +40,7 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(NON_DIFFERENT
 type Forward<P extends Prim> = (inputs: readonly Tensor[], attrs: PrimAttrs[P]) => Tensor;
 
 /** float64 always runs on the reference kernels; float32 on the active backend. */
-const kernels = (dtype: DType): Backend => (dtype === 'float64' ? cpuBackend : getBackend());
+const kernels = backendFor;
 
 const unary = (op: UnaryOp, p = (_: PrimAttrs[Prim]): [number, number] => [0, 0]) =>
   ([x]: readonly Tensor[], attrs: PrimAttrs[Prim]): Tensor => {
@@ -89,7 +90,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
   elu: unary('elu', (a) => [(a as PrimAttrs['elu']).alpha, 0]),
   clamp: unary('clamp', (a) => [(a as PrimAttrs['clamp']).min, (a as PrimAttrs['clamp']).max]),
   add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'),
-  eq: binary('eq'), bceWithLogits: binary('bceWithLogits'),
+  eq: binary('eq'), bceWithLogits: binary('bceWithLogits'), sigmoidSub: binary('sigmoidSub'), maskPositive: binary('maskPositive'),
   sum: reduce('sum'),
   max: reduce('max'),
   reshape: ([x], { shape }) => new Tensor(x!.data, shape),
@@ -135,5 +136,19 @@ export const forward: { [P in Prim]: Forward<P> } = {
       bBatchStride: sizeOf(batchB) === 1 ? 0 : k * n,
     });
     return new Tensor(out, [...batchShape, m, n]);
+  },
+  linear: ([x, w, b]) => {
+    // x [..., k] · W[n, k]ᵀ + b[n]: one product over the leading axes flattened, b added per row.
+    const [n, k] = w!.shape as [number, number];
+    const lead = x!.shape.slice(0, -1);
+    const m = sizeOf(lead);
+    const out = allocate(x!.dtype, m * n);
+    const backend = kernels(x!.dtype);
+    if (backend.linear) backend.linear(x!.data, w!.data, b!.data, out, m, k, n);
+    else {
+      backend.matmul(x!.data, w!.data, out, { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+      backend.binary('add', out, [n, 1], b!.data, [0, 1], [m, n], out); // + b on every row, in place
+    }
+    return new Tensor(out, [...lead, n]);
   },
 };

@@ -25,6 +25,38 @@ export interface Backend {
   matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void;
   /** Copies an n-d strided view of `src` into an n-d strided view of `dst` (permute, expand, slice, pad, concat). */
   copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], shape: readonly number[], dst: TypedArray, dstOffset: number, dstStrides: readonly number[]): void;
+  /**
+   * Optional: a linear layer in one call, out[i, j] = Σₚ x[i, p]·W[j, p] + b[j] (x is [m, k], W is
+   * [n, k], out is [m, n]). Without it, ops run `matmul` and then add b to each row.
+   */
+  linear?(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void;
+  /**
+   * Optional (the cpu reference's is used otherwise): one Adam step on one parameter, θ, m and v updated in place from the gradient (the formulas
+   * of `nn/optim/adam.ts`), element by element:
+   *   g = grad + l2·θ;  m = β₁m + (1 − β₁)g;  v = β₂v + (1 − β₂)g²;  θ = θ·decay − stepSize·m/(√v/sqrtBc2 + eps)
+   */
+  adam?(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, step: AdamStep): void;
+  /**
+   * Optional: `x`, or a copy of it kept where this backend's kernels read and write it without
+   * copying (wasm: inside its memory). For long-lived arrays a kernel updates in place every
+   * step, like Adam's moments; the caller uses what is returned from then on.
+   */
+  keep?(x: TypedArray): TypedArray;
+}
+
+/** The scalars of one {@link Backend.adam} step (t = the step number, from 1). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  /** α / (1 − β₁ᵗ) */
+  stepSize: number;
+  /** √(1 − β₂ᵗ) */
+  sqrtBc2: number;
+  eps: number;
+  /** θ's factor before the update: 1 − αλ for AdamW's decoupled weight decay, else 1. */
+  decay: number;
+  /** Adam's L2 weight decay λ, added to the gradient as λθ (0 for AdamW). */
+  l2: number;
 }
 
 export interface MatmulDims {
@@ -44,7 +76,7 @@ export const UNARY_OPS = [
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'eq', 'bceWithLogits'] as const;
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'eq', 'bceWithLogits', 'sigmoidSub', 'maskPositive'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export type ReduceOp = 'sum' | 'max';

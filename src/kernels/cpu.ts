@@ -1,127 +1,42 @@
-import type { TypedArray } from '../tensor/dtype.js';
-import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
+import { allocate, dtypeOf, type TypedArray } from '../tensor/dtype.js';
+import { stridesOf } from '../tensor/shape.js';
+import type { AdamStep, Backend, MatmulDims, ReduceOp } from './backend.js';
+import { binaryLoop, reduceRun, unaryLoop } from './loops.js';
 
 /**
  * The reference backend: plain loops over typed arrays, float32 and float64 alike. It is the
  * oracle the other backends are tested against (run in float64), so it favours clarity and
- * accuracy (float64 accumulators) over speed.
+ * accuracy (float64 accumulators) over speed. Its elementwise and reduce loops (`loops.ts`) are
+ * shared with the wasm backend, so each op's formula is written once.
  */
 
-/** softplus(x) = ln(1 + eˣ), written so that neither branch overflows. */
-export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-/** σ(x) = 1 / (1 + e⁻ˣ), evaluated on the side where the exponential cannot overflow. */
-export const sigmoid = (x: number): number => {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-};
-
-const unaryFns: Record<UnaryOp, (x: number, p: number, q: number) => number> = {
-  neg: (x) => -x,
-  exp: (x) => Math.exp(x),
-  log: (x) => Math.log(x),
-  log1p: (x) => Math.log1p(x),
-  sqrt: (x) => Math.sqrt(x),
-  abs: (x) => Math.abs(x),
-  sign: (x) => Math.sign(x),
-  step: (x) => (x > 0 ? 1 : 0),
-  relu: (x) => (x <= 0 ? 0 : x), // NaN passes through, as in PyTorch
-  sigmoid,
-  tanh: (x) => Math.tanh(x),
-  softplus,
-  logSigmoid: (x) => Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x))),
-  pow: (x, p) => Math.pow(x, p),
-  leakyRelu: (x, alpha) => (x > 0 ? x : alpha * x),
-  elu: (x, alpha) => (x > 0 ? x : alpha * Math.expm1(x)),
-  clamp: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x),
-};
-
-const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  eq: (a, b) => (a === b ? 1 : 0),
-  bceWithLogits: (x, y) => softplus(x) - x * y,
-};
-
-function unary(op: UnaryOp, x: TypedArray, out: TypedArray, p: number, q: number): void {
-  const f = unaryFns[op];
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!, p, q);
-}
-
-function binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], shape: readonly number[], out: TypedArray): void {
-  const f = binaryFns[op];
-  const n = out.length;
-  if (a.length === n && b.length === n) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
-    return;
-  }
-  if (b.length === 1) {
-    const bv = b[0]!;
-    if (a.length === n) for (let i = 0; i < n; i++) out[i] = f(a[i]!, bv);
-    else for (let i = 0; i < n; i++) out[i] = f(a[0]!, bv);
-    return;
-  }
-  if (a.length === 1) {
-    const av = a[0]!;
-    for (let i = 0; i < n; i++) out[i] = f(av, b[i]!);
-    return;
-  }
-  // General broadcast: walk the output in row-major order, the innermost axis in a tight loop.
-  const rank = shape.length;
-  const inner = shape[rank - 1]!;
-  const sa = aStrides[rank - 1]!;
-  const sb = bStrides[rank - 1]!;
-  const index = new Array<number>(rank).fill(0);
-  let ia = 0;
-  let ib = 0;
-  for (let o = 0; o < n; o += inner) {
-    for (let j = 0; j < inner; j++) out[o + j] = f(a[ia + j * sa]!, b[ib + j * sb]!);
-    for (let axis = rank - 2; axis >= 0; axis--) {
-      index[axis]!++;
-      ia += aStrides[axis]!;
-      ib += bStrides[axis]!;
-      if (index[axis]! < shape[axis]!) break;
-      ia -= aStrides[axis]! * shape[axis]!;
-      ib -= bStrides[axis]! * shape[axis]!;
-      index[axis] = 0;
-    }
-  }
-}
+export { sigmoid, softplus } from './logistic.js';
 
 function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
-  const rank = shape.length;
-  // Output strides per input axis: 0 along reduced axes.
-  const outStrides = new Array<number>(rank).fill(0);
-  let s = 1;
-  for (let i = rank - 1; i >= 0; i--) {
-    if (!axes.includes(i)) {
-      outStrides[i] = s;
-      s *= shape[i]!;
-    }
+  const size = (dims: readonly number[]): number => dims.reduce((s, d) => s * d, 1);
+  if (axes.length === 0) {
+    out.set(x);
+    return;
   }
-  const acc = new Float64Array(out.length).fill(op === 'sum' ? 0 : -Infinity);
-  if (x.length > 0) {
-    const index = new Array<number>(rank).fill(0);
-    let o = 0;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      if (op === 'sum') acc[o]! += v;
-      else if (v > acc[o]! || Number.isNaN(v)) acc[o] = v;
-      for (let axis = rank - 1; axis >= 0; axis--) {
-        index[axis]!++;
-        o += outStrides[axis]!;
-        if (index[axis]! < shape[axis]!) break;
-        o -= outStrides[axis]! * shape[axis]!;
-        index[axis] = 0;
-      }
-    }
+  const first = axes[0]!;
+  const last = axes[axes.length - 1]!;
+  if (last - first === axes.length - 1) {
+    // One contiguous run of axes: [outer, reduced, inner].
+    reduceRun(op, x, size(shape.slice(0, first)), size(shape.slice(first, last + 1)), size(shape.slice(last + 1)), out);
+    return;
   }
-  out.set(acc);
+  // Otherwise move the reduced axes last (kept axes first, each group in its order) and reduce
+  // the run: the same summands in the same order as a row-major walk of x.
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const strides = stridesOf(shape);
+  const moved = allocate(dtypeOf(x), x.length);
+  const movedShape = perm.map((i) => shape[i]!);
+  copy(x, 0, perm.map((i) => strides[i]!), movedShape, moved, 0, stridesOf(movedShape));
+  reduceRun(op, moved, size(kept.map((i) => shape[i]!)), size(axes.map((i) => shape[i]!)), 1, out);
 }
 
-function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims): void {
+function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bias?: TypedArray): void {
   const { batch, m, k, n, transA, transB } = d;
   const row = new Float64Array(n);
   for (let t = 0; t < batch; t++) {
@@ -147,6 +62,7 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims): v
           row[j] = s;
         }
       }
+      if (bias) for (let j = 0; j < n; j++) row[j]! += bias[j]!; // x·Wᵀ + b, b added in float64
       out.set(row, oo + i * n);
     }
   }
@@ -169,6 +85,7 @@ function copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[],
   let di = dstOffset;
   for (let done = 0; done < total; done += inner) {
     if (ss === 1 && ds === 1) dst.set(src.subarray(si, si + inner), di);
+    else if (ss === 0 && ds === 1) dst.fill(src[si]!, di, di + inner); // a broadcast row
     else for (let j = 0; j < inner; j++) dst[di + j * ds] = src[si + j * ss]!;
     for (let axis = rank - 2; axis >= 0; axis--) {
       index[axis]!++;
@@ -182,5 +99,41 @@ function copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[],
   }
 }
 
-/** The reference CPU backend. */
-export const cpuBackend: Backend = { name: 'cpu', unary, binary, reduce, matmul, copy };
+function adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, h: AdamStep): void {
+  if (theta instanceof Float32Array) adamF32(theta, grad as Float32Array, m as Float32Array, v as Float32Array, h);
+  else adamF64(theta, grad as Float64Array, m as Float64Array, v as Float64Array, h);
+}
+
+/*
+ * Adam's update, in float64 arithmetic, one pass over θ, g, m and v. The float32 and float64
+ * loops are the same text twice so that each stays monomorphic (one typed-array kind per loop;
+ * fed both kinds, one loop runs several times slower). The float32 loop computes on m and v as
+ * stored (rounded to float32, Math.fround).
+ */
+
+function adamF32(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep): void {
+  for (let i = 0; i < theta.length; i++) {
+    const th = theta[i]!;
+    const g = grad[i]! + l2 * th; // g = ∇f(θ) (+ λθ for Adam)
+    const mi = (m[i] = Math.fround(beta1 * m[i]! + (1 - beta1) * g)); // m = β₁m + (1 − β₁)g
+    const vi = (v[i] = Math.fround(beta2 * v[i]! + (1 - beta2) * g * g)); // v = β₂v + (1 − β₂)g²
+    theta[i] = th * decay - stepSize * (mi / (Math.sqrt(vi) / sqrtBc2 + eps)); // θ = θ − α·m̂/(√v̂ + ε)
+  }
+}
+
+function adamF64(theta: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep): void {
+  for (let i = 0; i < theta.length; i++) {
+    const th = theta[i]!;
+    const g = grad[i]! + l2 * th; // g = ∇f(θ) (+ λθ for Adam)
+    const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g); // m = β₁m + (1 − β₁)g
+    const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g); // v = β₂v + (1 − β₂)g²
+    theta[i] = th * decay - stepSize * (mi / (Math.sqrt(vi) / sqrtBc2 + eps)); // θ = θ − α·m̂/(√v̂ + ε)
+  }
+}
+
+function linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void {
+  matmul(x, weight, out, { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 }, bias);
+}
+
+/** The reference CPU backend (every optional kernel included). */
+export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x };

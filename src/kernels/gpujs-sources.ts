@@ -87,6 +87,10 @@ const binaryBodies: Record<BinaryOp, string> = {
   eq: 'if (x === y) { r = 1.0; }',
   // bceWithLogits(x, y) = softplus(x) − x·y
   bceWithLogits: `const ex = Math.exp(-Math.abs(x)); ${log1p('ex', 'l1')} r = Math.max(x, 0.0) + l1 - x * y;`,
+  // sigmoidSub(x, y) = σ(x) − y
+  sigmoidSub: 'const s = Math.exp(-Math.abs(x)); if (x >= 0.0) { r = 1.0 / (1.0 + s) - y; } else { r = s / (1.0 + s) - y; }',
+  // maskPositive(x, y) = x·[y > 0] (a NaN or infinite x stays NaN where y ≤ 0, as x·0 does)
+  maskPositive: 'if (y > 0.0) { r = x; } else { r = x * 0.0; }',
 };
 
 /** The source of a kernel computing out[i] = op(a[i], b[i]); a 'scalar' operand is passed as a number. */

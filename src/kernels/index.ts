@@ -1,7 +1,8 @@
+import type { DType } from '../tensor/dtype.js';
 import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu.js';
 
-export type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
+export type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
 export { cpuBackend } from './cpu.js';
 
 const registry = new Map<string, Backend>([['cpu', cpuBackend]]);
@@ -15,6 +16,11 @@ export function registerBackend(backend: Backend): void {
 /** The backend every op runs its float32 kernels on. float64 always runs on the cpu reference. */
 export function getBackend(): Backend {
   return active;
+}
+
+/** The backend a tensor of `dtype` runs on: the active one for float32, the cpu reference for float64. */
+export function backendFor(dtype: DType): Backend {
+  return dtype === 'float64' ? cpuBackend : active;
 }
 
 /** Switches the active backend by name ('cpu', or one registered with {@link registerBackend}). */

@@ -1,4 +1,4 @@
-import { add, matmulPrim, reshape } from '../autograd/ops.js';
+import { linear } from '../autograd/ops.js';
 import { rand } from '../tensor/create.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Generator } from '../tensor/random.js';
@@ -25,8 +25,8 @@ function checkFeatures(name: string, n: number): number {
  * The affine map y = x·Wᵀ + b, applied to the last axis of x, like PyTorch's `nn.Linear`.
  *
  * `weight` W has shape [outFeatures, inFeatures] (PyTorch's layout) and `bias` b has shape
- * [outFeatures]. The product reads W transposed in place (`matmulPrim(x, W, false, true)`),
- * never copying it. Inputs are [..., inFeatures]; outputs [..., outFeatures].
+ * [outFeatures]. It is the fused `linear` op: the product reads W transposed in place, never
+ * copying it, and b is added as the product is written. Inputs are [..., inFeatures]; outputs [..., outFeatures].
  *
  * Initialization is PyTorch's default: every entry of W and b is drawn from
  * U(−1/√inFeatures, 1/√inFeatures) (weight first, then bias, row-major). For W this equals
@@ -61,10 +61,7 @@ export class Linear extends Module {
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input's last axis must have size ${this.inFeatures}, got input shape ${fmt(x.shape)}`);
     }
-    const x2 = x.ndim === 1 ? reshape(x, [1, this.inFeatures]) : x;
-    let y = matmulPrim(x2, this.weight, false, true); // x·Wᵀ, W read transposed in place
-    if (this.bias) y = add(y, this.bias); // + b, broadcast over the leading axes
-    return x.ndim === 1 ? reshape(y, [this.outFeatures]) : y;
+    return linear(x, this.weight, this.bias); // x·Wᵀ + b, one fused primitive; W read transposed in place
   }
 
   override extraRepr(): string {

@@ -6,10 +6,11 @@ import { type CheckpointJson, loadCheckpoint, saveCheckpoint } from '../io/check
 import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../kernels/index.js';
 import type { DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
-import { elbo, klWeight } from './elbo.js';
+import { type ElboResult, elbo, klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
 import type { LikelihoodName } from './likelihoods.js';
 import { type ActivationName, VAE } from './model.js';
@@ -145,14 +146,8 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     let weight = klWeight(step, config.beta, warmupSteps);
     for (const batch of batches(data.train, { batchSize: config.batchSize, shuffle: true, binarize: config.binarize, rng, dtype: config.dtype })) {
       weight = klWeight(step, config.beta, warmupSteps);
-      const x = batchTensor(batch);
-      const result = elbo(model, x, { beta: weight, rng });
-      const loss = result.loss.item();
-      if (!Number.isFinite(loss)) diverged(`the loss is ${loss}`, step + 1, epoch, checkpointPath);
-      optimizer.zeroGrad();
-      result.loss.backward();
-      if (!model.parameters().every((p) => p.grad === null || allFinite(p.grad.data))) diverged('a gradient is not finite', step + 1, epoch, checkpointPath);
-      optimizer.step();
+      const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng });
+      if (failure) diverged(failure, step + 1, epoch, checkpointPath);
       step++;
       batchIndex++;
       const size = batch.size;
@@ -183,6 +178,43 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   return { model, metrics, outDir, config };
 }
 
+/** Milliseconds spent in each phase of {@link trainStep}, added to by every call that is given it. */
+export interface StepPhases {
+  /** The ELBO's forward pass and reading the loss. */
+  forward: number;
+  /** zeroGrad, backward and the gradients' finiteness check. */
+  backward: number;
+  /** The optimizer's update. */
+  optimizer: number;
+}
+
+/**
+ * One training step on the batch `x`, exactly as {@link train} runs it: the ELBO forward pass,
+ * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
+ * update. When something is not finite, `failure` says what and no update is made.
+ */
+export function trainStep(model: VAE, optimizer: { zeroGrad(): void; step(): void }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+  let t = performance.now();
+  const lap = (key: keyof StepPhases): void => {
+    if (!phases) return;
+    const now = performance.now();
+    phases[key] += now - t;
+    t = now;
+  };
+  const result = elbo(model, x, options);
+  const loss = result.loss.item();
+  lap('forward');
+  if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
+  optimizer.zeroGrad();
+  result.loss.backward();
+  const finite = model.parameters().every((p) => p.grad === null || allFinite(p.grad.data));
+  lap('backward');
+  if (!finite) return { result, loss, failure: 'a gradient is not finite' };
+  optimizer.step();
+  lap('optimizer');
+  return { result, loss };
+}
+
 function diverged(what: string, step: number, epoch: number, checkpointPath: string): never {
   const kept = existsSync(checkpointPath) ? `the last good checkpoint is kept at ${checkpointPath}` : 'no checkpoint had been written yet';
   throw new TrainingDivergedError(`training stopped at step ${step} (epoch ${epoch}): ${what}; ${kept}`);
@@ -196,8 +228,14 @@ export function loadCheckpointConfig(path: string): TrainConfig {
   return { ...DEFAULT_TRAIN_CONFIG, ...config };
 }
 
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+/** Whether every value is finite: x − x is 0 for finite x, NaN for ±∞ and NaN (four per branch). */
+function allFinite(values: Float32Array | Float64Array): boolean {
+  const n = values.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (values[i]! - values[i]! + (values[i + 1]! - values[i + 1]!) + (values[i + 2]! - values[i + 2]!) + (values[i + 3]! - values[i + 3]!) !== 0) return false;
+  }
+  for (; i < n; i++) if (values[i]! - values[i]! !== 0) return false;
   return true;
 }
 

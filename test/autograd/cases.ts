@@ -79,6 +79,9 @@ export const cases: { [P in DifferentiablePrim]: OpCase } = {
   mul: binaryCase(ops.mul, real(), real(), (a, b) => a * b),
   div: binaryCase(ops.div, real(), awayFromZero(0.3, 3), (a, b) => a / b),
   bceWithLogits: binaryCase((x, y) => ops.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }), real(-6, 6), real(0, 1), (x, y) => -(y * Math.log(sig(x)) + (1 - y) * Math.log(1 - sig(x)))),
+  sigmoidSub: binaryCase(ops.sigmoidSub, real(-8, 8), real(-2, 2), (a, b) => sig(a) - b),
+  // b kept 0.05 away from 0, where a·[b > 0] jumps; its gradient in b is 0 elsewhere.
+  maskPositive: binaryCase(ops.maskPositive, real(), awayFromZero(), (a, b) => (b > 0 ? a : 0)),
   sum: {
     arb: arbShape().chain((shape) => fc.tuple(arbTensor(shape, real()), arbAxes(shape))).map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.sum(t, axes, keepDim) })),
   } as OpCase,
@@ -123,6 +126,25 @@ export const cases: { [P in DifferentiablePrim]: OpCase } = {
       .chain(({ m, k, n, batch: [ba, bb], transA, transB }) =>
         fc.tuple(arbTensor([...ba, ...(transA ? [k, m] : [m, k])], real()), arbTensor([...bb, ...(transB ? [n, k] : [k, n])], real()))
           .map(([a, b]) => ({ inputs: [a, b], fn: (x: Tensor, y: Tensor) => ops.matmulPrim(x, y, transA, transB) }))),
+  } as OpCase,
+  linear: {
+    // x [..., k] of rank 1-3, W [n, k], b [n]: x·Wᵀ + b against a plain loop over the rows.
+    arb: fc.record({ lead: arbShape(2, 3), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }) })
+      .chain(({ lead, k, n }) => fc.tuple(arbTensor([...lead, k], real()), arbTensor([n, k], real()), arbTensor([n], real())))
+      .map(([x, w, b]) => ({
+        inputs: [x, w, b],
+        fn: (p: Tensor, q: Tensor, r: Tensor) => ops.linear(p, q, r),
+        reference: (p: Tensor, q: Tensor, r: Tensor) => {
+          const [n, k] = q.shape as [number, number];
+          return Array.from({ length: (p.numel() / k) * n }, (_, i) => {
+            const row = Math.floor(i / n);
+            const j = i % n;
+            let s = r.data[j]!;
+            for (let c = 0; c < k; c++) s += p.data[row * k + c]! * q.data[j * k + c]!;
+            return s;
+          });
+        },
+      })),
   } as OpCase,
 };
 

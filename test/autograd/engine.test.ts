@@ -37,6 +37,20 @@ describe('the reverse-mode engine', () => {
     expect(a.grad!.data).not.toBe(seed.data);
   });
 
+  it('hands a leaf the gradient memory made for it alone, and copies memory a rule passed on', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const c = tensor([[5, 6]], { requiresGrad: true });
+    const seed = tensor([[1, 1]]);
+    // add and reshape pass their gradient on unchanged (to a and to b·2's node); mul makes new memory.
+    ops.add(ops.reshape(ops.add(a, ops.mul(b, 2)), [1, 2]), c).backward(seed);
+    const grads = [a, b, c].map((t) => t.grad!.data);
+    expect(new Set([...grads, seed.data]).size).toBe(4);
+    expect(grads.map((g) => Array.from(g))).toEqual([[1, 1], [2, 2], [1, 1]]);
+    seed.data[0] = 7; // the seed is the caller's: no leaf sees this
+    expect([a, c].map((t) => t.grad!.data[0])).toEqual([1, 1]);
+  });
+
   it('takes a seed gradient for non-scalar outputs (a vector-Jacobian product)', () => {
     const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     ops.mul(x, x).backward(tensor([1, 10], { dtype: 'float64' }));

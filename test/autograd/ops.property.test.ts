@@ -46,6 +46,12 @@ const composite: Partial<Record<OpName, OpCase>> = {
         fc.tuple(arbTensor(vecA ? [k] : [...ba, m, k], real()), arbTensor(vecB ? [k] : [...bb, k, n], real())))
       .map(([a, b]) => ({ inputs: [a, b], fn: (x: Tensor, y: Tensor) => ops.matmul(x, y) })),
   } as OpCase,
+  linear: {
+    // x·Wᵀ (+ b): with and without a bias, x of rank 1-3.
+    arb: fc.record({ lead: arbShape(2, 3), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }), bias: fc.boolean() })
+      .chain(({ lead, k, n, bias }) => fc.tuple(arbTensor([...lead, k], real()), arbTensor([n, k], real()), ...(bias ? [arbTensor([n], real())] : [])))
+      .map((inputs) => ({ inputs, fn: (x: Tensor, w: Tensor, b?: Tensor) => ops.linear(x, w, b) })),
+  } as OpCase,
   binaryCrossEntropyWithLogits: {
     arb: fc.tuple(arbShape(), fc.constantFrom('mean', 'sum', 'none') as fc.Arbitrary<ops.Reduction>).chain(([s, reduction]) => fc.tuple(arbTensor(s, real(-6, 6)), arbTensor(s, real(0, 1)), fc.constant(reduction)))
       .map(([x, y, reduction]) => ({ inputs: [x, y], fn: (a: Tensor, b: Tensor) => ops.binaryCrossEntropyWithLogits(a, b, { reduction }) })),
@@ -67,7 +73,7 @@ const primitiveOf: Partial<Record<OpName, keyof typeof primitiveCases>> = {
   neg: 'neg', exp: 'exp', log: 'log', log1p: 'log1p', sqrt: 'sqrt', abs: 'abs', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh',
   softplus: 'softplus', logSigmoid: 'logSigmoid', pow: 'pow', leakyRelu: 'leakyRelu', elu: 'elu', clamp: 'clamp',
   add: 'add', sub: 'sub', mul: 'mul', div: 'div', sum: 'sum', max: 'max', reshape: 'reshape', expand: 'expand',
-  permute: 'permute', slice: 'slice', pad: 'pad', concat: 'concat', matmulPrim: 'matmul',
+  permute: 'permute', slice: 'slice', pad: 'pad', concat: 'concat', matmulPrim: 'matmul', linear: 'linear', sigmoidSub: 'sigmoidSub', maskPositive: 'maskPositive',
 };
 
 describe('composite ops pass gradcheck in float64 on random shapes', () => {

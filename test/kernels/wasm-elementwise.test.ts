@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BINARY_OPS, UNARY_OPS } from '../../src/kernels/backend.js';
+import { BINARY_OPS, type BinaryOp, UNARY_OPS, type UnaryOp } from '../../src/kernels/backend.js';
+import { SIMD_OPS } from '../../src/kernels/wasm/vector.wat.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { arbBroadcastPair, arbShape, fcOptions } from '../helpers.js';
@@ -33,6 +34,8 @@ function stridesFor(shape: readonly number[], out: readonly number[]): number[] 
   }
   return strides;
 }
+
+const isBinary = (op: string): op is BinaryOp => (BINARY_OPS as readonly string[]).includes(op);
 
 const same = (out: Float32Array, ref: Float32Array): void => {
   expect(out.length).toBe(ref.length);
@@ -76,6 +79,21 @@ describe('wasm backend float32 elementwise and reduce', () => {
       const ref = new Float32Array(size(kept));
       backend.reduce(op, x, shape, axes, out);
       cpuBackend.reduce(op, x, shape, axes, ref);
+      same(out, ref);
+    }), fcOptions());
+  });
+
+  it.each(SIMD_OPS)('%s: the SIMD loop (arrays of 64 or more) equals the reference, specials included', (op) => {
+    fc.assert(fc.property(fc.integer({ min: 64, max: 300 }).chain((n) => fc.tuple(arrayOf(n), arrayOf(n))), ([x, y]) => {
+      const out = new Float32Array(x.length);
+      const ref = new Float32Array(x.length);
+      if (isBinary(op)) {
+        backend.binary(op, x, [1], y, [1], [x.length], out);
+        cpuBackend.binary(op, x, [1], y, [1], [x.length], ref);
+      } else {
+        backend.unary(op as UnaryOp, x, out, 0, 0);
+        cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
+      }
       same(out, ref);
     }), fcOptions());
   });

@@ -1,19 +1,22 @@
 import { availableParallelism } from 'node:os';
-import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import { WasmVector } from './vector.js';
+import { SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
 import { registerBackend } from '../index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
-import { binaryF32, reduceF32, unaryF32 } from './elementwise.js';
 import { WasmMatmul, type WasmMatmulStats, canShareMemory, compileGemm } from './matmul.js';
 
 export type { WasmMatmulStats } from './matmul.js';
 
 /**
  * The 'wasm' backend: float32 matmul in WebAssembly SIMD (see `gemm.wat.ts` for the blocking
- * scheme), split across worker threads over a shared memory (see `pool.ts`); float32 unary,
- * binary and reduce as one monomorphic JS loop per op (`elementwise.ts`, bit-identical to the
- * reference). Every float64 call, the strided copy, and broadcasts or reductions that do not
- * collapse to two axes are the cpu reference's.
+ * scheme), split across worker threads over a shared memory (see `pool.ts`); the bias of a
+ * linear layer, Adam's update, ReLU and its gradient, and σ, softplus, ln σ and BCE with logits
+ * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit.
+ * Other elementwise ops, reductions and the strided copy are the cpu reference's loops
+ * (`../loops.ts`): copying into wasm memory and back would cost as much as these memory-bound
+ * loops. Every float64 call runs on the reference.
  */
 
 /** What the wasm backend runs with. */
@@ -52,6 +55,10 @@ export interface WasmBackend extends Backend {
   dispose(): Promise<void>;
 }
 
+/** Arrays at least this long take the SIMD loops of `vector.wat.ts`; shorter ones the same formulas in JS. */
+const SIMD_MIN = 64;
+const hasSimd = (op: string): op is SimdOp => (SIMD_OPS as string[]).includes(op);
+
 /** Default products below this many flops run on one thread: waking a worker costs ~20-60 µs. */
 export const DEFAULT_MIN_PARALLEL_FLOPS = 4e6;
 
@@ -71,22 +78,39 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     relaxedSimd: options.relaxedSimd ?? true,
     tasksPerThread: options.tasksPerThread ?? 2,
   });
+  const vector = new WasmVector(engine);
   const info: WasmInfo = { threads: engine.threads, simd: true, relaxedSimd: engine.relaxedSimd };
   return {
     name: options.name ?? 'wasm',
     info,
     unary(op: UnaryOp, x: TypedArray, out: TypedArray, p: number, q: number): void {
-      if (x instanceof Float32Array && out instanceof Float32Array) unaryF32(op, x, out, p, q);
-      else cpuBackend.unary(op, x, out, p, q);
+      const simd = x.length >= SIMD_MIN && x instanceof Float32Array && out instanceof Float32Array && hasSimd(op);
+      if (!simd || !vector.elementwise(op, x, undefined, out)) cpuBackend.unary(op, x, out, p, q);
     },
     binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], shape: readonly number[], out: TypedArray): void {
-      const f32 = a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
-      if (!f32 || !binaryF32(op, a, aStrides, b, bStrides, shape, out)) cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
+      const n = out.length;
+      const simd = hasSimd(op) && n >= SIMD_MIN && a.length === n && b.length === n && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
+      if (!simd || !vector.elementwise(op, a, b, out)) cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
     },
     reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
-      if (!(x instanceof Float32Array && out instanceof Float32Array && reduceF32(op, x, shape, axes, out))) cpuBackend.reduce(op, x, shape, axes, out);
+      // A sum over the leading axes (a bias gradient): SIMD, float64 sums in the reference's order.
+      const rows = axes.reduce((r, a) => r * shape[a]!, 1);
+      const leading = axes.every((a, i) => a === i) && rows > 1 && out.length >= 4 && x.length >= SIMD_MIN;
+      if (!(op === 'sum' && leading && x instanceof Float32Array && out instanceof Float32Array && vector.colSum(x, rows, out.length, out))) {
+        cpuBackend.reduce(op, x, shape, axes, out);
+      }
     },
     copy: cpuBackend.copy,
+    linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void {
+      const dims = { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+      const f32 = x instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array && out instanceof Float32Array;
+      if (!f32 || !engine.matmul(x, weight, out, dims, bias)) cpuBackend.linear(x, weight, bias, out, m, k, n);
+    },
+    adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, step: AdamStep): void {
+      const f32 = theta instanceof Float32Array && grad instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array;
+      if (!f32 || !vector.adam(theta, grad, m, v, step)) cpuBackend.adam(theta, grad, m, v, step);
+    },
+    keep: (x: TypedArray): TypedArray => (x instanceof Float32Array ? vector.keep(x) ?? x : x),
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;
       cpuBackend.matmul(a, b, out, dims);

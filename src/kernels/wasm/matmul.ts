@@ -1,6 +1,8 @@
 import type { MatmulDims } from '../backend.js';
+import { binaryRows } from '../loops.js';
 import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
 import { ThreadPool } from './pool.js';
+import { compileVector, vectorKernels } from './vector.js';
 import { assembleWat } from './wat.js';
 
 /**
@@ -8,8 +10,13 @@ import { assembleWat } from './wat.js';
  * result out, splits the product into tasks and runs them on the calling thread and the pool.
  *
  * Memory layout (bytes): [0, 1024) pool control words; [1024, 1280) the job descriptor;
- * [65536, …) one packing slot per thread; then A, B and C of the current call. The memory only
- * grows (once to the largest product seen), so steady-state calls allocate nothing.
+ * [1280, 1536) that of the SIMD loops shared with the pool (`vector.ts`);
+ * [65536, …) one packing slot per thread; then the resident arrays (`vector.ts` keep(): Adam's
+ * moments, updated in place every step); then the operands of the current call (A, B, the bias
+ * and C here; those of the SIMD loops of `vector.ts`). The memory only grows (once to the
+ * largest call seen), so steady-state calls allocate nothing. It is shared whenever the engine
+ * allows, even for one thread: growing a shared memory never detaches it, so views of resident
+ * arrays stay valid.
  */
 
 const JOB_ADDR = 1024;
@@ -65,17 +72,22 @@ export class WasmMatmul {
   readonly threads: number;
   readonly relaxedSimd: boolean;
   readonly tile: Tile;
-  private readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared (then views of it stay valid as it grows). */
+  readonly shared: boolean;
+  /** The memory every kernel of the backend works in (`vector.ts` uses it too). */
+  readonly memory: WebAssembly.Memory;
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
-  private readonly operands: number;
+  private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
+  /** Where the current call's operands start: after the packing slots and the resident arrays. */
+  private operands: number;
   private f32: Float32Array;
   private i32: Int32Array;
   private calls = 0;
   private parallelCalls = 0;
 
   constructor(private readonly options: WasmMatmulOptions) {
-    const shared = options.threads > 1 && canShareMemory();
+    const shared = canShareMemory();
     this.tile = options.tile ?? TILE;
     const fmaModule = options.relaxedSimd ? compileGemm(shared, true, this.tile) : undefined;
     const module = fmaModule ?? compileGemm(shared, false, this.tile);
@@ -86,7 +98,9 @@ export class WasmMatmul {
     this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
-    this.pool = this.threads > 1 ? new ThreadPool(module, this.memory, this.threads - 1) : undefined;
+    this.addRows = vectorKernels(this.memory, shared)['addRows'] as WasmMatmul['addRows'];
+    this.shared = shared;
+    this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared)], this.memory, this.threads - 1) : undefined;
     this.f32 = new Float32Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
   }
@@ -101,9 +115,42 @@ export class WasmMatmul {
     return { matmuls: this.calls, threaded: this.parallelCalls, workerTasks: this.pool?.workerTasks() ?? 0 };
   }
 
+  /**
+   * Runs tasks 0..ntasks-1 of the job at `job` of module `kind` (0 the matmul, 1 `vector.wat.ts`)
+   * here, through `local`, and on the idle workers.
+   */
+  runTasks(job: number, ntasks: number, local: (t: number) => void, kind: number): void {
+    const workers = this.pool?.idleWorkers() ?? 0;
+    if (workers > 0) this.pool!.run(job, ntasks, workers, local, kind);
+    else for (let t = 0; t < ntasks; t++) local(t);
+  }
+
   /** Stops the worker threads. */
   dispose(): Promise<void> {
     return this.pool?.dispose() ?? Promise.resolve();
+  }
+
+  /**
+   * The start of the per-call operand area, after `bytes` more of it have been reserved (its
+   * float32 view is {@link WasmMatmul.view}); undefined if they do not fit.
+   */
+  scratch(bytes: number): number | undefined {
+    return this.reserve(this.operands + bytes) ? this.operands : undefined;
+  }
+
+  /** A float32 view of the whole memory, current after the last {@link WasmMatmul.scratch}. */
+  get view(): Float32Array {
+    return this.f32;
+  }
+
+  /**
+   * Takes `bytes` (a multiple of 64) for good from the start of the operand area, which moves up:
+   * room for an array that stays in memory across calls. Undefined if they do not fit.
+   */
+  takeResident(bytes: number): number | undefined {
+    if (!this.reserve(this.operands + bytes)) return undefined;
+    this.operands += bytes;
+    return this.operands - bytes;
   }
 
   /** Grows the memory (never shrinks) so that `bytes` fit, and refreshes the views. */
@@ -125,12 +172,13 @@ export class WasmMatmul {
    * out[b] = op(A[b]) @ op(B[b]) in float32 (see {@link MatmulDims}). Returns false, having done
    * nothing, if the operands do not fit in the 2 GiB wasm memory.
    */
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, d: MatmulDims): boolean {
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, d: MatmulDims, bias?: Float32Array): boolean {
     let { batch, m } = d;
     const { k, n, transA, transB, aBatchStride, bBatchStride } = d;
     if (batch * m * n === 0) return true;
     if (k === 0) {
       out.fill(0, 0, batch * m * n);
+      if (bias) binaryRows('add', out, 0, n, 1, bias, 0, 0, 1, out, 0, batch * m, n); // + b on every row
       return true;
     }
     // One B for a stack of contiguous, untransposed A[b]: a single [batch·m, k] @ B product.
@@ -145,11 +193,13 @@ export class WasmMatmul {
     const bLen = (batch - 1) * bBatchStride + k * n;
     const aAt = this.operands;
     const bAt = roundUp(aAt + aLen * 4, 64);
-    const cAt = roundUp(bAt + bLen * 4, 64);
+    const biasAt = roundUp(bAt + bLen * 4, 64);
+    const cAt = biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
     if (!this.reserve(cAt + batch * mPad * nPad * 4)) return false;
     const f32 = this.f32;
     f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
+    if (bias) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + nPad).set(bias.subarray(0, n), biasAt >> 2);
 
     // Split into tasks: each batch item into pm × pn tiles when there are fewer items than threads.
     const flops = 2 * batch * m * n * k;
@@ -172,6 +222,7 @@ export class WasmMatmul {
     if (workers > 0) this.parallelCalls++;
     if (workers > 0 && this.pool) this.pool.run(JOB_ADDR, ntasks, workers, (t) => this.task(JOB_ADDR, t, 0));
     else for (let t = 0; t < ntasks; t++) this.task(JOB_ADDR, t, 0);
+    if (bias) this.addRows(cAt, biasAt, batch * mPad, nPad, nPad); // + b on every row, in place
     if (mPad === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, nPad);
     else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * mPad * nPad, out, t * m * n, m, n, nPad);
     return true;

@@ -17,12 +17,13 @@ import { Worker } from 'node:worker_threads';
  *   finish their claimed tasks. RUN → BUSY and RUN → IDLE are compare-exchanges, so exactly one
  *   side wins, and a worker never sees a half-written job.
  *
- * Workers are started from a source string (`eval: true`) and get the compiled module and the
- * memory as workerData, so this works the same under tsx, vitest and compiled dist/.
+ * Workers are started from a source string (`eval: true`) and get the compiled modules and the
+ * memory as workerData, so this works the same under tsx, vitest and compiled dist/. Each module
+ * exports `task(job, t, slot)`; a call names the module (its kind) along with the job.
  */
 
 /** Word indices of the control block at byte 0 of the shared memory. */
-export const CTL = { task: 0, ntasks: 1, job: 2, workerTasks: 3, state: 16 } as const;
+export const CTL = { task: 0, ntasks: 1, job: 2, workerTasks: 3, kind: 4, state: 16 } as const;
 /** Worker states. */
 export const STATE = { boot: 0, idle: 1, run: 2, busy: 3, exit: 4, failed: 5 } as const;
 /**
@@ -36,8 +37,8 @@ const CALLER_SPIN_MS = 0.2;
 
 const workerSource = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, slot } = workerData;
-const task = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.task;
+const { modules, memory, slot } = workerData;
+const tasks = modules.map((module) => new WebAssembly.Instance(module, { env: { mem: memory } }).exports.task);
 const ctl = new Int32Array(memory.buffer, 0, 64);
 const me = ${CTL.state} + slot;
 Atomics.store(ctl, me, ${STATE.idle});
@@ -52,6 +53,7 @@ for (;;) {
   try {
     const n = Atomics.load(ctl, ${CTL.ntasks});
     const job = Atomics.load(ctl, ${CTL.job});
+    const task = tasks[Atomics.load(ctl, ${CTL.kind})];
     let ran = 0;
     for (let t = Atomics.add(ctl, ${CTL.task}, 1); t < n; t = Atomics.add(ctl, ${CTL.task}, 1), ran++) task(job, t, slot);
     Atomics.add(ctl, ${CTL.workerTasks}, ran);
@@ -72,15 +74,15 @@ export class ThreadPool {
   private readonly booted: Promise<void>;
 
   /**
-   * Starts `size` workers, each instantiating `module` on `memory` (which must be shared).
-   * The pool can be used at once: workers still booting are simply not woken.
+   * Starts `size` workers, each instantiating every one of `modules` on `memory` (which must be
+   * shared). The pool can be used at once: workers still booting are simply not woken.
    */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number) {
+  constructor(modules: readonly WebAssembly.Module[], memory: WebAssembly.Memory, readonly size: number) {
     this.ctl = new Int32Array(memory.buffer, 0, 64);
     const ready: Promise<void>[] = [];
     for (let slot = 1; slot <= size; slot++) {
       Atomics.store(this.ctl, CTL.state + slot, STATE.boot);
-      const worker = new Worker(workerSource, { eval: true, workerData: { module, memory, slot } });
+      const worker = new Worker(workerSource, { eval: true, workerData: { modules, memory, slot } });
       worker.unref();
       // A failed worker stays out of the pool (its state never becomes IDLE, or becomes FAILED).
       ready.push(new Promise((resolve) => {
@@ -113,12 +115,14 @@ export class ThreadPool {
   }
 
   /**
-   * Runs tasks 0..ntasks-1 of the job at byte address `job`, on the calling thread (as slot 0,
-   * through `runLocal`) and on up to `maxWorkers` idle workers. Returns when all are done.
+   * Runs tasks 0..ntasks-1 of the job at byte address `job` (the `task` of module `kind`), on the
+   * calling thread (as slot 0, through `runLocal`) and on up to `maxWorkers` idle workers.
+   * Returns when all are done.
    */
-  run(job: number, ntasks: number, maxWorkers: number, runLocal: (t: number) => void): void {
+  run(job: number, ntasks: number, maxWorkers: number, runLocal: (t: number) => void, kind = 0): void {
     const ctl = this.ctl;
     Atomics.store(ctl, CTL.job, job);
+    Atomics.store(ctl, CTL.kind, kind);
     Atomics.store(ctl, CTL.ntasks, ntasks);
     Atomics.store(ctl, CTL.task, 0);
     const woken: number[] = [];

@@ -8,7 +8,7 @@
  * - instructions in flat form (`local.get $x`) or folded form (`(i32.add (local.get $x) (i32.const 1))`),
  *   structured `block`/`loop`/`if`/`then`/`else` with `$labels`, and the memarg immediates
  *   `offset=` and `align=`;
- * - the MVP integer/float opcodes listed in {@link OPS}, 128-bit SIMD, and relaxed-SIMD `f32x4.relaxed_madd`.
+ * - the MVP integer/float opcodes listed in {@link OPS}, 128-bit SIMD (f32x4 and f64x2), and relaxed-SIMD `f32x4.relaxed_madd`.
  *
  * Function types are deduplicated automatically. Errors name the function and the token.
  */
@@ -16,7 +16,7 @@
 type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 /** Immediate kinds: none, local index, label, function index, memarg (natural alignment log2), i32, f32, lane, 16 shuffle lanes. */
-type Imm = '' | 'local' | 'label' | 'func' | `mem${0 | 1 | 2 | 3 | 4}` | 'i32' | 'f32' | 'lane' | 'lanes16' | 'memidx';
+type Imm = '' | 'local' | 'label' | 'func' | `mem${0 | 1 | 2 | 3 | 4}` | 'i32' | 'f32' | 'f64' | 'lane' | 'lanes16' | 'memidx';
 interface Op { code: number[]; imm: Imm }
 
 const op = (code: number | number[], imm: Imm = ''): Op => ({ code: typeof code === 'number' ? [code] : code, imm });
@@ -29,7 +29,7 @@ export const OPS: Readonly<Record<string, Op>> = {
   'local.get': op(0x20, 'local'), 'local.set': op(0x21, 'local'), 'local.tee': op(0x22, 'local'),
   'i32.load': op(0x28, 'mem2'), 'f32.load': op(0x2a, 'mem2'), 'i32.store': op(0x36, 'mem2'), 'f32.store': op(0x38, 'mem2'),
   'memory.size': op(0x3f, 'memidx'), 'memory.grow': op(0x40, 'memidx'),
-  'i32.const': op(0x41, 'i32'), 'f32.const': op(0x43, 'f32'),
+  'i32.const': op(0x41, 'i32'), 'f32.const': op(0x43, 'f32'), 'f64.const': op(0x44, 'f64'),
   'i32.eqz': op(0x45), 'i32.eq': op(0x46), 'i32.ne': op(0x47), 'i32.lt_s': op(0x48), 'i32.lt_u': op(0x49),
   'i32.gt_s': op(0x4a), 'i32.gt_u': op(0x4b), 'i32.le_s': op(0x4c), 'i32.le_u': op(0x4d), 'i32.ge_s': op(0x4e), 'i32.ge_u': op(0x4f),
   'i32.add': op(0x6a), 'i32.sub': op(0x6b), 'i32.mul': op(0x6c), 'i32.div_s': op(0x6d), 'i32.div_u': op(0x6e),
@@ -40,7 +40,11 @@ export const OPS: Readonly<Record<string, Op>> = {
   'v128.load32_zero': simd(0x5c, 'mem2'), 'f32x4.splat': simd(0x13), 'f32x4.extract_lane': simd(0x1f, 'lane'),
   'i8x16.shuffle': simd(0x0d, 'lanes16'),
   'f32x4.add': simd(0xe4), 'f32x4.sub': simd(0xe5), 'f32x4.mul': simd(0xe6), 'f32x4.div': simd(0xe7),
-  'f32x4.min': simd(0xe8), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),
+  'f32x4.sqrt': simd(0xe3), 'f32x4.min': simd(0xe8),
+  'f64x2.splat': simd(0x14), 'f32x4.gt': simd(0x44), 'f64x2.ge': simd(0x4c), 'v128.and': simd(0x4e), 'v128.bitselect': simd(0x52),
+  'f32x4.demote_f64x2_zero': simd(0x5e), 'f64x2.promote_low_f32x4': simd(0x5f), 'i64x2.shl': simd(0xcb),
+  'f64x2.abs': simd(0xec), 'f64x2.neg': simd(0xed), 'f64x2.add': simd(0xf0), 'f64x2.sub': simd(0xf1),
+  'f64x2.mul': simd(0xf2), 'f64x2.div': simd(0xf3), 'f64x2.min': simd(0xf4), 'f64x2.max': simd(0xf5), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),
 };
 
 /** Unsigned LEB128. */
@@ -152,6 +156,7 @@ function encodeBody(f: Func, funcs: Map<string, number>): number[] {
     if (imm === 'lanes16') { for (let l = 0; l < 16; l++) out.push(Number(args[at + l])); return 16; }
     if (imm === 'i32') { out.push(...sleb(Number(args[at]))); return 1; }
     if (imm === 'f32') { out.push(...new Uint8Array(new Float32Array([Number(args[at])]).buffer)); return 1; }
+    if (imm === 'f64') { out.push(...new Uint8Array(new Float64Array([Number(args[at])]).buffer)); return 1; }
     let align = Number(imm.slice(3));
     let offset = 0;
     let used = 0;

@@ -1,4 +1,5 @@
 import { noGrad } from '../../autograd/engine.js';
+import { backendFor, cpuBackend } from '../../kernels/index.js';
 import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { type ParamGroup, type ParamsArg, Optimizer } from './optimizer.js';
@@ -51,19 +52,23 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           }
           const t = (state.step as number) + 1; // t = t + 1
           state.step = t;
-          const m = state.expAvg.data;
-          const v = state.expAvgSq.data;
-          const stepSize = lr / (1 - beta1 ** t); // α / (1 − β₁ᵗ), so α·m̂ = stepSize·m
-          const sqrtBc2 = Math.sqrt(1 - beta2 ** t); // √(1 − β₂ᵗ), so √v̂ = √v / sqrtBc2
-          const decay = this.decoupled ? 1 - lr * wd : 1; // AdamW: θ = θ(1 − αλ) before the update
-          const l2 = this.decoupled ? 0 : wd; // Adam: g = g + λθ
-          for (let i = 0; i < n; i++) {
-            const g = grad[i]! + l2 * theta[i]!; // g = ∇f(θ) (+ λθ for Adam)
-            m[i] = beta1 * m[i]! + (1 - beta1) * g; // m = β₁m + (1 − β₁)g
-            v[i] = beta2 * v[i]! + (1 - beta2) * g * g; // v = β₂v + (1 − β₂)g²
-            const denom = Math.sqrt(v[i]!) / sqrtBc2 + eps; // √v̂ + ε, with v̂ = v/(1 − β₂ᵗ)
-            theta[i] = theta[i]! * decay - stepSize * (m[i]! / denom); // θ = θ − α·m̂/(√v̂ + ε), m̂ = m/(1 − β₁ᵗ)
+          // The update runs as one kernel: m and v are kept where the backend reads them without
+          // copying (wasm: inside its memory), moved there on first use or after a state load.
+          const kernels = backendFor(p.dtype);
+          const update = kernels.adam ?? cpuBackend.adam;
+          if (kernels.keep) {
+            const m = kernels.keep(state.expAvg.data);
+            const v = kernels.keep(state.expAvgSq.data);
+            if (m !== state.expAvg.data) state.expAvg = new Tensor(m, p.shape);
+            if (v !== state.expAvgSq.data) state.expAvgSq = new Tensor(v, p.shape);
           }
+          update(theta, grad, state.expAvg.data, state.expAvgSq.data, {
+            beta1, beta2, eps,
+            stepSize: lr / (1 - beta1 ** t), // α / (1 − β₁ᵗ), so α·m̂ = stepSize·m
+            sqrtBc2: Math.sqrt(1 - beta2 ** t), // √(1 − β₂ᵗ), so √v̂ = √v / sqrtBc2
+            decay: this.decoupled ? 1 - lr * wd : 1, // AdamW: θ = θ(1 − αλ) before the update
+            l2: this.decoupled ? 0 : wd, // Adam: g = g + λθ
+          });
         }
       }
     });

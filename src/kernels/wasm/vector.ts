@@ -1,0 +1,151 @@
+import type { AdamStep } from '../backend.js';
+import type { WasmMatmul } from './matmul.js';
+import { SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
+import { assembleWat } from './wat.js';
+
+/**
+ * The JS side of the SIMD loops of `vector.wat.ts`, on the matmul engine's memory: elementwise
+ * ops and the sum over rows copy their operands into the per-call area and the result out;
+ * Adam's moments stay in memory for good ({@link WasmVector.keep}), so an update copies only θ
+ * and its gradient in and θ out. Long logistic loops and Adam's update are cut into chunks the
+ * matmul's thread pool shares (the `task` of `vector.wat.ts`).
+ */
+
+const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
+const compiled = new Map<boolean, WebAssembly.Module>();
+
+/** The `vector.wat.ts` module for a shared or unshared memory, compiled once for each. */
+export function compileVector(shared: boolean): WebAssembly.Module {
+  let module = compiled.get(shared);
+  if (!module) compiled.set(shared, (module = new WebAssembly.Module(assembleWat(vectorWat({ shared })))));
+  return module;
+}
+
+/** The exports of the `vector.wat.ts` module instantiated on `memory`. */
+export const vectorKernels = (memory: WebAssembly.Memory, shared: boolean): WebAssembly.Exports =>
+  new WebAssembly.Instance(compileVector(shared), { env: { mem: memory } }).exports;
+
+/** Where a job for the pool is described (after the matmul's job descriptor). */
+const JOB_ADDR = 1280;
+/** Loops this long are shared with the idle workers (shorter ones cost less than a wake-up). */
+const PARALLEL_MIN = 16384;
+/** The loops worth sharing: the logistic ones (~4-8 ns an element) and Adam's update. */
+const SHARED_OPS = new Set<string>(['sigmoid', 'softplus', 'logSigmoid', 'bceWithLogits', 'sigmoidSub', 'adam']);
+
+type Loop = (x: number, y: number, out: number, n: number) => void;
+type AdamFn = (theta: number, grad: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, s: number, q: number, eps: number, decay: number, l2: number) => void;
+
+/** The SIMD elementwise loops, the row sum and Adam's update of one wasm backend. */
+export class WasmVector {
+  private readonly loops: Record<SimdOp, Loop>;
+  private readonly colSumFn: (x: number, acc: number, out: number, rows: number, n: number) => void;
+  private readonly adamFn: AdamFn;
+  private readonly task: (job: number, t: number, slot: number) => void;
+  /** Views handed out by keep(), by identity, and the blocks of collected ones, by byte size, for reuse. */
+  private readonly resident = new WeakSet<Float32Array>();
+  private readonly freeBlocks = new Map<number, number[]>();
+  private readonly reclaim = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
+    const list = this.freeBlocks.get(bytes) ?? [];
+    list.push(at);
+    this.freeBlocks.set(bytes, list);
+  });
+
+  constructor(private readonly engine: WasmMatmul) {
+    const exports = vectorKernels(engine.memory, engine.shared);
+    this.loops = Object.fromEntries(SIMD_OPS.map((op) => [op, exports[op]])) as Record<SimdOp, Loop>;
+    this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
+    this.adamFn = exports['adam'] as AdamFn;
+    this.task = exports['task'] as WasmVector['task'];
+  }
+
+  /**
+   * Runs op `op` of {@link TASK_OPS} over n floats (a multiple of 8, or of 4 for Adam) at the
+   * given addresses, through the pool in chunks when it is long enough and the pool has threads,
+   * else here in one call; `scalars` are Adam's, in the order of its parameters.
+   */
+  private run(op: (typeof TASK_OPS)[number], x: number, y: number, out: number, n: number, run: () => void, m = 0, v = 0, scalars: number[] = []): void {
+    const threads = this.engine.threads;
+    if (threads === 1 || n < PARALLEL_MIN || !SHARED_OPS.has(op)) return run();
+    const job = new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
+    const chunk = roundUp(Math.ceil(n / (2 * threads)), 8);
+    job.set([TASK_OPS.indexOf(op), x, y, out, m, v, n, chunk]);
+    new Float32Array(job.buffer, JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
+    this.engine.runTasks(JOB_ADDR, Math.ceil(n / chunk), (t) => this.task(JOB_ADDR, t, 0), 1);
+  }
+
+  /**
+   * out = op(x) (or op(x, y) for binary ops) element by element: the inputs copied in, the
+   * result copied out. False, having done nothing, if they do not fit.
+   */
+  elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array): boolean {
+    const n = x.length;
+    const bytes = roundUp(n * 4, 64);
+    const xAt = this.engine.scratch(bytes * (y ? 3 : 2));
+    if (xAt === undefined) return false;
+    const yAt = xAt + bytes;
+    const outAt = yAt + (y ? bytes : 0);
+    const f32 = this.engine.view;
+    f32.set(x, xAt >> 2);
+    if (y) f32.set(y, yAt >> 2);
+    this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
+    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    return true;
+  }
+
+  /**
+   * out[j] = Σ_r x[r, j] over the rows of x ([rows, n], n ≥ 4), summed in float64 in increasing r
+   * like the reference. False, having done nothing, if it does not fit.
+   */
+  colSum(x: Float32Array, rows: number, n: number, out: Float32Array): boolean {
+    const n4 = roundUp(n, 4);
+    const accOffset = roundUp(x.length * 4 + 16, 64); // 16 bytes of slack: the last row is read 4 floats at a time
+    const xAt = this.engine.scratch(accOffset + n4 * 12);
+    if (xAt === undefined) return false;
+    const accAt = xAt + accOffset;
+    const outAt = accAt + n4 * 8;
+    const f32 = this.engine.view;
+    f32.set(x, xAt >> 2);
+    this.colSumFn(xAt, accAt, outAt, rows, n);
+    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    return true;
+  }
+
+  /**
+   * `x` if it is a view handed out here, else a view of the memory holding a copy of it, which
+   * stays there (its block is reused once the view is collected); undefined when the memory is
+   * not shared, since growing an unshared memory detaches every view of it.
+   */
+  keep(x: Float32Array): Float32Array | undefined {
+    if (this.resident.has(x)) return x;
+    if (!this.engine.shared) return undefined;
+    const bytes = roundUp(Math.max(x.length, 1) * 4, 64);
+    const at = this.freeBlocks.get(bytes)?.pop() ?? this.engine.takeResident(bytes);
+    if (at === undefined) return undefined;
+    const view = new Float32Array(this.engine.memory.buffer, at, x.length);
+    view.set(x);
+    this.resident.add(view);
+    this.reclaim.register(view, [at, bytes]);
+    return view;
+  }
+
+  /**
+   * One Adam step (see `Backend.adam`) in float32 SIMD, when m and v are resident ({@link keep}):
+   * θ and g are copied in, θ back out. Returns false, having done nothing, otherwise.
+   */
+  adam(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, h: AdamStep): boolean {
+    if (!this.resident.has(m) || !this.resident.has(v)) return false;
+    const n = theta.length;
+    const bytes = roundUp(n * 4, 64);
+    const thetaAt = this.engine.scratch(2 * bytes);
+    if (thetaAt === undefined) return false;
+    const gradAt = thetaAt + bytes;
+    const f32 = this.engine.view;
+    f32.set(theta, thetaAt >> 2);
+    f32.set(grad, gradAt >> 2);
+    const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBc2, h.eps, h.decay, h.l2] as const;
+    const n4 = roundUp(n, 4);
+    this.run('adam', thetaAt, gradAt, 0, n4, () => this.adamFn(thetaAt, gradAt, m.byteOffset, v.byteOffset, n4, ...scalars), m.byteOffset, v.byteOffset, [...scalars]);
+    theta.set(f32.subarray(thetaAt >> 2, (thetaAt >> 2) + n));
+    return true;
+  }
+}

@@ -1,0 +1,144 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AdamStep } from '../../src/kernels/backend.js';
+import { cpuBackend } from '../../src/kernels/cpu.js';
+import { setBackend } from '../../src/kernels/index.js';
+import { createWasmBackend, initWasmBackend } from '../../src/kernels/wasm/index.js';
+import { vectorWat } from '../../src/kernels/wasm/vector.wat.js';
+import { assembleWat } from '../../src/kernels/wasm/wat.js';
+import { Adam } from '../../src/nn/optim/adam.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { fcOptions } from '../helpers.js';
+
+/**
+ * The wasm backend's SIMD loops besides the matmul (`vector.wat.ts`): the linear layer's bias,
+ * the sum over rows (bias gradients), and Adam's update in float32 arithmetic. The logistic and
+ * ReLU loops are checked for bit equality with the reference in wasm-elementwise.test.ts.
+ */
+const backend = createWasmBackend({ threads: 1 });
+afterAll(async () => {
+  setBackend('cpu');
+  await backend.dispose();
+});
+
+const U = 2 ** -24;
+const floats = (n: number, scale = 1, seed = 1): Float32Array => {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) * scale);
+};
+
+describe('wasm vector loops', () => {
+  it('assemble to valid modules, shared and unshared', () => {
+    for (const shared of [false, true]) expect(WebAssembly.validate(assembleWat(vectorWat({ shared })))).toBe(true);
+  });
+
+  it('linear: x·Wᵀ + b with b added in wasm memory equals the reference within the matmul bound, odd sizes and k = 0 included', () => {
+    for (const [m, k, n] of [[1, 1, 1], [5, 3, 7], [13, 0, 9], [128, 20, 400], [37, 29, 21]] as const) {
+      const x = floats(m * k, 1, 1);
+      const w = floats(n * k, 1, 2);
+      const b = floats(n, 1, 3);
+      const out = new Float32Array(m * n).fill(NaN);
+      const ref = new Float64Array(m * n);
+      backend.linear!(x, w, b, out, m, k, n);
+      cpuBackend.linear(Float64Array.from(x), Float64Array.from(w), Float64Array.from(b), ref, m, k, n);
+      // k products and k additions, then the bias: (k + 1)·u relative to Σ|x||w| + |b| (Higham §3.1).
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let mass = Math.abs(b[j]!);
+          for (let p = 0; p < k; p++) mass += Math.abs(x[i * k + p]! * w[j * k + p]!);
+          expect(Math.abs(out[i * n + j]! - ref[i * n + j]!)).toBeLessThanOrEqual(2 * (k + 1) * U * mass + 1e-30);
+        }
+      }
+    }
+  });
+
+  it('colSum: the sum over leading axes equals the reference bit for bit (float64 sums in the same order), any width', () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 4, max: 37 }), fc.integer(), (rows, n, seed) => {
+      const x = floats(rows * n, 1000, seed);
+      if (rows * n < 64) return;
+      x[seed % x.length] = seed % 3 === 0 ? NaN : seed % 3 === 1 ? Infinity : 3e38;
+      const out = new Float32Array(n);
+      const ref = new Float32Array(n);
+      backend.reduce('sum', x, [rows, n], [0], out);
+      cpuBackend.reduce('sum', x, [rows, n], [0], ref);
+      out.forEach((v, j) => expect(Object.is(v, ref[j])).toBe(true));
+    }), fcOptions());
+  });
+
+  it('adam: the float32 SIMD update tracks the float64 reference loop to float32 rounding, moments resident in wasm memory', () => {
+    const n = 1003; // not a multiple of 4: the padded tail must not leak
+    // θ and the gradient of one sign, so that g = ∇ + λθ never cancels (cancellation would make
+    // any rounding of θ a large relative error of g, in both loops alike).
+    const theta = floats(n, 1, 4).map(Math.abs);
+    const grad = floats(n, 1e-2, 5).map(Math.abs);
+    const m = backend.keep!(new Float32Array(n)) as Float32Array;
+    const v = backend.keep!(new Float32Array(n)) as Float32Array;
+    expect(backend.keep!(m)).toBe(m); // already resident: kept as it is
+    const theta64 = Float64Array.from(theta);
+    const m64 = new Float64Array(n);
+    const v64 = new Float64Array(n);
+    for (let t = 1; t <= 5; t++) {
+      const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** t), sqrtBc2: Math.sqrt(1 - 0.999 ** t), decay: 1 - 1e-5, l2: 0.01 };
+      backend.adam!(theta, grad, m, v, step);
+      cpuBackend.adam(theta64, Float64Array.from(grad), m64, v64, step);
+    }
+    // Each step rounds m and v about four times in float32 (u each, as the float64 loop rounds
+    // them once when stored), and carries the earlier error scaled by β < 1: after T = 5 steps
+    // at most 4T·u relative. θ moves by at most T·lr = 5e-3, each update costing a few more u.
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(m[i]! - m64[i]!)).toBeLessThanOrEqual(20 * U * Math.abs(m64[i]!) + 1e-30);
+      expect(Math.abs(v[i]! - v64[i]!)).toBeLessThanOrEqual(20 * U * Math.abs(v64[i]!) + 1e-30);
+      expect(Math.abs(theta[i]! - theta64[i]!)).toBeLessThanOrEqual(8 * U * Math.abs(theta64[i]!) + 40 * U * 5e-3);
+    }
+  });
+
+  it('long loops shared with the thread pool give the same numbers as one thread, chunk by chunk', async () => {
+    const threaded = createWasmBackend({ threads: 3 });
+    await threaded.ready();
+    try {
+      const n = 50001;
+      const x = floats(n, 20, 11);
+      const y = floats(n, 1, 12).map(Math.abs);
+      for (const op of ['bceWithLogits', 'sigmoidSub'] as const) {
+        const out = new Float32Array(n);
+        const ref = new Float32Array(n);
+        threaded.binary(op, x, [1], y, [1], [n], out);
+        cpuBackend.binary(op, x, [1], y, [1], [n], ref);
+        out.forEach((v, i) => v !== ref[i] && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+      }
+      const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, sqrtBc2: 0.03, decay: 1, l2: 0 };
+      const [one, many] = [backend, threaded].map((b) => {
+        const theta = floats(n, 1, 13);
+        const m = b.keep!(new Float32Array(n)) as Float32Array;
+        const v = b.keep!(new Float32Array(n)) as Float32Array;
+        for (let t = 0; t < 3; t++) b.adam!(theta, floats(n, 0.1, 14 + t), m, v, step);
+        return [theta, m, v];
+      });
+      one!.forEach((a, k) => expect(Array.from(many![k]!)).toEqual(Array.from(a)));
+    } finally {
+      await threaded.dispose();
+    }
+  });
+
+  it('Adam on the wasm backend keeps its moments resident, survives a state load, and matches the cpu run', () => {
+    const run = (name: 'cpu' | 'wasm'): { params: Float32Array[]; opt: Adam } => {
+      const params = [new Tensor(floats(700, 1, 7), [700], { requiresGrad: true }), new Tensor(floats(3, 1, 8), [3], { requiresGrad: true })];
+      const opt = new Adam(params, { lr: 1e-2 });
+      if (name === 'wasm') initWasmBackend();
+      setBackend(name);
+      for (let t = 0; t < 4; t++) {
+        params.forEach((p, i) => (p.grad = new Tensor(floats(p.numel(), 0.1, 10 + t + i), p.shape)));
+        opt.step();
+        if (t === 1) opt.loadStateDict(opt.stateDict()); // plain copies come back: moved into wasm memory again
+      }
+      setBackend('cpu');
+      return { params: params.map((p) => p.data as Float32Array), opt };
+    };
+    const cpu = run('cpu');
+    const wasm = run('wasm');
+    wasm.params.forEach((p, k) => p.forEach((v, i) => expect(Math.abs(v - cpu.params[k]![i]!)).toBeLessThanOrEqual(8 * U * (Math.abs(v) + 4e-2))));
+    const state = wasm.opt.stateDict().state['0']!;
+    expect(state.step).toBe(4);
+    expect((state.expAvg as Tensor).shape).toEqual([700]);
+  });
+});
