@@ -48,23 +48,25 @@ def main():
     for _ in range(args.warmup):
         train_step(model, optimizer, x)
     times = []
+    cpu0 = time.process_time()  # CPU time of the whole process (every thread): robust to other load
     for _ in range(args.steps):
         t0 = time.perf_counter()
         loss, *_ = train_step(model, optimizer, x)
         loss.item()  # (synchronous on CPU anyway)
         times.append((time.perf_counter() - t0) * 1e3)
+    cpu_ms = (time.process_time() - cpu0) * 1e3 / args.steps
     med = statistics.median(times)
     print(f'torch {torch.__version__}  threads {torch.get_num_threads()}  BLAS: {info["blas"]} (OpenBLAS threads {info["blas_threads"]})')
     print(f'  libs: {", ".join(info["blas_libs"])}')
     print(f'  LD_LIBRARY_PATH={os.environ.get("LD_LIBRARY_PATH", "")!r}')
     print(f'  VAE train step, batch {args.batch}: median {med:.3f} ms  min {min(times):.3f}  max {max(times):.3f}  '
-          f'-> {args.batch / med * 1e3:.0f} samples/s  ({args.steps} steps after {args.warmup} warm-up)')
+          f'-> {args.batch / med * 1e3:.0f} samples/s, CPU {cpu_ms:.3f} ms/step  ({args.steps} steps after {args.warmup} warm-up)')
     print(json.dumps({
         'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch,
         'threads': torch.get_num_threads(), 'blas': info['blas'], 'blas_threads': info['blas_threads'],
         'blas_libs': info['blas_libs'], 'ld_library_path': os.environ.get('LD_LIBRARY_PATH', ''),
         'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),
-        'samples_per_sec': round(args.batch / med * 1e3, 1), 'warmup': args.warmup, 'steps': args.steps,
+        'samples_per_sec': round(args.batch / med * 1e3, 1), 'cpu_ms_per_step': round(cpu_ms, 4), 'loss': float(loss), 'warmup': args.warmup, 'steps': args.steps,
     }))
 
 

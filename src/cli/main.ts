@@ -6,6 +6,8 @@ import { sampleCommand, reconstructCommand, interpolateCommand } from './generat
 import { infoCommand } from './info.js';
 import { verifyCommand } from './verify.js';
 import { collapseCommand } from './collapse.js';
+import { benchCommand } from './bench.js';
+import { serveCommand } from './serve.js';
 
 const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
 
@@ -20,10 +22,12 @@ Commands
   info          versions, cores and kernel backends
   verify        check the ELBO, IWAE and gradient math against exact ground truth
   collapse      train with KL weights beta in {0.5, 1, 4}, with and without warm-up; count active units
+  bench         matmul, elementwise and training-step throughput per backend, with peers (tfjs, jax-js, PyTorch)
+  serve         the VAE lab in the browser: train, watch and probe a VAE live (npm run build:web first)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand,
+  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, serve: serveCommand, bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

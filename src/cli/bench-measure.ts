@@ -1,0 +1,146 @@
+/**
+ * What `elbo bench` measures on elbo's own backends: matmul GFLOP/s, elementwise throughput and
+ * the full training step of the standard VAE (784-400-20, Bernoulli, Adam 1e-3, batch 128).
+ */
+import { loadMnist } from '../data/mnist.js';
+import type { Backend, BinaryOp, UnaryOp } from '../kernels/backend.js';
+import { cpuBackend } from '../kernels/cpu.js';
+import { gpujsInfo, registerGpujsBackend } from '../kernels/gpujs.js';
+import { registerBackend, setBackend } from '../kernels/index.js';
+import { createWasmBackend, initWasmBackend, wasmInfo, type WasmBackend } from '../kernels/wasm/index.js';
+import { Adam } from '../nn/optim/adam.js';
+import { tensor } from '../tensor/create.js';
+import { Generator } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { elbo } from '../vae/elbo.js';
+import { VAE } from '../vae/model.js';
+import { type MatmulCase, type MatmulResult, type Stat, round, seededUniform, stepResult, timeCalls, timeMatmul, type TimerOptions, type TrainStepResult } from './bench-timing.js';
+
+/** The batch size of the standard training step. */
+export const BENCH_BATCH = 128;
+
+/** One of elbo's float32 backends as benchmarked: a column of the tables. */
+export interface BenchBackend {
+  /** Column label: 'cpu', 'wasm 1 thread', 'wasm 2 threads', 'gpujs webasm' (the mode gpu.js runs in). */
+  label: string;
+  /** The registry name `setBackend` selects it by. */
+  name: string;
+  /** The `--backend` family: 'cpu', 'wasm' or 'gpujs'. */
+  family: 'cpu' | 'wasm' | 'gpujs';
+  backend: Backend;
+  threads: number;
+  /** e.g. "wasm (SIMD, 2 threads)"; for gpujs, call after a kernel has run to see the real mode. */
+  detail(): string;
+}
+
+/** Creates (and registers) the backends of the chosen families; `dispose` stops the extra wasm threads. */
+export async function createBenchBackends(families: ReadonlySet<string>): Promise<{ backends: BenchBackend[]; dispose(): Promise<void> }> {
+  const backends: BenchBackend[] = [];
+  const owned: WasmBackend[] = [];
+  if (families.has('cpu')) backends.push({ label: 'cpu', name: 'cpu', family: 'cpu', backend: cpuBackend, threads: 1, detail: () => 'cpu (JS reference)' });
+  if (families.has('wasm') && wasmInfo().simd) {
+    const all = initWasmBackend();
+    await all.ready();
+    const simd = `SIMD${all.info.relaxedSimd ? ' + relaxed FMA' : ''}`;
+    if (all.info.threads > 1) {
+      const one = createWasmBackend({ threads: 1, name: 'wasm-1thread' });
+      owned.push(one);
+      registerBackend(one);
+      backends.push({ label: 'wasm 1 thread', name: one.name, family: 'wasm', backend: one, threads: 1, detail: () => `wasm (${simd}, 1 thread)` });
+    }
+    const t = all.info.threads;
+    backends.push({ label: `wasm ${t} thread${t === 1 ? '' : 's'}`, name: all.name, family: 'wasm', backend: all, threads: t, detail: () => `wasm (${simd}, ${t} thread${t === 1 ? '' : 's'})` });
+  }
+  if (families.has('gpujs')) {
+    const gpujs = registerGpujsBackend();
+    // One tiny product builds a kernel, so the label names the mode gpu.js really runs in (webasm in Node).
+    gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), new Float32Array(4), { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+    backends.push({ label: `gpujs ${gpujsInfo(gpujs).mode}`, name: gpujs.name, family: 'gpujs', backend: gpujs, threads: 1, detail: () => `gpujs (${gpujsInfo(gpujs).mode} mode)` });
+  }
+  return { backends, dispose: async () => void (await Promise.all(owned.map((b) => b.dispose()))) };
+}
+
+/** GFLOP/s of every case on every backend (inputs copied in and the result out on every call, as an op does). */
+export function benchMatmul(backends: readonly BenchBackend[], cases: readonly MatmulCase[], quick: boolean, log: (line: string) => void): MatmulResult[] {
+  const results: MatmulResult[] = [];
+  for (const c of cases) {
+    const a = seededUniform(c.m * c.k, 1);
+    const b = seededUniform(c.k * c.n, 2);
+    const out = new Float32Array(c.m * c.n);
+    const dims = { batch: 1, m: c.m, k: c.k, n: c.n, transA: c.transA, transB: c.transB, aBatchStride: 0, bBatchStride: 0 };
+    for (const be of backends) {
+      const r = timeMatmul(be.label, c, () => be.backend.matmul(a, b, out, dims), quick);
+      results.push(r);
+      log(`matmul ${c.name}, ${be.label}: ${r.gflops.median} GFLOP/s`);
+    }
+  }
+  return results;
+}
+
+/** Millions of float32 elements per second of one elementwise op on one backend. */
+export interface ElementwiseResult {
+  impl: string;
+  op: string;
+  elements: number;
+  melem_per_sec: Stat;
+}
+
+const UNARY: UnaryOp[] = ['exp', 'sigmoid', 'softplus', 'relu'];
+const BINARY: BinaryOp[] = ['add', 'mul', 'bceWithLogits'];
+
+/** Unary (exp, sigmoid, softplus, relu) and same-shape binary (add, mul, BCE with logits) ops on 1M float32 elements, per backend. */
+export function benchElementwise(backends: readonly BenchBackend[], quick: boolean, log: (line: string) => void): ElementwiseResult[] {
+  const n = 1 << 20;
+  const x = seededUniform(n, 3, 4);
+  const y = seededUniform(n, 4, 4).map((v) => (v > 0 ? 1 : 0)); // 0/1, so that bceWithLogits sees targets
+  const out = new Float32Array(n);
+  const ops: [string, (be: Backend) => void][] = [
+    ...UNARY.map((op): [string, (be: Backend) => void] => [op, (be) => be.unary(op, x, out, 0, 0)]),
+    ...BINARY.map((op): [string, (be: Backend) => void] => [op, (be) => be.binary(op, x, [1], y, [1], [n], out)]),
+  ];
+  const timer: TimerOptions = { warmupSeconds: quick ? 0.05 : 0.2, minWarmup: 2, seconds: quick ? 0.1 : 0.5, minCalls: 3, maxCalls: quick ? 10 : 50 };
+  const results: ElementwiseResult[] = [];
+  for (const [op, run] of ops) {
+    for (const be of backends) {
+      const t = timeCalls(() => run(be.backend), timer);
+      const rate = (ms: number): number => round(n / (ms / 1e3) / 1e6, 1);
+      results.push({ impl: be.label, op, elements: n, melem_per_sec: { median: rate(t.ms.median), min: rate(t.ms.max), max: rate(t.ms.min) } });
+      log(`elementwise ${op}, ${be.label}: ${rate(t.ms.median)} M elements/s`);
+    }
+  }
+  return results;
+}
+
+let digits: Float32Array | undefined;
+
+/** The first `batch` bundled training digits, [batch × 784] (the batch PyTorch's train_step.py uses too). */
+export function benchBatch(batch = BENCH_BATCH): Float32Array {
+  digits ??= loadMnist().train.images;
+  return digits.slice(0, batch * 784);
+}
+
+/** Warm-up and timing of a training step: seconds of each, and bounds on the steps timed. */
+export const stepTimer = (quick: boolean): TimerOptions =>
+  quick ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 } : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
+
+/**
+ * The standard training step on one backend: forward (encode, reparameterize with fresh noise,
+ * decode, Bernoulli log-likelihood, analytic KL, batch mean), backward and Adam, reading the loss.
+ */
+export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
+  setBackend(be.name);
+  const x: Tensor = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
+  const vae = new VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 1 });
+  const optimizer = new Adam(vae.parameters(), { lr: 1e-3 });
+  const rng = new Generator(2);
+  let loss = NaN;
+  const timing = timeCalls(() => {
+    const result = elbo(vae, x, { rng });
+    optimizer.zeroGrad();
+    result.loss.backward();
+    optimizer.step();
+    loss = result.loss.item();
+  }, stepTimer(quick));
+  return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss }, timing);
+}
+

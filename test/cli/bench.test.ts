@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { BenchReport } from '../../src/cli/bench-report.js';
+import { stat } from '../../src/cli/bench-timing.js';
+
+/** Runs the CLI as a user would (through tsx). */
+function elbo(...args: string[]): { status: number; stdout: string; stderr: string; seconds: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, ELBO_DEBUG: '' }, timeout: 120_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1e3 };
+}
+
+const positive = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+describe('elbo bench', () => {
+  it('--quick --json --no-peers prints one JSON object with the training step, matmul and elementwise sections', () => {
+    const r = elbo('bench', '--quick', '--json', '--no-peers');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.seconds).toBeLessThan(60);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0]!) as BenchReport;
+
+    const step = report.train_step;
+    expect(step.impl).toBe('elbo');
+    expect(['wasm', 'cpu', 'gpujs']).toContain(step.backend);
+    expect(positive(step.ms_median) && positive(step.samples_per_sec) && positive(step.threads)).toBe(true);
+    expect(step.samples_per_sec).toBeCloseTo((128 / step.ms_median) * 1e3, 0);
+    expect(step.ms_min).toBeLessThanOrEqual(step.ms_median);
+    expect(step.ms_max).toBeGreaterThanOrEqual(step.ms_median);
+    expect(positive(step.cpu_ms_per_step)).toBe(true);
+    expect(Number.isFinite(step.loss)).toBe(true);
+
+    // Every backend's step, with its thread count; the wasm one on all threads is the headline.
+    const backends = new Set(report.train_steps.map((s) => s.backend));
+    expect([...backends].every((b) => ['cpu', 'wasm', 'gpujs'].includes(b)) && backends.has('cpu') && backends.has('gpujs')).toBe(true);
+    for (const s of report.train_steps) expect(positive(s.ms_median) && positive(s.samples_per_sec)).toBe(true);
+    if (report.wasm) expect(step.threads).toBe(report.wasm.threads);
+    expect(report.gpujs_mode).toMatch(/^(webasm|cpu|webgl2?|headlessgl)$/);
+
+    expect(report.matmul.length).toBe(report.matmul_cases.length * report.train_steps.length);
+    for (const m of report.matmul) expect(positive(m.gflops.median) && m.gflops.min <= m.gflops.median && m.gflops.median <= m.gflops.max).toBe(true);
+    expect(report.elementwise.length).toBeGreaterThan(0);
+    for (const e of report.elementwise) expect(positive(e.melem_per_sec.median)).toBe(true);
+
+    expect(report.peers).toBeNull();
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.machine.load_before).toHaveLength(3);
+  });
+
+  it('rejects an unknown backend in one line', () => {
+    const r = elbo('bench', '--backend', 'tpu');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("elbo bench: --backend must be one of wasm, gpujs, cpu, got 'tpu'");
+  });
+
+  it('stat: median, min and max', () => {
+    expect(stat([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 });
+    expect(stat([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4 });
+  });
+});
