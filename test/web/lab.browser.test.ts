@@ -132,9 +132,10 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
 
   it('loads a library-trained checkpoint and reconstructs test digits as the library does (gpu.js and WebGPU)', async () => {
     await page.setInputFiles('#checkpoint', checkpoint);
-    const s = await until('the loaded model', (s) => s.model?.source === 'checkpoint.safetensors');
+    // The worker's model event can arrive before the page shows its 'Loaded …' message: wait for both.
+    const s = await until('the loaded model and its message', (s) => s.model?.source === 'checkpoint.safetensors' && s.message?.text.startsWith('Loaded checkpoint.safetensors') === true);
     expect(s.model).toMatchObject({ latentDim: 2, hiddenDims: [16], likelihood: 'bernoulli' });
-    expect(s.message!.kind).toBe('info');
+    expect(s.message).toMatchObject({ kind: 'info' });
     const { model } = loadTrainedModel(checkpoint);
     const reference = (indices: number[]) => model.reconstruct(tensor(testImages(indices), { shape: [indices.length, 784] })).data;
     const reconstruct = (indices: number[]) => page.evaluate((d) => (window as unknown as { elboLab: Lab }).elboLab.reconstruct(d), indices);
