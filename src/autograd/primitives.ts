@@ -39,13 +39,10 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(NON_DIFFERENT
 
 type Forward<P extends Prim> = (inputs: readonly Tensor[], attrs: PrimAttrs[P]) => Tensor;
 
-/** float64 always runs on the reference kernels; float32 on the active backend. */
-const kernels = backendFor;
-
 const unary = (op: UnaryOp, p = (_: PrimAttrs[Prim]): [number, number] => [0, 0]) =>
   ([x]: readonly Tensor[], attrs: PrimAttrs[Prim]): Tensor => {
     const out = allocate(x!.dtype, x!.numel());
-    kernels(x!.dtype).unary(op, x!.data, out, ...p(attrs));
+    backendFor(x!.dtype).unary(op, x!.data, out, ...p(attrs));
     return new Tensor(out, x!.shape);
   };
 
@@ -60,7 +57,7 @@ const binary = (op: BinaryOp) =>
   ([a, b]: readonly Tensor[]): Tensor => {
     const shape = broadcastShapes(op, a!.shape, b!.shape);
     const out = allocate(a!.dtype, sizeOf(shape));
-    kernels(a!.dtype).binary(op, a!.data, broadcastStrides(a!.shape, shape), b!.data, broadcastStrides(b!.shape, shape), shape, out);
+    backendFor(a!.dtype).binary(op, a!.data, broadcastStrides(a!.shape, shape), b!.data, broadcastStrides(b!.shape, shape), shape, out);
     return new Tensor(out, shape);
   };
 
@@ -69,14 +66,14 @@ const reduce = (op: 'sum' | 'max') =>
     const shape = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     if (op === 'max' && axes.some((a) => x!.shape[a] === 0)) throw new ShapeError(`max: cannot reduce an empty axis of ${fmt(x!.shape)}`);
     const out = allocate(x!.dtype, sizeOf(shape));
-    kernels(x!.dtype).reduce(op, x!.data, x!.shape, axes, out);
+    backendFor(x!.dtype).reduce(op, x!.data, x!.shape, axes, out);
     return new Tensor(out, shape);
   };
 
 /** Copies `x` (as a strided view) into a fresh tensor of `shape`, at `dstOffset` with `dstStrides`. */
 function stridedCopy(x: Tensor, srcOffset: number, srcStrides: number[], viewShape: Shape, outShape: Shape, dstOffset = 0, dstStrides = stridesOf(outShape)): Tensor {
   const out = allocate(x.dtype, sizeOf(outShape));
-  kernels(x.dtype).copy(x.data, srcOffset, srcStrides, viewShape, out, dstOffset, dstStrides);
+  backendFor(x.dtype).copy(x.data, srcOffset, srcStrides, viewShape, out, dstOffset, dstStrides);
   return new Tensor(out, outShape);
 }
 
@@ -117,7 +114,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const outStrides = stridesOf(shape);
     let offset = 0;
     for (const t of inputs) {
-      kernels(t.dtype).copy(t.data, 0, stridesOf(t.shape), t.shape, out, offset * outStrides[axis]!, outStrides);
+      backendFor(t.dtype).copy(t.data, 0, stridesOf(t.shape), t.shape, out, offset * outStrides[axis]!, outStrides);
       offset += t.shape[axis]!;
     }
     return new Tensor(out, shape);
@@ -130,7 +127,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const batchShape = broadcastShapes('matmul', batchA, batchB);
     const batch = sizeOf(batchShape);
     const out = allocate(a!.dtype, batch * m * n);
-    kernels(a!.dtype).matmul(a!.data, b!.data, out, {
+    backendFor(a!.dtype).matmul(a!.data, b!.data, out, {
       batch, m, k, n, transA, transB,
       aBatchStride: sizeOf(batchA) === 1 ? 0 : m * k,
       bBatchStride: sizeOf(batchB) === 1 ? 0 : k * n,
@@ -143,7 +140,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const lead = x!.shape.slice(0, -1);
     const m = sizeOf(lead);
     const out = allocate(x!.dtype, m * n);
-    const backend = kernels(x!.dtype);
+    const backend = backendFor(x!.dtype);
     if (backend.linear) backend.linear(x!.data, w!.data, b!.data, out, m, k, n);
     else {
       backend.matmul(x!.data, w!.data, out, { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });

@@ -12,8 +12,7 @@ import { Adam } from '../nn/optim/adam.js';
 import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { elbo } from '../vae/elbo.js';
-import { VAE } from '../vae/model.js';
+import { buildModel, DEFAULT_TRAIN_CONFIG, trainStep } from '../vae/train.js';
 import { type MatmulCase, type MatmulResult, type Stat, round, seededUniform, stepResult, timeCalls, timeMatmul, type TimerOptions, type TrainStepResult } from './bench-timing.js';
 
 /** The batch size of the standard training step. */
@@ -124,22 +123,20 @@ export const stepTimer = (quick: boolean): TimerOptions =>
   quick ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 } : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
 
 /**
- * The standard training step on one backend: forward (encode, reparameterize with fresh noise,
- * decode, Bernoulli log-likelihood, analytic KL, batch mean), backward and Adam, reading the loss.
+ * The standard training step on one backend, exactly as `elbo train` runs it: {@link trainStep}
+ * (forward with fresh noise, backward, the finiteness check, Adam), reading the loss.
  */
 export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
   setBackend(be.name);
   const x: Tensor = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
-  const vae = new VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 1 });
-  const optimizer = new Adam(vae.parameters(), { lr: 1e-3 });
+  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
+  const optimizer = new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr });
   const rng = new Generator(2);
   let loss = NaN;
   const timing = timeCalls(() => {
-    const result = elbo(vae, x, { rng });
-    optimizer.zeroGrad();
-    result.loss.backward();
-    optimizer.step();
-    loss = result.loss.item();
+    const step = trainStep(vae, optimizer, x, { beta: 1, rng });
+    if (step.failure) throw new Error(`bench: the training step failed: ${step.failure}`);
+    loss = step.loss;
   }, stepTimer(quick));
   return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss }, timing);
 }
