@@ -22,6 +22,7 @@ const NODE_EXPORTS: Record<string, string[]> = {
   crypto: ['randomBytes'],
   module: ['createRequire'],
   url: ['fileURLToPath'],
+  v8: ['setFlagsFromString'],
 };
 const STUB = '\0node-stub:';
 
@@ -36,7 +37,9 @@ function nodeStubs(): Plugin {
       const lines = (NODE_EXPORTS[name] ?? []).map((f) =>
         f === 'availableParallelism'
           ? 'export const availableParallelism = () => navigator.hardwareConcurrency || 1;'
-          : `export function ${f}() { throw new Error('node:${name} ${f}() is not available in the browser'); }`,
+          : f === 'setFlagsFromString'
+            ? 'export function setFlagsFromString() {}' // engine flags are the browser's own
+            : `export function ${f}() { throw new Error('node:${name} ${f}() is not available in the browser'); }`,
       );
       return [...lines, 'export default {};'].join('\n');
     },

@@ -1,4 +1,4 @@
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateEmpty } from '../tensor/dtype.js';
 import { broadcastShapes, fmt, type Shape, ShapeError, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backendFor } from '../kernels/index.js';
@@ -41,7 +41,7 @@ type Forward<P extends Prim> = (inputs: readonly Tensor[], attrs: PrimAttrs[P]) 
 
 const unary = (op: UnaryOp, p = (_: PrimAttrs[Prim]): [number, number] => [0, 0]) =>
   ([x]: readonly Tensor[], attrs: PrimAttrs[Prim]): Tensor => {
-    const out = allocate(x!.dtype, x!.numel());
+    const out = allocateEmpty(x!.dtype, x!.numel());
     backendFor(x!.dtype).unary(op, x!.data, out, ...p(attrs));
     return new Tensor(out, x!.shape);
   };
@@ -56,7 +56,7 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 const binary = (op: BinaryOp) =>
   ([a, b]: readonly Tensor[]): Tensor => {
     const shape = broadcastShapes(op, a!.shape, b!.shape);
-    const out = allocate(a!.dtype, sizeOf(shape));
+    const out = allocateEmpty(a!.dtype, sizeOf(shape));
     backendFor(a!.dtype).binary(op, a!.data, broadcastStrides(a!.shape, shape), b!.data, broadcastStrides(b!.shape, shape), shape, out);
     return new Tensor(out, shape);
   };
@@ -65,14 +65,16 @@ const reduce = (op: 'sum' | 'max') =>
   ([x]: readonly Tensor[], { axes }: { axes: number[] }): Tensor => {
     const shape = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     if (op === 'max' && axes.some((a) => x!.shape[a] === 0)) throw new ShapeError(`max: cannot reduce an empty axis of ${fmt(x!.shape)}`);
-    const out = allocate(x!.dtype, sizeOf(shape));
+    const out = allocateEmpty(x!.dtype, sizeOf(shape));
     backendFor(x!.dtype).reduce(op, x!.data, x!.shape, axes, out);
     return new Tensor(out, shape);
   };
 
 /** Copies `x` (as a strided view) into a fresh tensor of `shape`, at `dstOffset` with `dstStrides`. */
 function stridedCopy(x: Tensor, srcOffset: number, srcStrides: number[], viewShape: Shape, outShape: Shape, dstOffset = 0, dstStrides = stridesOf(outShape)): Tensor {
-  const out = allocate(x.dtype, sizeOf(outShape));
+  // Only pad leaves elements unwritten (its zeros); every other copy writes all of them.
+  const whole = sizeOf(viewShape) === sizeOf(outShape);
+  const out = (whole ? allocateEmpty : allocate)(x.dtype, sizeOf(outShape));
   backendFor(x.dtype).copy(x.data, srcOffset, srcStrides, viewShape, out, dstOffset, dstStrides);
   return new Tensor(out, outShape);
 }
@@ -110,7 +112,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
   concat: (inputs, { axis }) => {
     const shape = [...inputs[0]!.shape];
     shape[axis] = inputs.reduce((s, t) => s + t.shape[axis]!, 0);
-    const out = allocate(inputs[0]!.dtype, sizeOf(shape));
+    const out = allocateEmpty(inputs[0]!.dtype, sizeOf(shape));
     const outStrides = stridesOf(shape);
     let offset = 0;
     for (const t of inputs) {
@@ -126,7 +128,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const batchB = b!.shape.slice(0, -2);
     const batchShape = broadcastShapes('matmul', batchA, batchB);
     const batch = sizeOf(batchShape);
-    const out = allocate(a!.dtype, batch * m * n);
+    const out = allocateEmpty(a!.dtype, batch * m * n);
     backendFor(a!.dtype).matmul(a!.data, b!.data, out, {
       batch, m, k, n, transA, transB,
       aBatchStride: sizeOf(batchA) === 1 ? 0 : m * k,
@@ -139,7 +141,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const [n, k] = w!.shape as [number, number];
     const lead = x!.shape.slice(0, -1);
     const m = sizeOf(lead);
-    const out = allocate(x!.dtype, m * n);
+    const out = allocateEmpty(x!.dtype, m * n);
     const backend = backendFor(x!.dtype);
     if (backend.linear) backend.linear(x!.data, w!.data, b!.data, out, m, k, n);
     else {

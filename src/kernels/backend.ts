@@ -42,6 +42,8 @@ export interface Backend {
    * step, like Adam's moments; the caller uses what is returned from then on.
    */
   keep?(x: TypedArray): TypedArray;
+  /** Optional: whether every element of `x` is finite (no NaN, no ±∞); fast when `x` was kept. */
+  allFinite?(x: TypedArray): boolean;
 }
 
 /** The scalars of one {@link Backend.adam} step (t = the step number, from 1). */

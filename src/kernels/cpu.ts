@@ -135,5 +135,16 @@ function linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedA
   matmul(x, weight, out, { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 }, bias);
 }
 
+/** Whether every value is finite: x − x is 0 for finite x, NaN for ±∞ and NaN (four per branch). */
+function allFinite(values: TypedArray): boolean {
+  const n = values.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (values[i]! - values[i]! + (values[i + 1]! - values[i + 1]!) + (values[i + 2]! - values[i + 2]!) + (values[i + 3]! - values[i + 3]!) !== 0) return false;
+  }
+  for (; i < n; i++) if (values[i]! - values[i]! !== 0) return false;
+  return true;
+}
+
 /** The reference CPU backend (every optional kernel included). */
-export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x };
+export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x, allFinite };

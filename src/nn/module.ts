@@ -1,3 +1,4 @@
+import { backendFor } from '../kernels/index.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -31,14 +32,19 @@ export abstract class Module {
   }
 
   /**
-   * Adds a parameter under `name` (no dots) and returns it; it gets `requiresGrad: true`.
-   * Registering a name twice is an error.
+   * Adds a parameter under `name` (no dots) and returns it; it gets `requiresGrad: true`, and
+   * its storage moves where the current backend reads it without copying (the wasm backend's
+   * memory; see `Tensor.set_`), values unchanged. Registering a name twice is an error.
    */
   protected registerParameter(name: string, parameter: Tensor): Tensor {
     this.checkName('registerParameter', name);
     if (!(parameter instanceof Tensor)) throw new TypeError(`registerParameter: '${name}' must be a Tensor`);
     if (!parameter.isLeaf) throw new Error(`registerParameter: '${name}' must be a leaf tensor (use detach())`);
     parameter.requiresGrad_(true);
+    // Stored where the current backend reads it in place (wasm: in its memory), so that products
+    // and optimizer steps do not copy it every time; the same tensor, its values unchanged.
+    const kept = backendFor(parameter.dtype).keep?.(parameter.data);
+    if (kept && kept !== parameter.data) parameter.set_(kept);
     this.#parameters.set(name, parameter);
     return parameter;
   }

@@ -16,6 +16,22 @@ export function allocate(dtype: DType, size: number): TypedArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
+/** Arrays this long and longer skip zero-filling in {@link allocateEmpty} (shorter ones gain nothing). */
+const EMPTY_MIN = 4096;
+/** Node's Buffer, whose allocUnsafeSlow gives memory that is not zero-filled; absent in browsers. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
+
+/**
+ * Storage whose initial contents are unspecified, like `torch.empty`: for outputs a kernel
+ * writes in full before anything reads them. In Node, long arrays come from memory that is not
+ * zero-filled (a pass over every byte saved); elsewhere this is {@link allocate}.
+ */
+export function allocateEmpty(dtype: DType, size: number): TypedArray {
+  if (size < EMPTY_MIN || NodeBuffer === undefined) return allocate(dtype, size);
+  const bytes = NodeBuffer.allocUnsafeSlow(size * (dtype === 'float64' ? 8 : 4));
+  return dtype === 'float64' ? new Float64Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);
+}
+
 export function dtypeOf(data: TypedArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }

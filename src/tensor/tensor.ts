@@ -52,6 +52,19 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /**
+   * Moves this tensor's elements to `data` (same dtype and length, holding the same values or
+   * the ones wanted), like PyTorch's `Tensor.set_`: how a parameter is moved where a backend
+   * reads it without copying. Returns this tensor.
+   */
+  set_(data: TypedArray): this {
+    if (data.length !== this.data.length || (data instanceof Float64Array) !== (this.dtype === 'float64')) {
+      throw new Error(`set_: new storage (${data instanceof Float64Array ? 'float64' : 'float32'}, ${data.length} elements) does not match this tensor (${this.dtype}, ${this.data.length} elements)`);
+    }
+    (this as { data: TypedArray }).data = data;
+    return this;
+  }
+
   /** Number of elements. */
   numel(): number {
     return this.data.length;

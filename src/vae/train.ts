@@ -193,7 +193,7 @@ export interface StepPhases {
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */
-export function trainStep(model: VAE, optimizer: { zeroGrad(): void; step(): void }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: { zeroGrad(): void; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -207,12 +207,10 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(): void; step(): voi
   if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
   optimizer.zeroGrad();
   result.loss.backward();
-  const finite = model.parameters().every((p) => p.grad === null || allFinite(p.grad.data));
   lap('backward');
-  if (!finite) return { result, loss, failure: 'a gradient is not finite' };
-  optimizer.step();
+  const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞
   lap('optimizer');
-  return { result, loss };
+  return stepped ? { result, loss } : { result, loss, failure: 'a gradient is not finite' };
 }
 
 function diverged(what: string, step: number, epoch: number, checkpointPath: string): never {
@@ -226,17 +224,6 @@ export function loadCheckpointConfig(path: string): TrainConfig {
   if (!metadata.config) throw new Error(`${path}: this checkpoint holds no training config`);
   const { history: _history, ...config } = JSON.parse(metadata.config) as Partial<TrainConfig> & { history?: unknown };
   return { ...DEFAULT_TRAIN_CONFIG, ...config };
-}
-
-/** Whether every value is finite: x − x is 0 for finite x, NaN for ±∞ and NaN (four per branch). */
-function allFinite(values: Float32Array | Float64Array): boolean {
-  const n = values.length;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    if (values[i]! - values[i]! + (values[i + 1]! - values[i + 1]!) + (values[i + 2]! - values[i + 2]!) + (values[i + 3]! - values[i + 3]!) !== 0) return false;
-  }
-  for (; i < n; i++) if (values[i]! - values[i]! !== 0) return false;
-  return true;
 }
 
 const encodeLines = (metrics: readonly EpochMetrics[]): Uint8Array => new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join(''));

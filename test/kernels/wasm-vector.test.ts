@@ -6,7 +6,9 @@ import { setBackend } from '../../src/kernels/index.js';
 import { createWasmBackend, initWasmBackend } from '../../src/kernels/wasm/index.js';
 import { vectorWat } from '../../src/kernels/wasm/vector.wat.js';
 import { assembleWat } from '../../src/kernels/wasm/wat.js';
+import { Linear } from '../../src/nn/linear.js';
 import { Adam } from '../../src/nn/optim/adam.js';
+import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fcOptions } from '../helpers.js';
 
@@ -140,5 +142,68 @@ describe('wasm vector loops', () => {
     const state = wasm.opt.stateDict().state['0']!;
     expect(state.step).toBe(4);
     expect((state.expAvg as Tensor).shape).toEqual([700]);
+  });
+
+  it('allFinite: finds one NaN or ±∞ at any index (SIMD body and scalar tail), in resident memory and out of it', () => {
+    const threaded = createWasmBackend({ threads: 2 });
+    try {
+      for (const n of [1, 3, 4, 7, 64, 1001]) {
+        const clean = floats(n, 3e38, n);
+        const resident = threaded.keep!(clean) as Float32Array;
+        expect(resident).not.toBe(clean); // copied into wasm memory (shared, so kept)
+        expect(threaded.allFinite!(resident)).toBe(true);
+        expect(threaded.allFinite!(clean)).toBe(true);
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const i of new Set([0, n >> 1, n - 1])) {
+            for (const x of [resident, clean]) {
+              const keep = x[i]!;
+              x[i] = bad;
+              expect(threaded.allFinite!(x), `n=${n} i=${i} ${bad}`).toBe(false);
+              expect(cpuBackend.allFinite(x)).toBe(false);
+              x[i] = keep;
+            }
+          }
+        }
+      }
+    } finally {
+      void threaded.dispose();
+    }
+  });
+
+  it('a product reads resident operands in place and gives the same bits as from copies', () => {
+    const threaded = createWasmBackend({ threads: 2, minParallelFlops: 0 });
+    try {
+      for (const [m, k, n, transA, transB] of [[128, 784, 400, false, true], [37, 29, 21, true, false], [5, 3, 7, false, false]] as const) {
+        const a = floats(m * k, 1, 21);
+        const b = floats(k * n, 1, 22);
+        const dims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+        const copied = new Float32Array(m * n);
+        const inPlace = new Float32Array(m * n);
+        const half = new Float32Array(m * n);
+        threaded.matmul(a, b, copied, dims);
+        threaded.matmul(threaded.keep!(a), threaded.keep!(b), inPlace, dims);
+        threaded.matmul(a, threaded.keep!(b), half, dims);
+        expect(Array.from(inPlace)).toEqual(Array.from(copied));
+        expect(Array.from(half)).toEqual(Array.from(copied));
+      }
+    } finally {
+      void threaded.dispose();
+    }
+  });
+
+  it("a module's parameters move into wasm memory when registered on the wasm backend, values unchanged; set_ checks sizes", () => {
+    initWasmBackend();
+    const onCpu = new Linear(30, 7, { rng: new Generator(3) });
+    setBackend('wasm');
+    const onWasm = new Linear(30, 7, { rng: new Generator(3) });
+    setBackend('cpu');
+    const wasm = initWasmBackend();
+    for (const name of ['weight', 'bias'] as const) {
+      expect(Array.from(onWasm[name]!.data)).toEqual(Array.from(onCpu[name]!.data));
+      expect(wasm.keep!(onWasm[name]!.data)).toBe(onWasm[name]!.data); // already resident
+      expect(cpuBackend.keep(onCpu[name]!.data)).toBe(onCpu[name]!.data);
+    }
+    expect(() => onWasm.weight.set_(new Float32Array(3))).toThrow('set_: new storage (float32, 3 elements) does not match this tensor (float32, 210 elements)');
+    expect(() => onWasm.weight.set_(new Float64Array(210))).toThrow('set_: new storage (float64, 210 elements) does not match this tensor (float32, 210 elements)');
   });
 });

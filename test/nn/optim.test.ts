@@ -3,6 +3,8 @@ import { add, mul, sum } from '../../src/autograd/ops.js';
 import { tensor } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { Adam, AdamW, SGD, type Optimizer, type Hyper } from '../../src/nn/index.js';
+import { setBackend } from '../../src/kernels/index.js';
+import { initWasmBackend } from '../../src/kernels/wasm/index.js';
 
 /**
  * Every expected value below is computed by hand in the test, step by step, from the published
@@ -198,4 +200,49 @@ describe('Adam', () => {
     expect((opt.stateDict().state['0']!.expAvg as Tensor).dtype).toBe('float32');
     expect(Math.abs(p.data[0]! - 0.8)).toBeLessThan(0.01); // two steps of ≈ α each toward 0
   });
+});
+
+describe('stepIfFinite', () => {
+  /** Gives every parameter a gradient (float32, from `seed`). */
+  const setGrads = (params: Tensor[], seed: number): void => {
+    params.forEach((p, k) => {
+      const g = Float32Array.from({ length: p.numel() }, (_, i) => Math.sin(seed + 7 * k + i));
+      p.grad = tensor(g, { shape: p.shape });
+    });
+  };
+  const fresh = (): Tensor[] => [tensor(Array.from({ length: 1003 }, (_, i) => Math.cos(i)), { requiresGrad: true }), tensor([0.5, -1, 2], { requiresGrad: true })];
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: with finite gradients it is step(), bit for bit; with one NaN or ±∞ it changes nothing and returns false`, () => {
+      if (backend === 'wasm') initWasmBackend();
+      setBackend(backend);
+      try {
+        for (const kind of ['Adam', 'AdamW', 'SGD'] as const) {
+          const build = (ps: Tensor[]): Optimizer<Hyper> =>
+            (kind === 'SGD' ? new SGD(ps, { lr: 0.1, momentum: 0.9 }) : kind === 'Adam' ? new Adam(ps, { lr: 0.01 }) : new AdamW(ps, { lr: 0.01 })) as unknown as Optimizer<Hyper>;
+          const [left, right] = [fresh(), fresh()];
+          const [stepper, checker] = [build(left), build(right)];
+          for (let t = 0; t < 3; t++) {
+            setGrads(left, t);
+            setGrads(right, t);
+            stepper.step();
+            expect(checker.stepIfFinite()).toBe(true);
+            right.forEach((p, k) => expect(Array.from(p.data)).toEqual(Array.from(left[k]!.data)));
+          }
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            for (const at of [0, 501, 1002]) {
+              setGrads(right, 9);
+              right[0]!.grad!.data[at] = bad;
+              const before = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+              expect(checker.stepIfFinite(), `${kind} ${bad} at ${at}`).toBe(false);
+              const after = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+              expect(after).toBe(before);
+            }
+          }
+        }
+      } finally {
+        setBackend('cpu');
+      }
+    });
+  }
 });

@@ -110,7 +110,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const f32 = theta instanceof Float32Array && grad instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array;
       if (!f32 || !vector.adam(theta, grad, m, v, step)) cpuBackend.adam(theta, grad, m, v, step);
     },
-    keep: (x: TypedArray): TypedArray => (x instanceof Float32Array ? vector.keep(x) ?? x : x),
+    keep: (x: TypedArray): TypedArray => (x instanceof Float32Array ? engine.keep(x) ?? x : x),
+    allFinite: (x: TypedArray): boolean => (x instanceof Float32Array ? vector.allFinite(x) : undefined) ?? cpuBackend.allFinite(x),
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;
       cpuBackend.matmul(a, b, out, dims);

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { MatmulDims } from '../backend.js';
 import { binaryRows } from '../loops.js';
 import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
@@ -11,12 +12,13 @@ import { assembleWat } from './wat.js';
  *
  * Memory layout (bytes): [0, 1024) pool control words; [1024, 1280) the job descriptor;
  * [1280, 1536) that of the SIMD loops shared with the pool (`vector.ts`);
- * [65536, …) one packing slot per thread; then the resident arrays (`vector.ts` keep(): Adam's
- * moments, updated in place every step); then the operands of the current call (A, B, the bias
- * and C here; those of the SIMD loops of `vector.ts`). The memory only grows (once to the
- * largest call seen), so steady-state calls allocate nothing. It is shared whenever the engine
- * allows, even for one thread: growing a shared memory never detaches it, so views of resident
- * arrays stay valid.
+ * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
+ * parameters, Adam's moments and its staged gradients, read and updated in place every step);
+ * then the operands of the current call (A, B, the bias and C here; those of the SIMD loops of
+ * `vector.ts`). An operand that is resident is read where it is, not copied. The memory only
+ * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
+ * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
+ * so views of resident arrays stay valid.
  */
 
 const JOB_ADDR = 1024;
@@ -61,9 +63,22 @@ export function canShareMemory(): boolean {
   }
 }
 
+/**
+ * Relaxed SIMD (`f32x4.relaxed_madd`) is standard WebAssembly, on by default in browsers since
+ * Chrome 114 and in Node 22, but Node 20's V8 keeps it behind --experimental-wasm-relaxed-simd.
+ * Wasm feature flags are read when a module is validated, so setting the flag before the first
+ * compile turns it on for this process (and its worker threads). ELBO_RELAXED_SIMD=0 leaves the
+ * engine as it is (then the kernel uses f32x4.mul + f32x4.add). Outside Node this does nothing.
+ */
+function enableRelaxedSimd(): void {
+  const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (node && process.env['ELBO_RELAXED_SIMD'] !== '0') setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
 /** Assembles and compiles the kernel, or returns undefined if the engine rejects it (e.g. no relaxed SIMD). */
 export function compileGemm(shared: boolean, fma: boolean, tile: Tile = TILE): WebAssembly.Module | undefined {
   const bytes = assembleWat(gemmWat({ shared, fma, tile }));
+  if (fma && !WebAssembly.validate(bytes)) enableRelaxedSimd();
   return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : undefined;
 }
 
@@ -85,6 +100,14 @@ export class WasmMatmul {
   private i32: Int32Array;
   private calls = 0;
   private parallelCalls = 0;
+  /** Views handed out by keep(), by identity, and the blocks of collected ones, by byte size, for reuse. */
+  private readonly resident = new WeakSet<Float32Array>();
+  private readonly freeBlocks = new Map<number, number[]>();
+  private readonly reclaim = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
+    const list = this.freeBlocks.get(bytes) ?? [];
+    list.push(at);
+    this.freeBlocks.set(bytes, list);
+  });
 
   constructor(private readonly options: WasmMatmulOptions) {
     const shared = canShareMemory();
@@ -153,6 +176,29 @@ export class WasmMatmul {
     return this.operands - bytes;
   }
 
+  /**
+   * `x` if it is a view handed out here, else a view of the memory holding a copy of it, which
+   * stays there (its block is reused once the view is collected); undefined when the memory is
+   * not shared, since growing an unshared memory detaches every view of it.
+   */
+  keep(x: Float32Array): Float32Array | undefined {
+    if (this.resident.has(x)) return x;
+    if (!this.shared) return undefined;
+    const bytes = roundUp(Math.max(x.length, 1) * 4, 64);
+    const at = this.freeBlocks.get(bytes)?.pop() ?? this.takeResident(bytes);
+    if (at === undefined) return undefined;
+    const view = new Float32Array(this.memory.buffer, at, x.length);
+    view.set(x);
+    this.resident.add(view);
+    this.reclaim.register(view, [at, bytes]);
+    return view;
+  }
+
+  /** The byte address of `x` if it is resident ({@link WasmMatmul.keep}), else undefined. */
+  addressOf(x: Float32Array): number | undefined {
+    return this.resident.has(x) ? x.byteOffset : undefined;
+  }
+
   /** Grows the memory (never shrinks) so that `bytes` fit, and refreshes the views. */
   private reserve(bytes: number): boolean {
     const have = this.memory.buffer.byteLength;
@@ -191,14 +237,22 @@ export class WasmMatmul {
     const nPad = roundUp(n, NR);
     const aLen = (batch - 1) * aBatchStride + m * k;
     const bLen = (batch - 1) * bBatchStride + k * n;
-    const aAt = this.operands;
-    const bAt = roundUp(aAt + aLen * 4, 64);
-    const biasAt = roundUp(bAt + bLen * 4, 64);
+    // Resident operands (parameters) are read in place; the others get a place in the call's area.
+    let next = this.operands;
+    const place = (x: Float32Array, floats: number): [at: number, copy: boolean] => {
+      const at = this.addressOf(x);
+      if (at !== undefined) return [at, false];
+      next = roundUp(next + floats * 4, 64);
+      return [next - roundUp(floats * 4, 64), true];
+    };
+    const [aAt, copyA] = place(a, aLen);
+    const [bAt, copyB] = place(b, bLen);
+    const biasAt = next;
     const cAt = biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
     if (!this.reserve(cAt + batch * mPad * nPad * 4)) return false;
     const f32 = this.f32;
-    f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
-    f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
+    if (copyA) f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
+    if (copyB) f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
     if (bias) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + nPad).set(bias.subarray(0, n), biasAt >> 2);
 
     // Split into tasks: each batch item into pm × pn tiles when there are fewer items than threads.

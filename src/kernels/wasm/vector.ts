@@ -6,8 +6,8 @@ import { assembleWat } from './wat.js';
 /**
  * The JS side of the SIMD loops of `vector.wat.ts`, on the matmul engine's memory: elementwise
  * ops and the sum over rows copy their operands into the per-call area and the result out;
- * Adam's moments stay in memory for good ({@link WasmVector.keep}), so an update copies only θ
- * and its gradient in and θ out. Long logistic loops and Adam's update are cut into chunks the
+ * Adam's moments stay in memory for good (`WasmMatmul.keep`), and so do parameters and staged
+ * gradients when the caller keeps them there, so that an update copies nothing. Long logistic loops and Adam's update are cut into chunks the
  * matmul's thread pool shares (the `task` of `vector.wat.ts`).
  */
 
@@ -40,21 +40,14 @@ export class WasmVector {
   private readonly loops: Record<SimdOp, Loop>;
   private readonly colSumFn: (x: number, acc: number, out: number, rows: number, n: number) => void;
   private readonly adamFn: AdamFn;
+  private readonly allFiniteFn: (x: number, n: number) => number;
   private readonly task: (job: number, t: number, slot: number) => void;
-  /** Views handed out by keep(), by identity, and the blocks of collected ones, by byte size, for reuse. */
-  private readonly resident = new WeakSet<Float32Array>();
-  private readonly freeBlocks = new Map<number, number[]>();
-  private readonly reclaim = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
-    const list = this.freeBlocks.get(bytes) ?? [];
-    list.push(at);
-    this.freeBlocks.set(bytes, list);
-  });
-
   constructor(private readonly engine: WasmMatmul) {
     const exports = vectorKernels(engine.memory, engine.shared);
     this.loops = Object.fromEntries(SIMD_OPS.map((op) => [op, exports[op]])) as Record<SimdOp, Loop>;
     this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
     this.adamFn = exports['adam'] as AdamFn;
+    this.allFiniteFn = exports['allFinite'] as WasmVector['allFiniteFn'];
     this.task = exports['task'] as WasmVector['task'];
   }
 
@@ -110,42 +103,44 @@ export class WasmVector {
     return true;
   }
 
-  /**
-   * `x` if it is a view handed out here, else a view of the memory holding a copy of it, which
-   * stays there (its block is reused once the view is collected); undefined when the memory is
-   * not shared, since growing an unshared memory detaches every view of it.
-   */
-  keep(x: Float32Array): Float32Array | undefined {
-    if (this.resident.has(x)) return x;
-    if (!this.engine.shared) return undefined;
-    const bytes = roundUp(Math.max(x.length, 1) * 4, 64);
-    const at = this.freeBlocks.get(bytes)?.pop() ?? this.engine.takeResident(bytes);
+  /** Whether every element of `x` is finite, read in place when `x` is resident; undefined when it is not. */
+  allFinite(x: Float32Array): boolean | undefined {
+    const at = this.engine.addressOf(x);
     if (at === undefined) return undefined;
-    const view = new Float32Array(this.engine.memory.buffer, at, x.length);
-    view.set(x);
-    this.resident.add(view);
-    this.reclaim.register(view, [at, bytes]);
-    return view;
+    const n4 = x.length & ~3;
+    if (this.allFiniteFn(at, n4) === 0) return false;
+    for (let i = n4; i < x.length; i++) if (x[i]! - x[i]! !== 0) return false;
+    return true;
   }
 
   /**
-   * One Adam step (see `Backend.adam`) in float32 SIMD, when m and v are resident ({@link keep}):
-   * θ and g are copied in, θ back out. Returns false, having done nothing, otherwise.
+   * One Adam step (see `Backend.adam`) in float32 SIMD, when m and v are resident
+   * ({@link WasmMatmul.keep}): θ and g are read in place when they are resident too, else
+   * copied in (and θ back out). Returns false, having done nothing, if m or v is not resident.
    */
   adam(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, h: AdamStep): boolean {
-    if (!this.resident.has(m) || !this.resident.has(v)) return false;
+    const mAt = this.engine.addressOf(m);
+    const vAt = this.engine.addressOf(v);
+    if (mAt === undefined || vAt === undefined) return false;
     const n = theta.length;
     const bytes = roundUp(n * 4, 64);
-    const thetaAt = this.engine.scratch(2 * bytes);
-    if (thetaAt === undefined) return false;
-    const gradAt = thetaAt + bytes;
-    const f32 = this.engine.view;
-    f32.set(theta, thetaAt >> 2);
-    f32.set(grad, gradAt >> 2);
+    let thetaAt = this.engine.addressOf(theta);
+    let gradAt = this.engine.addressOf(grad);
+    const copyTheta = thetaAt === undefined;
+    if (thetaAt === undefined || gradAt === undefined) {
+      const at = this.engine.scratch(2 * bytes);
+      if (at === undefined) return false;
+      thetaAt ??= at;
+      gradAt ??= at + bytes;
+      const f32 = this.engine.view;
+      if (copyTheta) f32.set(theta, thetaAt >> 2);
+      if (gradAt === at + bytes) f32.set(grad, gradAt >> 2);
+    }
     const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBc2, h.eps, h.decay, h.l2] as const;
     const n4 = roundUp(n, 4);
-    this.run('adam', thetaAt, gradAt, 0, n4, () => this.adamFn(thetaAt, gradAt, m.byteOffset, v.byteOffset, n4, ...scalars), m.byteOffset, v.byteOffset, [...scalars]);
-    theta.set(f32.subarray(thetaAt >> 2, (thetaAt >> 2) + n));
+    const [th, g] = [thetaAt, gradAt];
+    this.run('adam', th, g, 0, n4, () => this.adamFn(th, g, mAt, vAt, n4, ...scalars), mAt, vAt, [...scalars]);
+    if (copyTheta) theta.set(this.engine.view.subarray(th >> 2, (th >> 2) + n));
     return true;
   }
 }

@@ -247,6 +247,19 @@ ${taskFunc()}
       (local.set $m (i32.add ${get('$m')} (i32.const 16)))
       (local.set $v (i32.add ${get('$v')} (i32.const 16)))
       (br $next))))
+
+  ;; 1 if x[i] is finite for every i < n (a multiple of 4), else 0: x − x is +0 for a finite x
+  ;; and NaN for ±∞ and NaN, so the bits or-ed over all of them stay 0 only if all are finite.
+  (func $allFinite (export "allFinite") (param $x i32) (param $n i32) (result i32)
+    (local $end i32) (local $acc v128) (local $v v128)
+    (local.set $end (i32.add ${get('$x')} (i32.shl ${get('$n')} (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u ${get('$x')} ${get('$end')}))
+      (local.set $v (v128.load ${get('$x')}))
+      (local.set $acc (v128.or ${get('$acc')} (f32x4.sub ${get('$v')} ${get('$v')})))
+      (local.set $x (i32.add ${get('$x')} (i32.const 16)))
+      (br $next)))
+    (i32.eqz (v128.any_true ${get('$acc')})))
 )
 `;
 }

@@ -41,7 +41,7 @@ export const OPS: Readonly<Record<string, Op>> = {
   'i8x16.shuffle': simd(0x0d, 'lanes16'),
   'f32x4.add': simd(0xe4), 'f32x4.sub': simd(0xe5), 'f32x4.mul': simd(0xe6), 'f32x4.div': simd(0xe7),
   'f32x4.sqrt': simd(0xe3), 'f32x4.min': simd(0xe8),
-  'f64x2.splat': simd(0x14), 'f32x4.gt': simd(0x44), 'f64x2.ge': simd(0x4c), 'v128.and': simd(0x4e), 'v128.bitselect': simd(0x52),
+  'f64x2.splat': simd(0x14), 'f32x4.gt': simd(0x44), 'f64x2.ge': simd(0x4c), 'v128.and': simd(0x4e), 'v128.or': simd(0x50), 'v128.bitselect': simd(0x52), 'v128.any_true': simd(0x53),
   'f32x4.demote_f64x2_zero': simd(0x5e), 'f64x2.promote_low_f32x4': simd(0x5f), 'i64x2.shl': simd(0xcb),
   'f64x2.abs': simd(0xec), 'f64x2.neg': simd(0xed), 'f64x2.add': simd(0xf0), 'f64x2.sub': simd(0xf1),
   'f64x2.mul': simd(0xf2), 'f64x2.div': simd(0xf3), 'f64x2.min': simd(0xf4), 'f64x2.max': simd(0xf5), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),

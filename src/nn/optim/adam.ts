@@ -1,6 +1,6 @@
 import { noGrad } from '../../autograd/engine.js';
 import { backendFor, cpuBackend } from '../../kernels/index.js';
-import { allocate } from '../../tensor/dtype.js';
+import { allocate, type TypedArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { type ParamGroup, type ParamsArg, Optimizer } from './optimizer.js';
 
@@ -33,14 +33,46 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (typeof g.weightDecay !== 'number' || !(g.weightDecay >= 0)) fail(`weightDecay must be a number >= 0, got ${g.weightDecay}`);
   }
 
+  /** Each gradient's copy where the backend reads it in place (wasm memory), reused every step. */
+  readonly #staged = new WeakMap<Tensor, TypedArray>();
+
   /** One update of every parameter that has a gradient (see the class comments for the formulas). */
   step(): void {
+    this.update((p) => this.gradOf(p));
+  }
+
+  /**
+   * {@link Optimizer.stepIfFinite} in two passes: each gradient is copied where the backend reads
+   * it in place (on wasm, its memory, where θ, m and v already are) and checked there; only if
+   * all are finite does the update run, from those copies, with nothing more to copy.
+   */
+  override stepIfFinite(): boolean {
+    const staged = new Map<Tensor, TypedArray>();
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const grad = this.gradOf(p);
+        if (grad === null) continue;
+        const kernels = backendFor(p.dtype);
+        let stage = this.#staged.get(p);
+        if (stage?.length === grad.length) stage.set(grad);
+        else if (kernels.keep && (stage = kernels.keep(grad)) !== grad) this.#staged.set(p, stage);
+        const values = stage ?? grad;
+        if (!(kernels.allFinite ?? cpuBackend.allFinite)(values)) return false;
+        staged.set(p, values);
+      }
+    }
+    this.update((p) => staged.get(p) ?? null);
+    return true;
+  }
+
+  /** The update of every parameter `gradOf` gives a gradient for. */
+  private update(gradOf: (p: Tensor) => TypedArray | null): void {
     noGrad(() => {
       for (const group of this.paramGroups) {
         const { lr, eps, weightDecay: wd } = group;
         const [beta1, beta2] = group.betas;
         for (const p of group.params) {
-          const grad = this.gradOf(p);
+          const grad = gradOf(p);
           if (grad === null) continue;
           const theta = p.data;
           const n = theta.length;

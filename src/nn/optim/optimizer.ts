@@ -1,3 +1,4 @@
+import { backendFor, cpuBackend } from '../../kernels/index.js';
 import { fmt, sameShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 
@@ -63,6 +64,21 @@ export abstract class Optimizer<H extends Hyper> {
 
   /** Applies one update to every parameter that has a gradient. */
   abstract step(): void;
+
+  /**
+   * Steps only if every gradient is finite: all are checked for NaN and ±∞ first and, if one is
+   * not, nothing changes and the result is false (as PyTorch's GradScaler skips such a step).
+   */
+  stepIfFinite(): boolean {
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const grad = this.gradOf(p);
+        if (grad !== null && !(backendFor(p.dtype).allFinite ?? cpuBackend.allFinite)(grad)) return false;
+      }
+    }
+    this.step();
+    return true;
+  }
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch does by default). */
   zeroGrad(): void {
