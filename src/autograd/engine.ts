@@ -1,5 +1,6 @@
-import { DTypeError, type TypedArray } from '../tensor/dtype.js';
-import { fmt, sameShape, ShapeError } from '../tensor/shape.js';
+import { allocatingInto, DTypeError, type TypedArray } from '../tensor/dtype.js';
+import { backendFor } from '../kernels/index.js';
+import { fmt, sameShape, ShapeError, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { derivatives } from './derivatives.js';
 import { type DifferentiablePrim, forward, NON_DIFFERENTIABLE, type Prim, type PrimAttrs } from './primitives.js';
@@ -50,6 +51,28 @@ function firstNonFinite(t: Tensor): number {
 }
 
 const describe = (inputs: readonly Tensor[]): string => inputs.map((t) => fmt(t.shape)).join(', ');
+
+/** Gradients zeroed in place by {@link zeroGradInPlace}, which the next backward writes into. */
+const zeroed = new WeakSet<Tensor>();
+
+/**
+ * PyTorch's `zero_grad(set_to_none=False)` for one leaf: its gradient tensor, if it has one,
+ * stays (the same tensor) and is filled with zeros, and the next backward accumulates into it in
+ * place, computing the gradient straight into its memory where it can. That memory is moved
+ * where the backend reads it without copying (wasm: its memory), so the optimizer's step reads
+ * it in place too. A gradient held elsewhere sees these changes, as in PyTorch.
+ */
+export function zeroGradInPlace(leaf: Tensor): void {
+  const grad = leaf.grad;
+  if (!grad) return;
+  const kept = backendFor(grad.dtype).keep?.(grad.data);
+  if (kept && kept !== grad.data) grad.set_(kept);
+  grad.data.fill(0);
+  zeroed.add(grad);
+}
+
+/** Whether `leaf`'s gradient is zeroed in place and fit to take a gradient of `leaf`'s shape straight into its memory. */
+const takesInPlace = (leaf: Tensor): boolean => leaf.grad !== null && zeroed.has(leaf.grad) && leaf.grad.dtype === leaf.dtype && sameShape(leaf.grad.shape, leaf.shape);
 
 /** Runs primitive `prim` on `inputs` and, when a gradient is wanted, records it on the result. */
 export function apply<P extends Prim>(prim: P, inputs: readonly Tensor[], attrs: PrimAttrs[P]): Tensor {
@@ -117,7 +140,15 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       if (!g) continue;
       grads.delete(t);
       if (!t.gradFn) {
-        t.grad = t.grad ? t.grad.add(g) : options.createGraph || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape);
+        const grad = t.grad;
+        if (!options.createGraph && takesInPlace(t)) {
+          if (g.data !== grad!.data) grad!.data.set(g.data); // 0 + g, in place
+          zeroed.delete(grad!);
+        } else if (grad && !options.createGraph && grad.dtype === g.dtype && sameShape(grad.shape, g.shape)) {
+          // Accumulates in place, as PyTorch does: grad = grad + g, into grad's memory.
+          const strides = stridesOf(g.shape);
+          backendFor(g.dtype).binary('add', grad.data, strides, g.data, strides, g.shape, grad.data);
+        } else t.grad = grad ? grad.add(g) : options.createGraph || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape);
         continue;
       }
       const { prim, inputs, attrs } = t.gradFn;
@@ -128,7 +159,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
         if (!input.requiresGrad || !thunk) return;
         let dInput: Tensor;
         try {
-          dInput = thunk();
+          // A leaf's only (or first) gradient is computed straight into its zeroed gradient's memory.
+          const direct = !options.createGraph && !input.gradFn && !grads.has(input) && takesInPlace(input);
+          dInput = direct ? allocatingInto(input.grad!.data, thunk) : thunk();
         } catch (error) {
           if (error instanceof AnomalyError) throw new AnomalyError(`backward of ${prim} (input ${k}): ${error.message}`);
           throw error;

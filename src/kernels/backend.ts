@@ -42,6 +42,8 @@ export interface Backend {
    * step, like Adam's moments; the caller uses what is returned from then on.
    */
   keep?(x: TypedArray): TypedArray;
+  /** Optional: whether `x` is already where {@link Backend.keep} puts arrays (then keep(x) is x). */
+  isKept?(x: TypedArray): boolean;
   /** Optional: whether every element of `x` is finite (no NaN, no ±∞); fast when `x` was kept. */
   allFinite?(x: TypedArray): boolean;
 }

@@ -1,3 +1,4 @@
+import { zeroGradInPlace } from '../autograd/engine.js';
 import { backendFor } from '../kernels/index.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -122,9 +123,9 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch does by default). */
-  zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+  /** Clears every parameter's gradient, as `Optimizer.zeroGrad` does (null by default, or zeros in place). */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    for (const p of this.parameters()) options.setToNone === false ? zeroGradInPlace(p) : (p.grad = null);
   }
 
   /**

@@ -16,6 +16,25 @@ export function allocate(dtype: DType, size: number): TypedArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
+/** Storage offered to the next {@link allocateEmpty} of its size and dtype (see {@link allocatingInto}). */
+let destination: TypedArray | undefined;
+
+/**
+ * Runs `fn` offering `into` as the storage of the first array of its size and dtype that `fn`
+ * allocates with {@link allocateEmpty} (an op's result, which the op then writes in full). The
+ * autograd engine computes a parameter's gradient this way straight into the gradient's own
+ * memory. Whatever took `into` must not be needed once `fn` returns, unless it is the result.
+ */
+export function allocatingInto<T>(into: TypedArray, fn: () => T): T {
+  const outer = destination;
+  destination = into;
+  try {
+    return fn();
+  } finally {
+    destination = outer;
+  }
+}
+
 /** Arrays this long and longer skip zero-filling in {@link allocateEmpty} (shorter ones gain nothing). */
 const EMPTY_MIN = 4096;
 /** Node's Buffer, whose allocUnsafeSlow gives memory that is not zero-filled; absent in browsers. */
@@ -27,6 +46,11 @@ const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): U
  * zero-filled (a pass over every byte saved); elsewhere this is {@link allocate}.
  */
 export function allocateEmpty(dtype: DType, size: number): TypedArray {
+  if (destination !== undefined && destination.length === size && dtypeOf(destination) === dtype) {
+    const into = destination;
+    destination = undefined;
+    return into;
+  }
   if (size < EMPTY_MIN || NodeBuffer === undefined) return allocate(dtype, size);
   const bytes = NodeBuffer.allocUnsafeSlow(size * (dtype === 'float64' ? 8 : 4));
   return dtype === 'float64' ? new Float64Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);

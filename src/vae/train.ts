@@ -193,7 +193,7 @@ export interface StepPhases {
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */
-export function trainStep(model: VAE, optimizer: { zeroGrad(): void; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNone?: boolean }): void; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -205,7 +205,7 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(): void; stepIfFinit
   const loss = result.loss.item();
   lap('forward');
   if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
-  optimizer.zeroGrad();
+  optimizer.zeroGrad({ setToNone: false }); // the same gradient memory every step, written in place
   result.loss.backward();
   lap('backward');
   const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞

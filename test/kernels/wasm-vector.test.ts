@@ -170,10 +170,10 @@ describe('wasm vector loops', () => {
     }
   });
 
-  it('a product reads resident operands in place and gives the same bits as from copies', () => {
+  it('a product reads resident operands in place, writes a resident result in place, and gives the same bits as with copies', () => {
     const threaded = createWasmBackend({ threads: 2, minParallelFlops: 0 });
     try {
-      for (const [m, k, n, transA, transB] of [[128, 784, 400, false, true], [37, 29, 21, true, false], [5, 3, 7, false, false]] as const) {
+      for (const [m, k, n, transA, transB] of [[128, 784, 400, false, true], [400, 128, 784, true, false], [37, 29, 21, true, false], [5, 3, 7, false, false]] as const) {
         const a = floats(m * k, 1, 21);
         const b = floats(k * n, 1, 22);
         const dims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
@@ -183,8 +183,11 @@ describe('wasm vector loops', () => {
         threaded.matmul(a, b, copied, dims);
         threaded.matmul(threaded.keep!(a), threaded.keep!(b), inPlace, dims);
         threaded.matmul(a, threaded.keep!(b), half, dims);
+        const residentOut = threaded.keep!(new Float32Array(m * n).fill(NaN)) as Float32Array; // written where it is when unpadded
+        threaded.matmul(threaded.keep!(a), b, residentOut, dims);
         expect(Array.from(inPlace)).toEqual(Array.from(copied));
         expect(Array.from(half)).toEqual(Array.from(copied));
+        expect(Array.from(residentOut)).toEqual(Array.from(copied));
       }
     } finally {
       void threaded.dispose();

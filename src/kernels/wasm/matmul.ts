@@ -248,8 +248,10 @@ export class WasmMatmul {
     const [aAt, copyA] = place(a, aLen);
     const [bAt, copyB] = place(b, bLen);
     const biasAt = next;
-    const cAt = biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
-    if (!this.reserve(cAt + batch * mPad * nPad * 4)) return false;
+    // A resident result with no padding rows or columns (a gradient zeroed in place) is written where it is.
+    const outAt = mPad === m && nPad === n ? this.addressOf(out) : undefined;
+    const cAt = outAt ?? biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
+    if (!this.reserve(outAt === undefined ? cAt + batch * mPad * nPad * 4 : biasAt + roundUp(nPad * 4, 64))) return false;
     const f32 = this.f32;
     if (copyA) f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     if (copyB) f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
@@ -277,6 +279,7 @@ export class WasmMatmul {
     if (workers > 0 && this.pool) this.pool.run(JOB_ADDR, ntasks, workers, (t) => this.task(JOB_ADDR, t, 0));
     else for (let t = 0; t < ntasks; t++) this.task(JOB_ADDR, t, 0);
     if (bias) this.addRows(cAt, biasAt, batch * mPad, nPad, nPad); // + b on every row, in place
+    if (outAt !== undefined) return true;
     if (mPad === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, nPad);
     else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * mPad * nPad, out, t * m * n, m, n, nPad);
     return true;

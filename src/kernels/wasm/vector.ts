@@ -95,11 +95,12 @@ export class WasmVector {
     const xAt = this.engine.scratch(accOffset + n4 * 12);
     if (xAt === undefined) return false;
     const accAt = xAt + accOffset;
-    const outAt = accAt + n4 * 8;
+    const resident = this.engine.addressOf(out); // a resident block has room for n rounded up to 4
+    const outAt = resident ?? accAt + n4 * 8;
     const f32 = this.engine.view;
     f32.set(x, xAt >> 2);
     this.colSumFn(xAt, accAt, outAt, rows, n);
-    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    if (resident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
   }
 

@@ -53,10 +53,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         const grad = this.gradOf(p);
         if (grad === null) continue;
         const kernels = backendFor(p.dtype);
-        let stage = this.#staged.get(p);
-        if (stage?.length === grad.length) stage.set(grad);
-        else if (kernels.keep && (stage = kernels.keep(grad)) !== grad) this.#staged.set(p, stage);
-        const values = stage ?? grad;
+        let values = grad; // read in place if it is kept already (a gradient zeroed in place is)
+        if (kernels.keep && !kernels.isKept?.(grad)) {
+          const stage = this.#staged.get(p);
+          if (stage?.length === grad.length) {
+            stage.set(grad);
+            values = stage;
+          } else if ((values = kernels.keep(grad)) !== grad) this.#staged.set(p, values);
+        }
         if (!(kernels.allFinite ?? cpuBackend.allFinite)(values)) return false;
         staged.set(p, values);
       }

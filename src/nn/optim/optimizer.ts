@@ -1,3 +1,4 @@
+import { zeroGradInPlace } from '../../autograd/engine.js';
 import { backendFor, cpuBackend } from '../../kernels/index.js';
 import { fmt, sameShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -80,9 +81,15 @@ export abstract class Optimizer<H extends Hyper> {
     return true;
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch does by default). */
-  zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+  /**
+   * Clears every parameter's gradient: sets it to null, as PyTorch does by default, or with
+   * `setToNone: false` fills it with zeros in place and lets the next backward write into the
+   * same memory (see `zeroGradInPlace`): no new gradient memory per step, and on the wasm
+   * backend the products write the gradients where the update reads them.
+   */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    const inPlace = options.setToNone === false;
+    for (const group of this.paramGroups) for (const p of group.params) inPlace ? zeroGradInPlace(p) : (p.grad = null);
   }
 
   /** The gradient of `p` as its typed array, checked; null when `p` has no gradient. */
