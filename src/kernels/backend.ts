@@ -44,6 +44,12 @@ export interface Backend {
   keep?(x: TypedArray): TypedArray;
   /** Optional: whether `x` is already where {@link Backend.keep} puts arrays (then keep(x) is x). */
   isKept?(x: TypedArray): boolean;
+  /**
+   * Optional: runs `fn` with the long float32 results of ops made inside it held in this
+   * backend's own scratch memory (wasm: read and written there in place, no copies), which is
+   * reused once `fn` returns. Nothing made inside may be used after: copy out what must live on.
+   */
+  scope?<T>(fn: () => T): T;
   /** Optional: whether every element of `x` is finite (no NaN, no ±∞); fast when `x` was kept. */
   allFinite?(x: TypedArray): boolean;
 }

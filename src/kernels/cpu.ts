@@ -147,4 +147,4 @@ function allFinite(values: TypedArray): boolean {
 }
 
 /** The reference CPU backend (every optional kernel included). */
-export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x, isKept: () => true, allFinite };
+export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x, isKept: () => true, allFinite, scope: (fn) => fn() };

@@ -35,8 +35,26 @@ export function allocatingInto<T>(into: TypedArray, fn: () => T): T {
   }
 }
 
+/** Where {@link allocateEmpty} takes long float32 arrays from inside {@link withScratch}; undefined outside. */
+let scratch: ((size: number) => Float32Array | undefined) | undefined;
+
+/**
+ * Runs `fn` with {@link allocateEmpty} taking float32 arrays of {@link EMPTY_MIN} elements or more
+ * from `take` (when it gives one): a backend's scratch memory, which it reuses once the scope
+ * that installed this ends (see `Backend.scope`). Nothing allocated so inside may be used after.
+ */
+export function withScratch<T>(take: (size: number) => Float32Array | undefined, fn: () => T): T {
+  const outer = scratch;
+  scratch = take;
+  try {
+    return fn();
+  } finally {
+    scratch = outer;
+  }
+}
+
 /** Arrays this long and longer skip zero-filling in {@link allocateEmpty} (shorter ones gain nothing). */
-const EMPTY_MIN = 4096;
+export const EMPTY_MIN = 4096;
 /** Node's Buffer, whose allocUnsafeSlow gives memory that is not zero-filled; absent in browsers. */
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
 
@@ -51,7 +69,12 @@ export function allocateEmpty(dtype: DType, size: number): TypedArray {
     destination = undefined;
     return into;
   }
-  if (size < EMPTY_MIN || NodeBuffer === undefined) return allocate(dtype, size);
+  if (size < EMPTY_MIN) return allocate(dtype, size);
+  if (dtype === 'float32' && scratch !== undefined) {
+    const view = scratch(size);
+    if (view !== undefined) return view;
+  }
+  if (NodeBuffer === undefined) return allocate(dtype, size);
   const bytes = NodeBuffer.allocUnsafeSlow(size * (dtype === 'float64' ? 8 : 4));
   return dtype === 'float64' ? new Float64Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);
 }

@@ -6,9 +6,9 @@ import { type CheckpointJson, loadCheckpoint, saveCheckpoint } from '../io/check
 import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { getBackend } from '../kernels/index.js';
-import type { DType } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { backendFor, getBackend } from '../kernels/index.js';
+import { allocate, type DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
 import { type ElboResult, elbo, klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
@@ -201,13 +201,29 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNon
     phases[key] += now - t;
     t = now;
   };
-  const result = elbo(model, x, options);
-  const loss = result.loss.item();
-  lap('forward');
+  // Every parameter keeps one gradient tensor from step to step, zeroed in place (created on the
+  // first step, moved into the backend's memory): backward writes the gradients there.
+  const params = model.parameters();
+  for (const p of params) p.grad ??= new Tensor(allocate(p.dtype, p.numel()), p.shape);
+  optimizer.zeroGrad({ setToNone: false });
+  // Forward and backward in the backend's scratch scope: the activations and the gradients
+  // flowing between layers live in its memory (wasm: no copies) and are dropped when it ends, so
+  // the returned terms are copies, detached from the graph.
+  const kernels = backendFor(params[0]?.dtype ?? 'float32');
+  const scope = kernels.scope ? <T>(fn: () => T): T => kernels.scope!(fn) : <T>(fn: () => T): T => fn();
+  const { result, loss } = scope(() => {
+    const terms = elbo(model, x, options);
+    const value = terms.loss.item();
+    lap('forward');
+    if (Number.isFinite(value)) {
+      terms.loss.backward();
+      lap('backward');
+    }
+    const copy = (t: Tensor): Tensor => new Tensor(t.data.slice(), t.shape);
+    const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, copy(t)])) as unknown as ElboResult;
+    return { result: kept, loss: value };
+  });
   if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
-  optimizer.zeroGrad({ setToNone: false }); // the same gradient memory every step, written in place
-  result.loss.backward();
-  lap('backward');
   const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞
   lap('optimizer');
   return stepped ? { result, loss } : { result, loss, failure: 'a gradient is not finite' };

@@ -85,12 +85,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
     it('trainStep (zeroing in place, checked step) follows the same trajectory as null gradients and step(), bit for bit', () => {
       use();
       const run = (inPlace: boolean): number[][] => {
-        const model = new VAE({ inputDim: 64, hiddenDims: [32], latentDim: 4, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 3 });
+        // Large enough that activations and gradients (≥ 4096 floats) live in the wasm scratch scope.
+        const model = new VAE({ inputDim: 256, hiddenDims: [128], latentDim: 4, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 3 });
         const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
         const rng = new Generator(9);
         const data = new Generator(10);
         for (let step = 0; step < 4; step++) {
-          const x = randn([16, 64], { rng: data }).sigmoid();
+          const x = randn([32, 256], { rng: data }).sigmoid();
           if (inPlace) {
             expect(trainStep(model, optimizer, x, { beta: 1, rng }).failure).toBeUndefined();
           } else {
@@ -105,3 +106,61 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('the wasm scratch scope', () => {
+  it('gives long float32 results resident memory, reused from the start by the next scope; nested scopes keep theirs', () => {
+    const wasm = initWasmBackend();
+    const [first, nestedOuter, nestedInner] = wasm.scope!(() => {
+      const a = allocateEmpty('float32', 5000) as Float32Array;
+      const [outer, inner] = wasm.scope!(() => [allocateEmpty('float32', 5000), allocateEmpty('float32', 5000)]);
+      return [a, outer, inner];
+    }) as Float32Array[];
+    for (const v of [first, nestedOuter, nestedInner]) expect(wasm.isKept!(v!)).toBe(true);
+    expect(new Set([first!.byteOffset, nestedOuter!.byteOffset, nestedInner!.byteOffset]).size).toBe(3); // no reuse while open
+    const again = wasm.scope!(() => allocateEmpty('float32', 5000)) as Float32Array;
+    expect(again.byteOffset).toBe(first!.byteOffset);
+    expect(wasm.scope!(() => allocateEmpty('float32', 4095))).not.toHaveProperty('buffer', first!.buffer); // short: ordinary memory
+    expect(wasm.isKept!(allocateEmpty('float32', 5000))).toBe(false); // outside a scope: ordinary memory
+    expect(wasm.scope!(() => allocateEmpty('float64', 5000))).toBeInstanceOf(Float64Array);
+  });
+
+  it('elementwise ops on resident operands read and write in place, with the same bits as on copies', () => {
+    const wasm = initWasmBackend();
+    const n = 10007;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 9);
+    const y = Float32Array.from({ length: n }, (_, i) => (Math.cos(i) > 0 ? 1 : 0));
+    for (const op of ['bceWithLogits', 'sigmoidSub', 'mul', 'maskPositive'] as const) {
+      const copied = new Float32Array(n);
+      wasm.binary(op, x, [1], y, [1], [n], copied);
+      const inPlace = wasm.scope!(() => {
+        const [rx, ry, out] = [allocateEmpty('float32', n), allocateEmpty('float32', n), allocateEmpty('float32', n)] as Float32Array[];
+        rx!.set(x);
+        ry!.set(y);
+        wasm.binary(op, rx!, [1], ry!, [1], [n], out!);
+        return Array.from(out!);
+      });
+      expect(inPlace).toEqual(Array.from(copied));
+    }
+  });
+
+  it('after trainStep nothing it returned or left in the parameters and gradients lives in scratch memory', () => {
+    const wasm = initWasmBackend();
+    setBackend('wasm');
+    // latentDim 40: z, μ and log σ² ([128, 40]) are long enough for scratch memory too, so they must be copied out.
+    const model = new VAE({ inputDim: 784, hiddenDims: [400], latentDim: 40, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 5 });
+    const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+    const rng = new Generator(6);
+    const x = randn([128, 784], { rng: new Generator(7) }).sigmoid();
+    trainStep(model, optimizer, x, { beta: 1, rng });
+    const { result } = trainStep(model, optimizer, x, { beta: 1, rng });
+    const snapshot = (): number[][] => [...Object.values(result), ...model.parameters(), ...model.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
+    const before = snapshot();
+    // Fill everything the next scope can hand out (at least what a step used) with NaN.
+    wasm.scope!(() => {
+      for (let i = 0; i < 64; i++) allocateEmpty('float32', 128 * 784).fill(NaN);
+    });
+    expect(snapshot()).toEqual(before);
+    expect(before.every((values) => values.every(Number.isFinite))).toBe(true);
+  });
+});
+

@@ -112,6 +112,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     },
     keep: (x: TypedArray): TypedArray => (x instanceof Float32Array ? engine.keep(x) ?? x : x),
     isKept: (x: TypedArray): boolean => x instanceof Float32Array && engine.addressOf(x) !== undefined,
+    scope: <T>(fn: () => T): T => engine.scope(fn),
     allFinite: (x: TypedArray): boolean => (x instanceof Float32Array ? vector.allFinite(x) : undefined) ?? cpuBackend.allFinite(x),
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { EMPTY_MIN, withScratch } from '../../tensor/dtype.js';
 import type { MatmulDims } from '../backend.js';
 import { binaryRows } from '../loops.js';
 import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
@@ -28,6 +29,8 @@ const PAGE = 65536;
 const MAX_PAGES = 32768;
 
 const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
+/** Bytes of a scratch-arena chunk (a larger result gets a chunk of its own size). */
+const ARENA_CHUNK = 8 << 20;
 
 /** Options of {@link WasmMatmul} (see `createWasmBackend` for the defaults). */
 export interface WasmMatmulOptions {
@@ -100,6 +103,10 @@ export class WasmMatmul {
   private i32: Int32Array;
   private calls = 0;
   private parallelCalls = 0;
+  /** The scratch arena's chunks, the [chunk, bytes used in it] it has reached, and the scopes open. */
+  private readonly arena: Array<{ at: number; bytes: number }> = [];
+  private arenaUsed: [number, number] = [0, 0];
+  private scopeDepth = 0;
   /** Views handed out by keep(), by identity, and the blocks of collected ones, by byte size, for reuse. */
   private readonly resident = new WeakSet<Float32Array>();
   private readonly freeBlocks = new Map<number, number[]>();
@@ -191,6 +198,38 @@ export class WasmMatmul {
     view.set(x);
     this.resident.add(view);
     this.reclaim.register(view, [at, bytes]);
+    return view;
+  }
+
+  /**
+   * Runs `fn` with op results of {@link EMPTY_MIN} floats or more taken from a scratch arena in
+   * this memory (so kernels read and write them in place), reused from the start once the
+   * outermost scope ends: nothing made inside may be used after. Unshared memory: just `fn()`.
+   */
+  scope<T>(fn: () => T): T {
+    if (!this.shared) return fn();
+    this.scopeDepth++;
+    try {
+      return withScratch((size) => this.arenaTake(size), fn);
+    } finally {
+      if (--this.scopeDepth === 0) this.arenaUsed = [0, 0];
+    }
+  }
+
+  /** A resident view of `size` floats from the arena: bump allocation in chunks that are kept for reuse. */
+  private arenaTake(size: number): Float32Array | undefined {
+    const bytes = roundUp(size * 4, 64);
+    let [chunk, used] = this.arenaUsed;
+    while (chunk < this.arena.length && used + bytes > this.arena[chunk]!.bytes) [chunk, used] = [chunk + 1, 0];
+    if (chunk === this.arena.length) {
+      const chunkBytes = Math.max(ARENA_CHUNK, bytes);
+      const at = this.takeResident(chunkBytes);
+      if (at === undefined) return undefined;
+      this.arena.push({ at, bytes: chunkBytes });
+    }
+    const view = new Float32Array(this.memory.buffer, this.arena[chunk]!.at + used, size);
+    this.resident.add(view);
+    this.arenaUsed = [chunk, used + bytes];
     return view;
   }
 

@@ -67,21 +67,23 @@ export class WasmVector {
   }
 
   /**
-   * out = op(x) (or op(x, y) for binary ops) element by element: the inputs copied in, the
-   * result copied out. False, having done nothing, if they do not fit.
+   * out = op(x) (or op(x, y) for binary ops) element by element: resident arrays (a scope's
+   * results, parameters) read and written where they are, the others copied in and the result
+   * out. False, having done nothing, if they do not fit.
    */
   elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array): boolean {
     const n = x.length;
-    const bytes = roundUp(n * 4, 64);
-    const xAt = this.engine.scratch(bytes * (y ? 3 : 2));
-    if (xAt === undefined) return false;
-    const yAt = xAt + bytes;
-    const outAt = yAt + (y ? bytes : 0);
+    const bytes = roundUp(n * 4, 64); // resident blocks are rounded up so too: room for n rounded up to 8
+    const resident = [x, y, out].map((a) => (a ? this.engine.addressOf(a) : 0));
+    const base = this.engine.scratch(bytes * resident.filter((at) => at === undefined).length);
+    if (base === undefined) return false;
+    let next = base;
+    const [xAt, yAt, outAt] = resident.map((at) => at ?? (next += bytes) - bytes) as [number, number, number];
     const f32 = this.engine.view;
-    f32.set(x, xAt >> 2);
-    if (y) f32.set(y, yAt >> 2);
+    if (resident[0] === undefined) f32.set(x, xAt >> 2);
+    if (y && resident[1] === undefined) f32.set(y, yAt >> 2);
     this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
-    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    if (resident[2] === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
   }
 
@@ -91,14 +93,18 @@ export class WasmVector {
    */
   colSum(x: Float32Array, rows: number, n: number, out: Float32Array): boolean {
     const n4 = roundUp(n, 4);
-    const accOffset = roundUp(x.length * 4 + 16, 64); // 16 bytes of slack: the last row is read 4 floats at a time
-    const xAt = this.engine.scratch(accOffset + n4 * 12);
-    if (xAt === undefined) return false;
-    const accAt = xAt + accOffset;
+    // x is read in place when resident (its block's rounding leaves the 16 bytes of slack the last
+    // row needs, read 4 floats at a time), else copied in with that slack.
+    const xResident = x.length * 4 + 16 <= roundUp(x.length * 4, 64) ? this.engine.addressOf(x) : undefined;
+    const accOffset = xResident === undefined ? roundUp(x.length * 4 + 16, 64) : 0;
+    const base = this.engine.scratch(accOffset + n4 * 12);
+    if (base === undefined) return false;
+    const xAt = xResident ?? base;
+    const accAt = base + accOffset;
     const resident = this.engine.addressOf(out); // a resident block has room for n rounded up to 4
     const outAt = resident ?? accAt + n4 * 8;
     const f32 = this.engine.view;
-    f32.set(x, xAt >> 2);
+    if (xResident === undefined) f32.set(x, xAt >> 2);
     this.colSumFn(xAt, accAt, outAt, rows, n);
     if (resident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
