@@ -35,7 +35,7 @@ describe('wasm vector loops', () => {
   });
 
   it('linear: x·Wᵀ + b with b added in wasm memory equals the reference within the matmul bound, odd sizes and k = 0 included', () => {
-    for (const [m, k, n] of [[1, 1, 1], [5, 3, 7], [13, 0, 9], [128, 20, 400], [37, 29, 21]] as const) {
+    for (const [m, k, n] of [[1, 1, 1], [5, 3, 7], [13, 0, 9], [128, 20, 400], [37, 29, 21], [128, 400, 20], [16, 7, 12]] as const) { // the last two computed transposed
       const x = floats(m * k, 1, 1);
       const w = floats(n * k, 1, 2);
       const b = floats(n, 1, 3);

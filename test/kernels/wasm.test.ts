@@ -111,6 +111,12 @@ describe.each([
     passes(backend, { batch: 1, m: 128, k: 784, n: 400, transA, transB, aBatchStride: 0, bBatchStride: 0 }, 5);
   });
 
+  it.each(variants)('computes narrow results transposed (n % NR ≠ 0, n % MR = 0, m % NR = 0): the VAE latent layer, transA=%s transB=%s', (transA, transB) => {
+    for (const [m, k, n] of [[128, 400, 20], [400, 128, 20], [2 * NR, 3, MR], [3 * NR, KC + 5, NR + MR]] as const) {
+      passes(backend, { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 }, m + n);
+    }
+  });
+
   it('k = 0 gives zeros, and an empty product writes nothing', () => {
     const out = new Float32Array(6).fill(7);
     backend.matmul(new Float32Array(0), new Float32Array(0), out, { batch: 2, m: 1, k: 0, n: 3, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });

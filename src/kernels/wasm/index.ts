@@ -25,7 +25,11 @@ export interface WasmInfo {
   threads: number;
   /** Whether the engine supports 128-bit WebAssembly SIMD (required by this backend). */
   simd: boolean;
-  /** Whether the fused `f32x4.relaxed_madd` kernel is used (Node 20: only with --experimental-wasm-relaxed-simd). */
+  /**
+   * Whether the fused `f32x4.relaxed_madd` kernel is used: standard relaxed SIMD, which Node 20
+   * keeps behind a V8 flag that the backend turns on before its first compile (ELBO_RELAXED_SIMD=0
+   * keeps it off).
+   */
   relaxedSimd: boolean;
 }
 
@@ -35,7 +39,7 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Products with fewer flops (2·batch·m·n·k) stay on the calling thread. Default 4e6 (≈ 0.1 ms). */
   minParallelFlops?: number;
-  /** Use relaxed-SIMD fused multiply-add when the engine has it. Default true. */
+  /** Use relaxed-SIMD fused multiply-add (f32x4.relaxed_madd) when the engine has it or can turn it on. Default true. */
   relaxedSimd?: boolean;
   /** Tasks per thread a parallel product is cut into: more balance when threads are preempted, more packing. Default 2. */
   tasksPerThread?: number;

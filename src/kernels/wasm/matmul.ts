@@ -272,11 +272,9 @@ export class WasmMatmul {
       batch = 1;
     }
     const { MR, NR } = this.tile;
-    const mPad = roundUp(m, MR);
-    const nPad = roundUp(n, NR);
     const aLen = (batch - 1) * aBatchStride + m * k;
     const bLen = (batch - 1) * bBatchStride + k * n;
-    // Resident operands (parameters) are read in place; the others get a place in the call's area.
+    // Resident operands (parameters, a scope's results) are read in place; the others get a place in the call's area.
     let next = this.operands;
     const place = (x: Float32Array, floats: number): [at: number, copy: boolean] => {
       const at = this.addressOf(x);
@@ -286,15 +284,25 @@ export class WasmMatmul {
     };
     const [aAt, copyA] = place(a, aLen);
     const [bAt, copyB] = place(b, bLen);
+    // Element (i, p) of op(A) is at i·rsA + p·csA; (p, j) of op(B) at p·rsB + j·csB.
+    const [rsA, csA] = transA ? [1, m] : [k, 1];
+    const [rsB, csB] = transB ? [1, k] : [n, 1];
+    // A narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to NR in
+    // every register tile; when m and n fit the tile the other way round, compute Cᵀ = op(B)ᵀ·op(A)ᵀ
+    // instead (no padding at all) and transpose it on the way out.
+    const flip = batch === 1 && n % NR !== 0 && n % MR === 0 && m % NR === 0;
+    const [M, N] = flip ? [n, m] : [m, n];
+    const mPad = roundUp(M, MR);
+    const nPad = roundUp(N, NR);
     const biasAt = next;
     // A resident result with no padding rows or columns (a gradient zeroed in place) is written where it is.
-    const outAt = mPad === m && nPad === n ? this.addressOf(out) : undefined;
+    const outAt = !flip && mPad === m && nPad === n ? this.addressOf(out) : undefined;
     const cAt = outAt ?? biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
     if (!this.reserve(outAt === undefined ? cAt + batch * mPad * nPad * 4 : biasAt + roundUp(nPad * 4, 64))) return false;
     const f32 = this.f32;
     if (copyA) f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     if (copyB) f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
-    if (bias) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + nPad).set(bias.subarray(0, n), biasAt >> 2);
+    if (bias && !flip) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + nPad).set(bias.subarray(0, n), biasAt >> 2);
 
     // Split into tasks: each batch item into pm × pn tiles when there are fewer items than threads.
     const flops = 2 * batch * m * n * k;
@@ -302,13 +310,18 @@ export class WasmMatmul {
     const [pm, pn] = workers > 0 ? split(this.tile, mPad / MR, nPad / NR, Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch)) : [1, 1];
     const tm = roundUp(Math.ceil(mPad / pm), MR);
     const tn = roundUp(Math.ceil(nPad / pn), NR);
-    const tasksM = Math.ceil(m / tm);
-    const tasksN = Math.ceil(n / tn);
+    const tasksM = Math.ceil(M / tm);
+    const tasksN = Math.ceil(N / tn);
     const job = this.i32.subarray(JOB_ADDR >> 2, (JOB_ADDR >> 2) + 32);
-    job[JOB.a] = aAt; job[JOB.b] = bAt; job[JOB.c] = cAt;
-    job[JOB.m] = m; job[JOB.n] = n; job[JOB.k] = k; job[JOB.ldc] = nPad;
-    job[JOB.rsA] = transA ? 1 : k; job[JOB.csA] = transA ? m : 1;
-    job[JOB.rsB] = transB ? 1 : n; job[JOB.csB] = transB ? k : 1;
+    job[JOB.c] = cAt; job[JOB.m] = M; job[JOB.n] = N; job[JOB.k] = k; job[JOB.ldc] = nPad;
+    if (flip) {
+      // A' = op(B)ᵀ: (j, p) at p·rsB + j·csB; B' = op(A)ᵀ: (p, i) at i·rsA + p·csA.
+      job[JOB.a] = bAt; job[JOB.rsA] = csB; job[JOB.csA] = rsB;
+      job[JOB.b] = aAt; job[JOB.rsB] = csA; job[JOB.csB] = rsA;
+    } else {
+      job[JOB.a] = aAt; job[JOB.rsA] = rsA; job[JOB.csA] = csA;
+      job[JOB.b] = bAt; job[JOB.rsB] = rsB; job[JOB.csB] = csB;
+    }
     job[JOB.aBatchStride] = aBatchStride; job[JOB.bBatchStride] = bBatchStride; job[JOB.cBatchStride] = mPad * nPad;
     job[JOB.tm] = tm; job[JOB.tn] = tn; job[JOB.tasksM] = tasksM; job[JOB.tasksN] = tasksN;
     job[JOB.scratch] = SCRATCH; job[JOB.slotBytes] = slotBytes(this.tile);
@@ -317,6 +330,10 @@ export class WasmMatmul {
     if (workers > 0) this.parallelCalls++;
     if (workers > 0 && this.pool) this.pool.run(JOB_ADDR, ntasks, workers, (t) => this.task(JOB_ADDR, t, 0));
     else for (let t = 0; t < ntasks; t++) this.task(JOB_ADDR, t, 0);
+    if (flip) {
+      transposeOut(f32, cAt >> 2, nPad, out, m, n, bias);
+      return true;
+    }
     if (bias) this.addRows(cAt, biasAt, batch * mPad, nPad, nPad); // + b on every row, in place
     if (outAt !== undefined) return true;
     if (mPad === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, nPad);
@@ -350,5 +367,18 @@ function copyOut(f32: Float32Array, src: number, out: Float32Array, at: number, 
     for (let r = 0; r < rows; r++) out.set(f32.subarray(src + r * ld, src + r * ld + n), at + r * n);
   } else {
     for (let r = 0, o = at; r < rows; r++, src += ld) for (let j = 0; j < n; j++) out[o++] = f32[src + j]!;
+  }
+}
+
+/**
+ * out[i, j] = Cᵀ[j, i] (+ b[j]) for i < m, j < n, from Cᵀ ([n, ld] from `src`): the result of a
+ * product computed transposed. The bias sum rounds once to float32, as f32x4.add does.
+ */
+function transposeOut(f32: Float32Array, src: number, ld: number, out: Float32Array, m: number, n: number, bias?: Float32Array): void {
+  for (let j = 0; j < n; j++) {
+    const b = bias ? bias[j]! : 0;
+    const row = src + j * ld;
+    if (bias) for (let i = 0, o = j; i < m; i++, o += n) out[o] = f32[row + i]! + b;
+    else for (let i = 0, o = j; i < m; i++, o += n) out[o] = f32[row + i]!;
   }
 }
