@@ -5,11 +5,10 @@ import { Adam } from '../../src/nn/optim/adam.js';
 import { tensor } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { elbo } from '../../src/vae/elbo.js';
 import { evaluate, spreadIndices } from '../../src/vae/evaluate.js';
 import { normalQuantile, projectTo2d } from '../../src/vae/latent.js';
 import type { VAE } from '../../src/vae/model.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/vae/train.js';
+import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from '../../src/vae/train.js';
 import { INPUT_DIM, type LoadedModel } from './checkpoint.js';
 import type { BatchTerms, CurvePoint, LabSettings, LatentView, ModelInfo } from './protocol.js';
 
@@ -93,12 +92,9 @@ export class Lab {
   trainStep(): BatchTerms {
     this.model.train();
     const batch = this.nextBatch();
-    const result = elbo(this.model, batchTensor(batch), { beta: this.config.beta, rng: this.rng });
-    const loss = result.loss.item();
-    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1} (the loss is ${loss}); lower the learning rate and reset`);
-    this.optimizer.zeroGrad();
-    result.loss.backward();
-    this.optimizer.step();
+    // The step `elbo train` runs: forward, backward, every gradient checked, then Adam.
+    const { result, loss, failure } = trainStep(this.model, this.optimizer, batchTensor(batch), { beta: this.config.beta, rng: this.rng });
+    if (failure) throw new Error(`training diverged at step ${this.step + 1} (${failure}); lower the learning rate and reset`);
     this.step++;
     const mean = (t: Tensor): number => {
       let s = 0;
