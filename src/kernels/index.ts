@@ -23,6 +23,16 @@ export function backendFor(dtype: DType): Backend {
   return dtype === 'float64' ? cpuBackend : active;
 }
 
+/**
+ * Runs `fn` in the scratch scope of the backend `dtype` runs on (`Backend.scope`: long float32
+ * results held in its own memory and dropped when `fn` returns), or simply runs it when that
+ * backend has none. Nothing made inside may be used after: return copies of what must live on.
+ */
+export function inScratchScope<T>(dtype: DType, fn: () => T): T {
+  const backend = backendFor(dtype);
+  return backend.scope ? backend.scope(fn) : fn();
+}
+
 /** Switches the active backend by name ('cpu', or one registered with {@link registerBackend}). */
 export function setBackend(name: string): Backend {
   const backend = registry.get(name);

@@ -1,9 +1,10 @@
 import { noGrad } from '../autograd/engine.js';
+import { inScratchScope } from '../kernels/index.js';
 import { add, concat, exp, logSumExp, mul, reshape, sub } from '../autograd/ops.js';
 import { randn } from '../tensor/create.js';
 import type { Generator } from '../tensor/random.js';
 import { fmt, ShapeError } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { logNormal, logStandardNormal } from './likelihoods.js';
 import type { VAE } from './model.js';
 
@@ -38,12 +39,17 @@ export function iwae(model: VAE, x: Tensor, k: number, options: IwaeOptions = {}
     const chunkBounds: Tensor[] = [];
     for (let start = 0; start < k; start += chunk) {
       const c = Math.min(chunk, k - start);
-      const eps = options.eps ? options.eps.slice(0, start, start + c) : randn([c, batch, latentDim], { dtype: x.dtype, rng: options.rng });
-      const z = add(mu, mul(sigma, eps)); // [c, batch, latentDim]
-      const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);
-      // ln wᵢ = ln p(x|zᵢ) + ln p(zᵢ) − ln q(zᵢ|x)
-      const logW = sub(add(model.logLikelihood(x, out), logStandardNormal(z)), logNormal(z, mu, logVar)); // [c, batch]
-      chunkBounds.push(logSumExp(logW, 0, true));
+      // Each chunk's large intermediates live in the backend's scratch memory (wasm: no copies),
+      // dropped after the chunk; only its [1, batch] bound is kept (copied out).
+      chunkBounds.push(inScratchScope(x.dtype, () => {
+        const eps = options.eps ? options.eps.slice(0, start, start + c) : randn([c, batch, latentDim], { dtype: x.dtype, rng: options.rng });
+        const z = add(mu, mul(sigma, eps)); // [c, batch, latentDim]
+        const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);
+        // ln wᵢ = ln p(x|zᵢ) + ln p(zᵢ) − ln q(zᵢ|x)
+        const logW = sub(add(model.logLikelihood(x, out), logStandardNormal(z)), logNormal(z, mu, logVar)); // [c, batch]
+        const bound = logSumExp(logW, 0, true);
+        return new Tensor(bound.data.slice(), bound.shape);
+      }));
     }
     return reshape(sub(logSumExp(concat(chunkBounds, 0), 0), Math.log(k)), [batch]);
   });

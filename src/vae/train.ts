@@ -7,7 +7,7 @@ import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backendFor, getBackend } from '../kernels/index.js';
+import { getBackend, inScratchScope } from '../kernels/index.js';
 import { allocate, type DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
 import { type ElboResult, elbo, klWeight } from './elbo.js';
@@ -209,9 +209,7 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNon
   // Forward and backward in the backend's scratch scope: the activations and the gradients
   // flowing between layers live in its memory (wasm: no copies) and are dropped when it ends, so
   // the returned terms are copies, detached from the graph.
-  const kernels = backendFor(params[0]?.dtype ?? 'float32');
-  const scope = kernels.scope ? <T>(fn: () => T): T => kernels.scope!(fn) : <T>(fn: () => T): T => fn();
-  const { result, loss } = scope(() => {
+  const { result, loss } = inScratchScope(params[0]?.dtype ?? 'float32', () => {
     const terms = elbo(model, x, options);
     const value = terms.loss.item();
     lap('forward');

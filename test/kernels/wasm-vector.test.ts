@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AdamStep } from '../../src/kernels/backend.js';
+import { broadcastStrides } from '../../src/autograd/primitives.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { setBackend } from '../../src/kernels/index.js';
 import { createWasmBackend, initWasmBackend } from '../../src/kernels/wasm/index.js';
@@ -209,4 +210,25 @@ describe('wasm vector loops', () => {
     expect(() => onWasm.weight.set_(new Float32Array(3))).toThrow('set_: new storage (float32, 3 elements) does not match this tensor (float32, 210 elements)');
     expect(() => onWasm.weight.set_(new Float64Array(210))).toThrow('set_: new storage (float64, 210 elements) does not match this tensor (float32, 210 elements)');
   });
+
+  it('a binary op whose second operand repeats along leading axes (IWAE: [k, batch, 784] against [batch, 784]) gives the reference bits', () => {
+    const wasm = initWasmBackend();
+    // [4, 8, 784]: long enough to be shared with the thread pool, a repeat per task.
+    for (const [shape, bShape] of [[[3, 5, 16], [5, 16]], [[4, 1, 8], [1, 8]], [[2, 3, 40], [40]], [[4, 8, 784], [8, 784]], [[6, 5, 8], [6, 1, 8]], [[3, 4, 12], [4, 12]]] as const) {
+      const n = (shape as readonly number[]).reduce((p, d) => p * d, 1);
+      const m = (bShape as readonly number[]).reduce((p, d) => p * d, 1);
+      const a = floats(n, 12, n);
+      const b = floats(m, 1, m).map((v) => (v > 0 ? 1 : 0));
+      const aStrides = broadcastStrides(shape, shape);
+      const bStrides = broadcastStrides(bShape, shape); // the last two cases: not a leading repeat, or not 8-aligned (the reference's loop)
+      for (const op of ['bceWithLogits', 'sigmoidSub', 'mul', 'sub'] as const) {
+        const out = new Float32Array(n).fill(NaN);
+        const ref = new Float32Array(n);
+        wasm.binary(op, a, aStrides, b, bStrides, shape, out);
+        cpuBackend.binary(op, a, aStrides, b, bStrides, shape, ref);
+        expect(Array.from(out), `${op} ${shape} with ${bShape}`).toEqual(Array.from(ref));
+      }
+    }
+  });
 });
+

@@ -63,6 +63,23 @@ export interface WasmBackend extends Backend {
 const SIMD_MIN = 64;
 const hasSimd = (op: string): op is SimdOp => (SIMD_OPS as string[]).includes(op);
 
+/**
+ * Whether an operand of `length` elements with these broadcast strides over `shape` is one
+ * contiguous block repeated along the leading axes: strides 0 on a leading run of axes, the
+ * block's own row-major strides on the rest (size-1 axes may have any stride).
+ */
+function repeatsAlongLeadingAxes(strides: readonly number[], shape: readonly number[], length: number): boolean {
+  let expected = 1;
+  let axis = shape.length - 1;
+  for (; axis >= 0 && expected < length; axis--) {
+    if (shape[axis] !== 1 && strides[axis] !== expected) return false;
+    expected *= shape[axis]!;
+  }
+  if (expected !== length) return false;
+  for (; axis >= 0; axis--) if (shape[axis] !== 1 && strides[axis] !== 0) return false;
+  return true;
+}
+
 /** Default products below this many flops run on one thread: waking a worker costs ~20-60 µs. */
 export const DEFAULT_MIN_PARALLEL_FLOPS = 4e6;
 
@@ -93,8 +110,12 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     },
     binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], shape: readonly number[], out: TypedArray): void {
       const n = out.length;
-      const simd = hasSimd(op) && n >= SIMD_MIN && a.length === n && b.length === n && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
-      if (!simd || !vector.elementwise(op, a, b, out)) cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
+      const f32 = hasSimd(op) && n >= SIMD_MIN && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
+      if (f32 && a.length === n && b.length === n && vector.elementwise(op, a, b, out)) return;
+      // b repeated along leading axes (a per-image term against k samples of each image, IWAE's
+      // [k, batch, 784] against [batch, 784]): one loop per repeat, b copied in once.
+      if (f32 && a.length === n && b.length % 8 === 0 && repeatsAlongLeadingAxes(bStrides, shape, b.length) && vector.elementwise(op, a, b, out, n / b.length)) return;
+      cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
     },
     reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
       // A sum over the leading axes (a bias gradient): SIMD, float64 sums in the reference's order.

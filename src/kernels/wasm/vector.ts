@@ -61,28 +61,43 @@ export class WasmVector {
     if (threads === 1 || n < PARALLEL_MIN || !SHARED_OPS.has(op)) return run();
     const job = new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
     const chunk = roundUp(Math.ceil(n / (2 * threads)), 8);
-    job.set([TASK_OPS.indexOf(op), x, y, out, m, v, n, chunk]);
+    job.set([TASK_OPS.indexOf(op), x, y, out, m, v, n, chunk, 0]);
     new Float32Array(job.buffer, JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
     this.engine.runTasks(JOB_ADDR, Math.ceil(n / chunk), (t) => this.task(JOB_ADDR, t, 0), 1);
   }
 
   /**
-   * out = op(x) (or op(x, y) for binary ops) element by element: resident arrays (a scope's
-   * results, parameters) read and written where they are, the others copied in and the result
-   * out. False, having done nothing, if they do not fit.
+   * out = op(x) (or op(x, y) for binary ops) element by element, or with `repeats` > 1
+   * op(x, y repeated that many times) (y's length, n / repeats, a multiple of 8): resident arrays
+   * (a scope's results, parameters) read and written where they are, the others copied in and
+   * the result out. False, having done nothing, if they do not fit.
    */
-  elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array): boolean {
+  elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array, repeats = 1): boolean {
     const n = x.length;
     const bytes = roundUp(n * 4, 64); // resident blocks are rounded up so too: room for n rounded up to 8
+    const yBytes = roundUp((y?.length ?? 0) * 4, 64);
     const resident = [x, y, out].map((a) => (a ? this.engine.addressOf(a) : 0));
-    const base = this.engine.scratch(bytes * resident.filter((at) => at === undefined).length);
+    const base = this.engine.scratch((resident[0] === undefined ? bytes : 0) + (resident[1] === undefined ? yBytes : 0) + (resident[2] === undefined ? bytes : 0));
     if (base === undefined) return false;
     let next = base;
-    const [xAt, yAt, outAt] = resident.map((at) => at ?? (next += bytes) - bytes) as [number, number, number];
+    const place = (at: number | undefined, size: number): number => at ?? (next += size) - size;
+    const [xAt, yAt, outAt] = [place(resident[0], bytes), place(resident[1], yBytes), place(resident[2], bytes)];
     const f32 = this.engine.view;
     if (resident[0] === undefined) f32.set(x, xAt >> 2);
     if (y && resident[1] === undefined) f32.set(y, yAt >> 2);
-    this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
+    if (repeats === 1) {
+      this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
+    } else {
+      // out[r·m + i] = op(x[r·m + i], y[i]): y (m floats, a multiple of 8) read again for every
+      // repeat r; long ones shared with the pool, a repeat per task.
+      const m = n / repeats;
+      if (this.engine.threads > 1 && n >= PARALLEL_MIN && SHARED_OPS.has(op)) {
+        new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars).set([TASK_OPS.indexOf(op), xAt, yAt, outAt, 0, 0, n, m, 1]);
+        this.engine.runTasks(JOB_ADDR, repeats, (t) => this.task(JOB_ADDR, t, 0), 1);
+      } else {
+        for (let r = 0, offset = 0; r < repeats; r++, offset += m * 4) this.loops[op](xAt + offset, yAt, outAt + offset, m);
+      }
+    }
     if (resident[2] === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
   }

@@ -135,14 +135,16 @@ export const TASK_OPS = [...SIMD_OPS, 'adam'] as const;
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
  * pointers x, y (θ and g for Adam), out, Adam's m and v, the length n and the floats per task
- * (multiples of 8), then Adam's nine scalars as f32 words, in `adam`'s parameter order.
+ * (multiples of 8), whether every task reads y from its start (`yFixed` = 1: y, one chunk long,
+ * repeated for every chunk of x), then Adam's nine scalars as f32 words, in `adam`'s parameter order.
  */
-export const VECTOR_JOB = { op: 0, x: 1, y: 2, out: 3, m: 4, v: 5, n: 6, chunk: 7, scalars: 8 } as const;
+export const VECTOR_JOB = { op: 0, x: 1, y: 2, out: 3, m: 4, v: 5, n: 6, chunk: 7, yFixed: 8, scalars: 9 } as const;
 
 /** `task(job, t, slot)`: the t-th chunk of the job at `job`, so that the thread pool can share one loop. */
 function taskFunc(): string {
   const word = (field: keyof typeof VECTOR_JOB): string => `(i32.load offset=${VECTOR_JOB[field] * 4} ${get('$job')})`;
-  const at = (field: 'x' | 'y' | 'out' | 'm' | 'v'): string => `(i32.add ${word(field)} ${get('$off')})`;
+  const at = (field: 'x' | 'y' | 'out' | 'm' | 'v'): string =>
+    `(i32.add ${word(field)} ${field === 'y' ? `(select (i32.const 0) ${get('$off')} ${word('yFixed')})` : get('$off')})`;
   const scalars = Array.from({ length: 9 }, (_, i) => `(f32.load offset=${(VECTOR_JOB.scalars + i) * 4} ${get('$job')})`).join(' ');
   const calls = TASK_OPS.map((op, i) => `(if (i32.eq ${get('$op')} (i32.const ${i})) (then ${op === 'adam'
     ? `(call $adam ${at('x')} ${at('y')} ${at('m')} ${at('v')} ${get('$len')} ${scalars})`
