@@ -1,6 +1,7 @@
 import { noGrad } from '../autograd/engine.js';
 import { batches, batchTensor, type Binarization } from '../data/batches.js';
 import { type Dataset, subset } from '../data/dataset.js';
+import { inScratchScope } from '../kernels/index.js';
 import { Generator } from '../tensor/random.js';
 import { elbo } from './elbo.js';
 import { iwae } from './iwae.js';
@@ -44,15 +45,18 @@ export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {
   const totals = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
   const k = options.iwaeK ?? 0;
   noGrad(() => {
+    const add = (key: 'elbo' | 'reconstruction' | 'kl' | 'iwae', values: ArrayLike<number>): void => {
+      for (let i = 0; i < values.length; i++) totals[key] += values[i]!;
+    };
     for (const batch of batches(view, { batchSize, binarize: options.binarize ?? 'none', rng, dtype: model.config.dtype })) {
       const x = batchTensor(batch);
-      const result = elbo(model, x, { rng });
-      const add = (key: 'elbo' | 'reconstruction' | 'kl' | 'iwae', values: ArrayLike<number>): void => {
-        for (let i = 0; i < values.length; i++) totals[key] += values[i]!;
-      };
-      add('elbo', result.elbo.data);
-      add('reconstruction', result.reconstruction.data);
-      add('kl', result.kl.data);
+      // The batch's activations live in the backend's scratch memory; only the sums are kept.
+      inScratchScope(model.config.dtype, () => {
+        const result = elbo(model, x, { rng });
+        add('elbo', result.elbo.data);
+        add('reconstruction', result.reconstruction.data);
+        add('kl', result.kl.data);
+      });
       if (k > 0) add('iwae', iwae(model, x, k, { rng }).data);
     }
   });
