@@ -144,8 +144,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
         if (!options.createGraph && takesInPlace(t)) {
           if (g.data !== grad!.data) grad!.data.set(g.data); // 0 + g, in place
           zeroed.delete(grad!);
-        } else if (grad && !options.createGraph && grad.dtype === g.dtype && sameShape(grad.shape, g.shape)) {
-          // Accumulates in place, as PyTorch does: grad = grad + g, into grad's memory.
+        } else if (grad && !options.createGraph && !grad.requiresGrad && grad.dtype === g.dtype && sameShape(grad.shape, g.shape)) {
+          // Accumulates in place, as PyTorch does: grad = grad + g, into grad's memory (out of
+          // place when grad is itself recorded, from a createGraph backward, as PyTorch also does).
           const strides = stridesOf(g.shape);
           backendFor(g.dtype).binary('add', grad.data, strides, g.data, strides, g.shape, grad.data);
         } else t.grad = grad ? grad.add(g) : options.createGraph || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape);

@@ -164,3 +164,17 @@ describe('the wasm scratch scope', () => {
   });
 });
 
+
+describe('accumulating into a recorded gradient', () => {
+  it('is out of place when the gradient came from a createGraph backward (its graph keeps its values)', () => {
+    setBackend('cpu');
+    const w = randn([3], { rng: new Generator(8), requiresGrad: true, dtype: 'float64' });
+    backward(sum(mul(w, w)), undefined, { createGraph: true }); // w.grad = 2w, recorded
+    const first = w.grad!;
+    const firstValues = bits(first);
+    backward(sum(mul(w, w))); // plain: w.grad = 2w + 2w
+    expect(w.grad).not.toBe(first);
+    expect(bits(first)).toEqual(firstValues);
+    expect(bits(w.grad)).toEqual(bits(w).map((value) => 4 * value));
+  });
+});
