@@ -1,4 +1,4 @@
-import { allocatingInto, DTypeError, type TypedArray } from '../tensor/dtype.js';
+import { allocate, allocatingInto, DTypeError, type TypedArray } from '../tensor/dtype.js';
 import { backendFor } from '../kernels/index.js';
 import { fmt, sameShape, ShapeError, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -63,8 +63,10 @@ const zeroed = new WeakSet<Tensor>();
  * it in place too. A gradient held elsewhere sees these changes, as in PyTorch.
  */
 export function zeroGradInPlace(leaf: Tensor): void {
+  if (!leaf.grad) return;
+  // A recorded gradient (from a createGraph backward) is replaced, not changed under its graph.
+  if (leaf.grad.requiresGrad) leaf.grad = new Tensor(allocate(leaf.grad.dtype, leaf.grad.numel()), leaf.grad.shape);
   const grad = leaf.grad;
-  if (!grad) return;
   const kept = backendFor(grad.dtype).keep?.(grad.data);
   if (kept && kept !== grad.data) grad.set_(kept);
   grad.data.fill(0);

@@ -177,4 +177,16 @@ describe('accumulating into a recorded gradient', () => {
     expect(bits(first)).toEqual(firstValues);
     expect(bits(w.grad)).toEqual(bits(w).map((value) => 4 * value));
   });
+
+  it('zeroing in place replaces a recorded gradient instead of changing it under its graph', () => {
+    setBackend('cpu');
+    const w = randn([3], { rng: new Generator(9), requiresGrad: true, dtype: 'float64' });
+    backward(sum(mul(w, w)), undefined, { createGraph: true });
+    const recorded = w.grad!;
+    const values = bits(recorded);
+    zeroGradInPlace(w);
+    expect(w.grad).not.toBe(recorded);
+    expect(bits(recorded)).toEqual(values);
+    expect(bits(w.grad)).toEqual([0, 0, 0]);
+  });
 });
