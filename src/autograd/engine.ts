@@ -62,15 +62,29 @@ const zeroed = new WeakSet<Tensor>();
  * where the backend reads it without copying (wasm: its memory), so the optimizer's step reads
  * it in place too. A gradient held elsewhere sees these changes, as in PyTorch.
  */
-export function zeroGradInPlace(leaf: Tensor): void {
+export function zeroGradInPlace(leaf: Tensor, options: { deferFill?: boolean } = {}): void {
   if (!leaf.grad) return;
   // A recorded gradient (from a createGraph backward) is replaced, not changed under its graph.
   if (leaf.grad.requiresGrad) leaf.grad = new Tensor(allocate(leaf.grad.dtype, leaf.grad.numel()), leaf.grad.shape);
   const grad = leaf.grad;
   const kept = backendFor(grad.dtype).keep?.(grad.data);
   if (kept && kept !== grad.data) grad.set_(kept);
-  grad.data.fill(0);
+  if (options.deferFill) deferredZeros.add(grad);
+  else grad.data.fill(0);
   zeroed.add(grad);
+}
+
+/**
+ * Gradients zeroed with `deferFill`: their zeros are written at the end of the next backward,
+ * and only if it did not write the gradient itself, which is the usual case (a pass over every
+ * gradient saved per step). For a caller that runs backward right away and reads no gradient in
+ * between, as `trainStep` does; until then their values are unspecified.
+ */
+const deferredZeros = new Set<Tensor>();
+
+function settleDeferredZeros(): void {
+  for (const grad of deferredZeros) if (zeroed.has(grad)) grad.data.fill(0); // not reached by this backward
+  deferredZeros.clear();
 }
 
 /** Whether `leaf`'s gradient is zeroed in place and fit to take a gradient of `leaf`'s shape straight into its memory. */
@@ -143,7 +157,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       grads.delete(t);
       if (!t.gradFn) {
         const grad = t.grad;
-        if (!options.createGraph && takesInPlace(t)) {
+        const inPlace = !options.createGraph && takesInPlace(t);
+        if (grad && !inPlace && zeroed.has(grad) && deferredZeros.has(grad)) grad.data.fill(0); // about to be read
+        if (inPlace) {
           if (g.data !== grad!.data) grad!.data.set(g.data); // 0 + g, in place
           zeroed.delete(grad!);
         } else if (grad && !options.createGraph && !grad.requiresGrad && grad.dtype === g.dtype && sameShape(grad.shape, g.shape)) {
@@ -183,8 +199,12 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
       });
     }
   };
-  if (options.createGraph) run();
-  else noGrad(run);
+  try {
+    if (options.createGraph) run();
+    else noGrad(run);
+  } finally {
+    settleDeferredZeros();
+  }
 }
 
 type RuleFn = (g: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: unknown) => ReadonlyArray<(() => Tensor) | null>;

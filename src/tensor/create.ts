@@ -116,4 +116,9 @@ export const rand = (shape: Shape, options: RandomOptions & { low?: number; high
 };
 
 /** Standard normal draws, N(0, 1). */
-export const randn = (shape: Shape, options: RandomOptions = {}): Tensor => random('randn', shape, options, (rng) => rng.normal());
+export const randn = (shape: Shape, options: RandomOptions = {}): Tensor => {
+  const sizes = checkShape('randn', shape);
+  const data = allocate(assertDType('randn', options.dtype ?? 'float32'), sizeOf(sizes));
+  (options.rng ?? defaultGenerator).fillNormal(data); // the numbers of rng.normal(), one per element
+  return new Tensor(data, sizes, { requiresGrad: options.requiresGrad ?? false });
+};

@@ -7,8 +7,9 @@ import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
 import { Tensor } from '../tensor/tensor.js';
-import { getBackend, inScratchScope } from '../kernels/index.js';
-import { allocate, type DType } from '../tensor/dtype.js';
+import { backendFor, getBackend, inScratchScope } from '../kernels/index.js';
+import { zeroGradInPlace } from '../autograd/engine.js';
+import { allocate, allocateEmpty, type DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
 import { type ElboResult, elbo, klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
@@ -193,7 +194,7 @@ export interface StepPhases {
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */
-export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNone?: boolean }): void; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -203,14 +204,21 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNon
   };
   // Every parameter keeps one gradient tensor from step to step, zeroed in place (created on the
   // first step, moved into the backend's memory): backward writes the gradients there.
-  const params = model.parameters();
-  for (const p of params) p.grad ??= new Tensor(allocate(p.dtype, p.numel()), p.shape);
-  optimizer.zeroGrad({ setToNone: false });
+  const params = optimizer.paramGroups.flatMap((group) => group.params);
+  for (const p of params) {
+    p.grad ??= new Tensor(allocate(p.dtype, p.numel()), p.shape);
+    zeroGradInPlace(p, { deferFill: true }); // backward writes every one of them (zeros only where it does not)
+  }
   // Forward and backward in the backend's scratch scope: the activations and the gradients
   // flowing between layers live in its memory (wasm: no copies) and are dropped when it ends, so
   // the returned terms are copies, detached from the graph.
   const { result, loss } = inScratchScope(params[0]?.dtype ?? 'float32', () => {
-    const terms = elbo(model, x, options);
+    // The batch is read three times (the first layer, the likelihood, the first layer's weight
+    // gradient): copied once into scratch memory when the backend has it, read in place after.
+    const inScratch = allocateEmpty(x.dtype, x.numel());
+    const batch = backendFor(x.dtype).isKept?.(inScratch) && inScratch !== x.data ? new Tensor(inScratch, x.shape) : x;
+    if (batch !== x) batch.data.set(x.data);
+    const terms = elbo(model, batch, options);
     const value = terms.loss.item();
     lap('forward');
     if (Number.isFinite(value)) {
@@ -221,7 +229,10 @@ export function trainStep(model: VAE, optimizer: { zeroGrad(options?: { setToNon
     const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, copy(t)])) as unknown as ElboResult;
     return { result: kept, loss: value };
   });
-  if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
+  if (!Number.isFinite(loss)) {
+    for (const p of params) zeroGradInPlace(p); // backward did not run: the deferred zeros now
+    return { result, loss, failure: `the loss is ${loss}` };
+  }
   const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞
   lap('optimizer');
   return stepped ? { result, loss } : { result, loss, failure: 'a gradient is not finite' };

@@ -145,17 +145,18 @@ describe('wasm vector loops', () => {
     expect((state.expAvg as Tensor).shape).toEqual([700]);
   });
 
-  it('allFinite: finds one NaN or ±∞ at any index (SIMD body and scalar tail), in resident memory and out of it', () => {
+  it('allFinite: finds one NaN or ±∞ at any index (SIMD body and scalar tail; chunks shared with a worker when long), in resident memory and out of it', async () => {
     const threaded = createWasmBackend({ threads: 2 });
+    await threaded.ready();
     try {
-      for (const n of [1, 3, 4, 7, 64, 1001]) {
+      for (const n of [1, 3, 4, 7, 64, 1001, 50003]) {
         const clean = floats(n, 3e38, n);
         const resident = threaded.keep!(clean) as Float32Array;
         expect(resident).not.toBe(clean); // copied into wasm memory (shared, so kept)
         expect(threaded.allFinite!(resident)).toBe(true);
         expect(threaded.allFinite!(clean)).toBe(true);
         for (const bad of [NaN, Infinity, -Infinity]) {
-          for (const i of new Set([0, n >> 1, n - 1])) {
+          for (const i of new Set([0, n >> 1, n - 5, n - 1].filter((i) => i >= 0))) {
             for (const x of [resident, clean]) {
               const keep = x[i]!;
               x[i] = bad;

@@ -62,6 +62,23 @@ describe('the seeded generator', () => {
     expect([b.normal(), b.normal(), b.uniform()]).toEqual(a);
   });
 
+  it('fillNormal (what randn uses) gives exactly the numbers of repeated normal() calls, the spare included', () => {
+    for (const [seed, lengths] of [[1, [0, 1, 2, 3, 7, 2560]], [9, [5, 1, 1, 4, 1001]]] as const) {
+      const bulk = new Generator(seed);
+      const single = new Generator(seed);
+      for (const n of lengths) {
+        const out = new Float64Array(n);
+        bulk.fillNormal(out);
+        expect(Array.from(out)).toEqual(Array.from({ length: n }, () => single.normal()));
+        expect(bulk.uniform()).toBe(single.uniform()); // the states stay in step
+      }
+      const f32 = new Float32Array(33);
+      bulk.fillNormal(f32);
+      expect(Array.from(f32)).toEqual(Array.from({ length: 33 }, () => Math.fround(single.normal())));
+      expect(bulk.getState()).toEqual(single.getState());
+    }
+  });
+
   it('draws standard normals and uniforms with the right moments (within 5 standard errors)', () => {
     const n = 100_000;
     const z = randn([n], { dtype: 'float64', rng: new Generator(3) }).data;

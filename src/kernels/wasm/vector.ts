@@ -130,7 +130,17 @@ export class WasmVector {
     const at = this.engine.addressOf(x);
     if (at === undefined) return undefined;
     const n4 = x.length & ~3;
-    if (this.allFiniteFn(at, n4) === 0) return false;
+    if (this.engine.threads > 1 && n4 >= PARALLEL_MIN) {
+      // Shared with the pool: 2 chunks a thread, each answer in a word of the call's area.
+      const tasks = 2 * this.engine.threads;
+      const chunk = roundUp(Math.ceil(n4 / tasks), 4);
+      const answers = this.engine.scratch(tasks * 4);
+      if (answers === undefined) return undefined;
+      new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars).set([TASK_OPS.indexOf('allFinite'), at, 0, answers, 0, 0, n4, chunk, 0]);
+      const ran = Math.ceil(n4 / chunk);
+      this.engine.runTasks(JOB_ADDR, ran, (t) => this.task(JOB_ADDR, t, 0), 1);
+      if (new Int32Array(this.engine.memory.buffer, answers, ran).includes(0)) return false;
+    } else if (this.allFiniteFn(at, n4) === 0) return false;
     for (let i = n4; i < x.length; i++) if (x[i]! - x[i]! !== 0) return false;
     return true;
   }

@@ -130,7 +130,7 @@ export type SimdOp = keyof typeof LOGISTIC | keyof typeof FLOAT32;
 export const SIMD_OPS = [...Object.keys(LOGISTIC), ...Object.keys(FLOAT32)] as SimdOp[];
 
 /** The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, then Adam's update. */
-export const TASK_OPS = [...SIMD_OPS, 'adam'] as const;
+export const TASK_OPS = [...SIMD_OPS, 'adam', 'allFinite'] as const;
 
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
@@ -146,9 +146,13 @@ function taskFunc(): string {
   const at = (field: 'x' | 'y' | 'out' | 'm' | 'v'): string =>
     `(i32.add ${word(field)} ${field === 'y' ? `(select (i32.const 0) ${get('$off')} ${word('yFixed')})` : get('$off')})`;
   const scalars = Array.from({ length: 9 }, (_, i) => `(f32.load offset=${(VECTOR_JOB.scalars + i) * 4} ${get('$job')})`).join(' ');
-  const calls = TASK_OPS.map((op, i) => `(if (i32.eq ${get('$op')} (i32.const ${i})) (then ${op === 'adam'
-    ? `(call $adam ${at('x')} ${at('y')} ${at('m')} ${at('v')} ${get('$len')} ${scalars})`
-    : `(call $${op} ${at('x')} ${at('y')} ${at('out')} ${get('$len')})`}))`).join('\n    ');
+  const call = (op: (typeof TASK_OPS)[number]): string => {
+    if (op === 'adam') return `(call $adam ${at('x')} ${at('y')} ${at('m')} ${at('v')} ${get('$len')} ${scalars})`;
+    // allFinite: task t stores its chunk's answer (1 or 0) in the i32 word out + 4t.
+    if (op === 'allFinite') return `(i32.store (i32.add ${word('out')} (i32.shl ${get('$t')} (i32.const 2))) (call $allFinite ${at('x')} ${get('$len')}))`;
+    return `(call $${op} ${at('x')} ${at('y')} ${at('out')} ${get('$len')})`;
+  };
+  const calls = TASK_OPS.map((op, i) => `(if (i32.eq ${get('$op')} (i32.const ${i})) (then ${call(op)}))`).join('\n    ');
   return `
   (func $task (export "task") (param $job i32) (param $t i32) (param $slot i32)
     (local $op i32) (local $start i32) (local $len i32) (local $off i32)
