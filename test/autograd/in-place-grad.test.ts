@@ -190,3 +190,29 @@ describe('accumulating into a recorded gradient', () => {
     expect(bits(w.grad)).toEqual([0, 0, 0]);
   });
 });
+
+describe('zeroing in place with the fill deferred (what trainStep does)', () => {
+  it('leaves zeros in a gradient the next backward does not reach, and the new gradient in one it does', () => {
+    setBackend('cpu');
+    const rng = new Generator(11);
+    const [a, b] = [randn([5000], { rng, requiresGrad: true }), randn([5000], { rng, requiresGrad: true })];
+    backward(sum(mul(a, b)));
+    const [ga, gb] = [a.grad!, b.grad!];
+    zeroGradInPlace(a, { deferFill: true });
+    zeroGradInPlace(b, { deferFill: true });
+    backward(sum(mul(a, a))); // reaches a only
+    expect(a.grad).toBe(ga);
+    expect(b.grad).toBe(gb);
+    expect(bits(a.grad)).toEqual(bits(a).map((v) => Math.fround(2 * v)));
+    expect(gb.data.every((v) => v === 0)).toBe(true);
+  });
+
+  it('fills before a backward reads the gradient (createGraph accumulates out of place from zeros)', () => {
+    setBackend('cpu');
+    const w = randn([4], { rng: new Generator(12), requiresGrad: true, dtype: 'float64' });
+    backward(sum(mul(w, w)));
+    zeroGradInPlace(w, { deferFill: true });
+    backward(sum(mul(w, w)), undefined, { createGraph: true });
+    expect(bits(w.grad)).toEqual(bits(w).map((v) => 2 * v));
+  });
+});
