@@ -214,7 +214,8 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
   // the returned terms are copies, detached from the graph.
   const { result, loss } = inScratchScope(params[0]?.dtype ?? 'float32', () => {
     // The batch is read three times (the first layer, the likelihood, the first layer's weight
-    // gradient): copied once into scratch memory when the backend has it, read in place after.
+    // gradient): copied once into scratch memory, read in place after (on the cpu backend this is
+    // an ordinary copy, ~0.1 ms of a ~400 ms step; backends that cannot keep arrays skip it).
     const inScratch = allocateEmpty(x.dtype, x.numel());
     const batch = backendFor(x.dtype).isKept?.(inScratch) && inScratch !== x.data ? new Tensor(inScratch, x.shape) : x;
     if (batch !== x) batch.data.set(x.data);
