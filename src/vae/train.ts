@@ -217,7 +217,7 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
     // gradient): copied once into scratch memory, read in place after (on the cpu backend this is
     // an ordinary copy, ~0.1 ms of a ~400 ms step; backends that cannot keep arrays skip it).
     const inScratch = allocateEmpty(x.dtype, x.numel());
-    const batch = backendFor(x.dtype).isKept?.(inScratch) && inScratch !== x.data ? new Tensor(inScratch, x.shape) : x;
+    const batch = backendFor(x.dtype).isKept?.(inScratch) ? new Tensor(inScratch, x.shape) : x;
     if (batch !== x) batch.data.set(x.data);
     const terms = elbo(model, batch, options);
     const value = terms.loss.item();

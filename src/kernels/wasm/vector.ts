@@ -4,11 +4,12 @@ import { SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector
 import { assembleWat } from './wat.js';
 
 /**
- * The JS side of the SIMD loops of `vector.wat.ts`, on the matmul engine's memory: elementwise
- * ops and the sum over rows copy their operands into the per-call area and the result out;
- * Adam's moments stay in memory for good (`WasmMatmul.keep`), and so do parameters and staged
- * gradients when the caller keeps them there, so that an update copies nothing. Long logistic loops and Adam's update are cut into chunks the
- * matmul's thread pool shares (the `task` of `vector.wat.ts`).
+ * The JS side of the SIMD loops of `vector.wat.ts`, on the matmul engine's memory. An array that
+ * is resident there (`WasmMatmul.keep`: parameters, Adam's moments, gradients zeroed in place, a
+ * scratch scope's results) is read and written where it is; any other is copied into the
+ * per-call area, and a result copied back out. Long logistic loops, Adam's update and the
+ * finiteness check are cut into chunks the matmul's thread pool shares (the `task` of
+ * `vector.wat.ts`).
  */
 
 const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
@@ -59,11 +60,38 @@ export class WasmVector {
   private run(op: (typeof TASK_OPS)[number], x: number, y: number, out: number, n: number, run: () => void, m = 0, v = 0, scalars: number[] = []): void {
     const threads = this.engine.threads;
     if (threads === 1 || n < PARALLEL_MIN || !SHARED_OPS.has(op)) return run();
-    const job = new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
-    const chunk = roundUp(Math.ceil(n / (2 * threads)), 8);
-    job.set([TASK_OPS.indexOf(op), x, y, out, m, v, n, chunk, 0]);
-    new Float32Array(job.buffer, JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
-    this.engine.runTasks(JOB_ADDR, Math.ceil(n / chunk), (t) => this.task(JOB_ADDR, t, 0), 1);
+    this.share(op, { x, y, out, m, v, n, chunk: roundUp(Math.ceil(n / (2 * threads)), 8) }, scalars);
+  }
+
+  /**
+   * Writes the job descriptor (see {@link VECTOR_JOB}) and runs its ⌈n / chunk⌉ tasks here and on
+   * the idle workers.
+   */
+  private share(op: (typeof TASK_OPS)[number], job: { x: number; y?: number; out?: number; m?: number; v?: number; n: number; chunk: number; yFixed?: boolean }, scalars: readonly number[] = []): void {
+    const words = new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
+    words.set([TASK_OPS.indexOf(op), job.x, job.y ?? 0, job.out ?? 0, job.m ?? 0, job.v ?? 0, job.n, job.chunk, job.yFixed ? 1 : 0]);
+    new Float32Array(words.buffer, JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
+    this.engine.runTasks(JOB_ADDR, Math.ceil(job.n / job.chunk), (t) => this.task(JOB_ADDR, t, 0), 1);
+  }
+
+  /**
+   * The addresses of one call's arrays: each resident one where it is, the others in
+   * consecutive slots of the per-call area (`bytes` long each), copied in when `copyIn`.
+   * Undefined, having done nothing, if they do not fit.
+   */
+  private place(slots: ReadonlyArray<{ array: Float32Array; bytes: number; copyIn: boolean }>): number[] | undefined {
+    const resident = slots.map(({ array }) => this.engine.addressOf(array));
+    const base = this.engine.scratch(slots.reduce((sum, { bytes }, i) => sum + (resident[i] === undefined ? bytes : 0), 0));
+    if (base === undefined) return undefined;
+    const f32 = this.engine.view;
+    let next = base;
+    return slots.map(({ array, bytes, copyIn }, i) => {
+      const at = resident[i];
+      if (at !== undefined) return at;
+      if (copyIn) f32.set(array, next >> 2);
+      next += bytes;
+      return next - bytes;
+    });
   }
 
   /**
@@ -75,30 +103,23 @@ export class WasmVector {
   elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array, repeats = 1): boolean {
     const n = x.length;
     const bytes = roundUp(n * 4, 64); // resident blocks are rounded up so too: room for n rounded up to 8
-    const yBytes = roundUp((y?.length ?? 0) * 4, 64);
-    const resident = [x, y, out].map((a) => (a ? this.engine.addressOf(a) : 0));
-    const base = this.engine.scratch((resident[0] === undefined ? bytes : 0) + (resident[1] === undefined ? yBytes : 0) + (resident[2] === undefined ? bytes : 0));
-    if (base === undefined) return false;
-    let next = base;
-    const place = (at: number | undefined, size: number): number => at ?? (next += size) - size;
-    const [xAt, yAt, outAt] = [place(resident[0], bytes), place(resident[1], yBytes), place(resident[2], bytes)];
-    const f32 = this.engine.view;
-    if (resident[0] === undefined) f32.set(x, xAt >> 2);
-    if (y && resident[1] === undefined) f32.set(y, yAt >> 2);
+    const placed = this.place([
+      { array: x, bytes, copyIn: true },
+      { array: y ?? x, bytes: y ? roundUp(y.length * 4, 64) : 0, copyIn: y !== undefined },
+      { array: out, bytes, copyIn: false },
+    ]);
+    if (!placed) return false;
+    const [xAt, yAt, outAt] = placed as [number, number, number];
     if (repeats === 1) {
       this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
     } else {
       // out[r·m + i] = op(x[r·m + i], y[i]): y (m floats, a multiple of 8) read again for every
       // repeat r; long ones shared with the pool, a repeat per task.
       const m = n / repeats;
-      if (this.engine.threads > 1 && n >= PARALLEL_MIN && SHARED_OPS.has(op)) {
-        new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars).set([TASK_OPS.indexOf(op), xAt, yAt, outAt, 0, 0, n, m, 1]);
-        this.engine.runTasks(JOB_ADDR, repeats, (t) => this.task(JOB_ADDR, t, 0), 1);
-      } else {
-        for (let r = 0, offset = 0; r < repeats; r++, offset += m * 4) this.loops[op](xAt + offset, yAt, outAt + offset, m);
-      }
+      if (this.engine.threads > 1 && n >= PARALLEL_MIN && SHARED_OPS.has(op)) this.share(op, { x: xAt, y: yAt, out: outAt, n, chunk: m, yFixed: true });
+      else for (let r = 0, offset = 0; r < repeats; r++, offset += m * 4) this.loops[op](xAt + offset, yAt, outAt + offset, m);
     }
-    if (resident[2] === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    if (this.engine.addressOf(out) === undefined) out.set(this.engine.view.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
   }
 
@@ -136,10 +157,8 @@ export class WasmVector {
       const chunk = roundUp(Math.ceil(n4 / tasks), 4);
       const answers = this.engine.scratch(tasks * 4);
       if (answers === undefined) return undefined;
-      new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars).set([TASK_OPS.indexOf('allFinite'), at, 0, answers, 0, 0, n4, chunk, 0]);
-      const ran = Math.ceil(n4 / chunk);
-      this.engine.runTasks(JOB_ADDR, ran, (t) => this.task(JOB_ADDR, t, 0), 1);
-      if (new Int32Array(this.engine.memory.buffer, answers, ran).includes(0)) return false;
+      this.share('allFinite', { x: at, out: answers, n: n4, chunk });
+      if (new Int32Array(this.engine.memory.buffer, answers, Math.ceil(n4 / chunk)).includes(0)) return false;
     } else if (this.allFiniteFn(at, n4) === 0) return false;
     for (let i = n4; i < x.length; i++) if (x[i]! - x[i]! !== 0) return false;
     return true;
@@ -156,23 +175,13 @@ export class WasmVector {
     if (mAt === undefined || vAt === undefined) return false;
     const n = theta.length;
     const bytes = roundUp(n * 4, 64);
-    let thetaAt = this.engine.addressOf(theta);
-    let gradAt = this.engine.addressOf(grad);
-    const copyTheta = thetaAt === undefined;
-    if (thetaAt === undefined || gradAt === undefined) {
-      const at = this.engine.scratch(2 * bytes);
-      if (at === undefined) return false;
-      thetaAt ??= at;
-      gradAt ??= at + bytes;
-      const f32 = this.engine.view;
-      if (copyTheta) f32.set(theta, thetaAt >> 2);
-      if (gradAt === at + bytes) f32.set(grad, gradAt >> 2);
-    }
+    const placed = this.place([{ array: theta, bytes, copyIn: true }, { array: grad, bytes, copyIn: true }]);
+    if (!placed) return false;
+    const [th, g] = placed as [number, number];
     const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBc2, h.eps, h.decay, h.l2] as const;
     const n4 = roundUp(n, 4);
-    const [th, g] = [thetaAt, gradAt];
     this.run('adam', th, g, 0, n4, () => this.adamFn(th, g, mAt, vAt, n4, ...scalars), mAt, vAt, [...scalars]);
-    if (copyTheta) theta.set(this.engine.view.subarray(th >> 2, (th >> 2) + n));
+    if (this.engine.addressOf(theta) === undefined) theta.set(this.engine.view.subarray(th >> 2, (th >> 2) + n));
     return true;
   }
 }
