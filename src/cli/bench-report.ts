@@ -1,6 +1,6 @@
 /** The `elbo bench` report: its JSON shape and its Markdown rendering. */
 import type { ElementwiseResult } from './bench-measure.js';
-import type { MatmulCase, MatmulResult, PeerReport, Stat, TrainStepResult } from './bench-timing.js';
+import { flops, type MatmulCase, type MatmulResult, type PeerReport, type Stat, type TrainStepResult } from './bench-timing.js';
 
 /** Everything one `elbo bench` run measured (the `--json` output). */
 export interface BenchReport {
@@ -62,21 +62,21 @@ function matmulTable(cases: readonly MatmulCase[], results: readonly MatmulResul
   const lines = [`| product | MFLOP | ${impls.map((i) => `${i} GFLOP/s`).join(' | ')} |`, `|---|---:|${impls.map(() => '---:').join('|')}|`];
   const find = (c: MatmulCase, impl: string): MatmulResult | undefined => results.find((r) => r.case === c.name && r.impl === impl);
   for (const c of cases) {
-    const mflop = (2 * c.m * c.n * c.k) / 1e6;
+    const mflop = flops(c) / 1e6;
     lines.push(`| ${c.name} | ${mflop.toFixed(1)} | ${impls.map((i) => { const r = find(c, i); return r ? range(r.gflops) : '–'; }).join(' | ')} |`);
   }
   const step = cases.filter((c) => c.perStep > 0);
   if (step.length === 12) {
     // Every product of one training step, weighted by how often a step runs it: the total time at the medians.
-    const mflop = step.reduce((s, c) => s + c.perStep * (2 * c.m * c.n * c.k) / 1e6, 0);
+    const mflop = step.reduce((s, c) => s + c.perStep * flops(c) / 1e6, 0);
     const cells = impls.map((i) => {
-      const ms = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * (2 * c.m * c.n * c.k)) / (r.gflops.median * 1e6) : NaN); }, 0);
+      const ms = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * flops(c)) / (r.gflops.median * 1e6) : NaN); }, 0);
       return Number.isFinite(ms) ? `**${num(mflop / ms)}** (${ms.toFixed(2)} ms)` : '–';
     });
     lines.push(`| **all matmuls of one training step** (at the medians) | ${mflop.toFixed(0)} | ${cells.join(' | ')} |`);
     // The same total per second of process CPU time: other processes' load barely moves it (for threaded columns it is per core).
     const perCpu = impls.map((i) => {
-      const cpuMs = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * (2 * c.m * c.n * c.k)) / (r.gflops_per_cpu_second * 1e6) : NaN); }, 0);
+      const cpuMs = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * flops(c)) / (r.gflops_per_cpu_second * 1e6) : NaN); }, 0);
       return Number.isFinite(cpuMs) ? `${num(mflop / cpuMs)} (${cpuMs.toFixed(2)} CPU ms)` : '–';
     });
     lines.push(`| the same, GFLOP per CPU-second (all threads' time) | ${mflop.toFixed(0)} | ${perCpu.join(' | ')} |`);

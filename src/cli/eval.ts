@@ -1,4 +1,5 @@
 import { evaluate } from '../vae/evaluate.js';
+import { testBinarization } from '../vae/train.js';
 import { int, parse } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { loadModelAndData } from './common.js';
@@ -31,9 +32,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const batchSize = int('batch', values.batch, 100);
   const seed = int('seed', values.seed, 0, 0);
   await selectBackend(values.backend);
-  const { model, data } = loadModelAndData(values.checkpoint, values.data);
+  const { model, config, data } = loadModelAndData(values.checkpoint, values.data);
   const started = performance.now();
-  const result = evaluate(model, data.test, { iwaeK: k, limit, batchSize, seed, binarize: 'none' });
+  const result = evaluate(model, data.test, { iwaeK: k, limit, batchSize, seed, binarize: testBinarization(config) });
   const seconds = (performance.now() - started) / 1000;
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...result, k, data: data.test.name, seconds }) + '\n');

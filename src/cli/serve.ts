@@ -42,7 +42,13 @@ export interface StaticServer {
 export async function serveStatic(dir: string, port = 0): Promise<StaticServer> {
   const root = normalize(dir + sep);
   const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      response.writeHead(400, { ...HEADERS, 'content-type': 'text/plain' }).end('bad request: the path is not valid percent-encoding\n');
+      return;
+    }
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     const found = file.startsWith(root) && existsSync(file) && statSync(file).isFile();
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -2,11 +2,11 @@ import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
-import { DEFAULT_TRAIN_CONFIG, storedRunConfig, train, type TrainConfig } from '../vae/train.js';
+import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig } from '../vae/train.js';
 import { writePictures } from '../vae/artifacts.js';
 import { evaluate } from '../vae/evaluate.js';
 import { writeReport } from '../vae/report.js';
-import { choice, int, intList, parse, real, str } from './args.js';
+import { choice, int, intList, parse, real, str, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 
@@ -72,7 +72,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   const iwaeK = int('iwae', values.iwae, 0, 0);
   const iwaeLimit = int('iwae-limit', values['iwae-limit'], 2000);
-  if (values.resume && !values.out) throw new Error('--resume needs --out DIR, the run to continue');
+  if (values.resume && !values.out) throw new UsageError("--resume needs --out DIR, the run to continue (see 'elbo train --help')");
   const backend = await selectBackend(values.backend);
   const outDir = resolve(str(values.out) ?? `runs/${timestamp()}`);
 
@@ -92,7 +92,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     onBatch: (p) => bar.update(p),
     onEpoch: (m) => bar.epochDone(m, epochs),
   });
-  const final = iwaeK > 0 ? evaluate(result.model, data.test, { iwaeK, limit: iwaeLimit, seed: result.config.seed }) : undefined;
+  const final = iwaeK > 0 ? evaluate(result.model, data.test, { iwaeK, limit: iwaeLimit, seed: result.config.seed, binarize: testBinarization(result.config) }) : undefined;
   if (final) process.stderr.write(`test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} nats\n`);
   const pictures = writePictures(result.model, data.test, result.metrics, outDir, result.config.seed);
   const report = writeReport(outDir, { config: result.config, metrics: result.metrics, pictures, final, notes: { backend, node: process.version } });

@@ -33,8 +33,6 @@ const GLYPHS: Record<string, string> = {
 
 /** Glyph width in pixels at scale 1; characters advance by GLYPH_WIDTH + 1. */
 export const GLYPH_WIDTH = 5;
-/** Glyph height in pixels at scale 1, above the baseline; descenders add one row below. */
-export const GLYPH_HEIGHT = 7;
 const ADVANCE = GLYPH_WIDTH + 1;
 
 const ROWS = new Map<string, number[]>(Object.entries(GLYPHS).map(([ch, hexRows]) => [ch, hexRows.match(/../g)!.map((h) => parseInt(h, 16))]));

@@ -4,7 +4,8 @@ import { tensor, zeros } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { klStandardNormal } from '../vae/kl.js';
-import { addDiagonal, diag, LN_2PI, logSumExpArray, matmul, matvec, type Matrix, transpose, type Vector } from './linalg.js';
+import { LOG_2PI } from '../autograd/ops.js';
+import { addDiagonal, diag, logSumExpArray, matmul, matvec, type Matrix, transpose, type Vector } from './linalg.js';
 import { type Gaussian, gaussianElbo, klGaussians, type LinearGaussian, logMarginal, posterior, standardNormal } from './ppca.js';
 import { row, type VerifyRow } from './rows.js';
 
@@ -45,8 +46,8 @@ export function logMarginalByQuadrature2d(m: LinearGaussian, x: Vector, points =
       const mean = matvec(m.weight, z);
       let sq = 0;
       for (let k = 0; k < d; k++) sq += (x[k]! - mean[k]! - m.bias[k]!) ** 2;
-      const logLik = -0.5 * d * (LN_2PI + Math.log(m.noiseVar)) - sq / (2 * m.noiseVar);
-      const logPrior = -LN_2PI - 0.5 * (z[0]! ** 2 + z[1]! ** 2);
+      const logLik = -0.5 * d * (LOG_2PI + Math.log(m.noiseVar)) - sq / (2 * m.noiseVar);
+      const logPrior = -LOG_2PI - 0.5 * (z[0]! ** 2 + z[1]! ** 2);
       values[i * points + j] = logPrior + logLik; // ln[p(z) · p(x|z)]
     }
   }
@@ -64,7 +65,7 @@ function engineElbo(m: LinearGaussian, x: Tensor, mean: Tensor, logS: Tensor): T
   const residual = sub(sub(x, tensor(m.bias, { dtype: 'float64' })), tmatmul(w, mean)); // [D]
   const spread = add(sum(square(residual)), sum(mul(exp(logS), columnNorms)));
   const d = m.bias.length;
-  const recon = sub(-0.5 * d * (LN_2PI + Math.log(m.noiseVar)), mul(spread, 1 / (2 * m.noiseVar)));
+  const recon = sub(-0.5 * d * (LOG_2PI + Math.log(m.noiseVar)), mul(spread, 1 / (2 * m.noiseVar)));
   return sub(recon, klStandardNormal(mean, logS));
 }
 

@@ -4,7 +4,8 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { klStandardNormal } from '../vae/kl.js';
 import type { VAE } from '../vae/model.js';
-import { LN_2PI, logSumExpArray, symmetricEigen } from './linalg.js';
+import { LOG_2PI } from '../autograd/ops.js';
+import { logSumExpArray, symmetricEigen } from './linalg.js';
 
 /**
  * Numerical integration over a 2-D latent space, for a VAE whose latent is small enough that
@@ -82,7 +83,7 @@ export function integrate(grid: LatentGrid, logLik: Float64Array, mu: readonly n
       const k = i * points + j;
       const z0 = z[2 * k]!;
       const z1 = z[2 * k + 1]!;
-      const v = logLik[k]! - LN_2PI - 0.5 * (z0 * z0 + z1 * z1); // ln p(x|z) + ln p(z)
+      const v = logLik[k]! - LOG_2PI - 0.5 * (z0 * z0 + z1 * z1); // ln p(x|z) + ln p(z)
       logJoint[k] = v;
       maxAll = Math.max(maxAll, v);
       if (i === 0 || j === 0 || i === points - 1 || j === points - 1) maxBorder = Math.max(maxBorder, v);
@@ -95,7 +96,7 @@ export function integrate(grid: LatentGrid, logLik: Float64Array, mu: readonly n
   let mass = 0;
   for (let k = 0; k < logJoint.length; k++) {
     const a = (z[2 * k]! - mu[0]!) ** 2 / Math.exp(logVar[0]!) + (z[2 * k + 1]! - mu[1]!) ** 2 / Math.exp(logVar[1]!);
-    const logQ = -LN_2PI - 0.5 * (logVar[0]! + logVar[1]! + a);
+    const logQ = -LOG_2PI - 0.5 * (logVar[0]! + logVar[1]! + a);
     const w = Math.exp(logQ) * h * h;
     mass += w;
     if (w > 0) kl += w * (logQ - logJoint[k]! + logPx);

@@ -13,7 +13,7 @@ export type Matrix = number[][];
 export type Vector = number[];
 
 /** ln 2π. */
-export const LN_2PI = Math.log(2 * Math.PI);
+import { LOG_2PI } from '../autograd/ops.js';
 
 /** The n × n identity matrix. */
 export const identity = (n: number): Matrix => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
@@ -186,7 +186,7 @@ export function symmetricEigen(a: Matrix, options: { maxSweeps?: number } = {}):
 export function logNormalDensity(x: Vector, mean: Vector, cov: Matrix): number {
   const l = cholesky(cov);
   const r = solveLower(l, subVectors(x, mean));
-  return -0.5 * (x.length * LN_2PI + logdetFromCholesky(l) + dot(r, r));
+  return -0.5 * (x.length * LOG_2PI + logdetFromCholesky(l) + dot(r, r));
 }
 
 /** ln Σᵢ exp(vᵢ), stably (−∞ for an empty list or all −∞). */

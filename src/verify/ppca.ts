@@ -1,5 +1,6 @@
+import { LOG_2PI } from '../autograd/ops.js';
 import {
-  addDiagonal, cholesky, choleskySolve, dot, identity, inverse, LN_2PI, logdet, logdetFromCholesky, logNormalDensity, matmul, matvec,
+  addDiagonal, cholesky, choleskySolve, dot, identity, inverse, logdet, logdetFromCholesky, logNormalDensity, matmul, matvec,
   type Matrix, scaleMatrix, solveLower, subVectors, symmetricEigen, trace, transpose, type Vector, zerosMatrix,
 } from './linalg.js';
 
@@ -66,7 +67,7 @@ export const standardNormal = (latentDim: number): Gaussian => ({ mean: new Arra
 export function expectedLogLikelihood(m: LinearGaussian, x: Vector, q: Gaussian): number {
   const r = subVectors(subVectors(x, m.bias), matvec(m.weight, q.mean));
   const spread = trace(matmul(matmul(transpose(m.weight), m.weight), q.cov));
-  return -0.5 * x.length * (LN_2PI + Math.log(m.noiseVar)) - (dot(r, r) + spread) / (2 * m.noiseVar);
+  return -0.5 * x.length * (LOG_2PI + Math.log(m.noiseVar)) - (dot(r, r) + spread) / (2 * m.noiseVar);
 }
 
 /** ELBO(q) = E_q[ln p(x|z)] − KL(q || p(z)), in closed form for any Gaussian q. */
@@ -96,7 +97,7 @@ export function meanLogMarginal(m: LinearGaussian, data: readonly Vector[]): num
   const shift = subVectors(mean, m.bias);
   const sB = cov.map((row, i) => row.map((v, j) => v + shift[i]! * shift[j]!));
   const c = marginalCov(m);
-  return -0.5 * (mean.length * LN_2PI + logdet(c) + trace(matmul(inverse(c), sB)));
+  return -0.5 * (mean.length * LOG_2PI + logdet(c) + trace(matmul(inverse(c), sB)));
 }
 
 /** The maximum-likelihood PPCA fit and its log-likelihood. */
@@ -125,6 +126,6 @@ export function ppcaMaximumLikelihood(data: readonly Vector[], latentDim: number
   const noiseVar = discarded.reduce((s, v) => s + v, 0) / discarded.length;
   const weight = Array.from({ length: d }, (_, i) => Array.from({ length: latentDim }, (_, j) => vectors[j]![i]! * Math.sqrt(values[j]! - noiseVar)));
   const kept = values.slice(0, latentDim).reduce((s, v) => s + Math.log(v), 0);
-  const meanLogLikelihood = -0.5 * (d * LN_2PI + kept + (d - latentDim) * Math.log(noiseVar) + d);
+  const meanLogLikelihood = -0.5 * (d * LOG_2PI + kept + (d - latentDim) * Math.log(noiseVar) + d);
   return { model: { weight, bias: mean, noiseVar }, eigenvalues: values, meanLogLikelihood };
 }

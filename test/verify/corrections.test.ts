@@ -6,7 +6,8 @@ import { Generator } from '../../src/tensor/random.js';
 import { elbo } from '../../src/vae/elbo.js';
 import { gaussianLogProb } from '../../src/vae/likelihoods.js';
 import { ascendPhi, logMarginalByQuadrature2d, randomLinearGaussian, sampleLinearGaussian } from '../../src/verify/identity.js';
-import { LN_2PI, matvec, type Vector } from '../../src/verify/linalg.js';
+import { LOG_2PI } from '../../src/autograd/ops.js';
+import { matvec, type Vector } from '../../src/verify/linalg.js';
 import { LinearGaussianVAE, runLinearVae } from '../../src/verify/linear-vae.js';
 import { expectedLogLikelihood, gaussianElbo, klGaussians, type LinearGaussian, logMarginal, posterior, standardNormal } from '../../src/verify/ppca.js';
 import { meanAndStandardError } from '../../src/verify/rows.js';
@@ -18,12 +19,12 @@ import { meanAndStandardError } from '../../src/verify/rows.js';
 
 const logLik = (m: LinearGaussian, x: Vector, z: Vector): number => {
   const mean = matvec(m.weight, z).map((v, i) => v + m.bias[i]!);
-  return -0.5 * x.reduce((s, v, i) => s + LN_2PI + Math.log(m.noiseVar) + (v - mean[i]!) ** 2 / m.noiseVar, 0);
+  return -0.5 * x.reduce((s, v, i) => s + LOG_2PI + Math.log(m.noiseVar) + (v - mean[i]!) ** 2 / m.noiseVar, 0);
 };
-const logPrior = (z: Vector): number => -0.5 * z.reduce((s, v) => s + LN_2PI + v * v, 0);
+const logPrior = (z: Vector): number => -0.5 * z.reduce((s, v) => s + LOG_2PI + v * v, 0);
 const q2 = { mean: [0.4, -0.3], cov: [[0.3, 0], [0, 0.6]] };
 const drawQ = (rng: Generator): Vector => q2.mean.map((m, i) => m + Math.sqrt(q2.cov[i]![i]!) * rng.normal());
-const logQ = (z: Vector): number => z.reduce((s, v, i) => s - 0.5 * (LN_2PI + Math.log(q2.cov[i]![i]!) + (v - q2.mean[i]!) ** 2 / q2.cov[i]![i]!), 0);
+const logQ = (z: Vector): number => z.reduce((s, v, i) => s - 0.5 * (LOG_2PI + Math.log(q2.cov[i]![i]!) + (v - q2.mean[i]!) ** 2 / q2.cov[i]![i]!), 0);
 
 describe('slip 1: a directed model’s joint is a product over nodes, not a sum', () => {
   it('two binary nodes z → x: Π of the factors sums to 1 over all configurations; the sum of the factors sums to 4', () => {
@@ -123,7 +124,7 @@ describe('slip 7: N(D(z), I) gives ln p(x|z) = −½‖x − D(z)‖² − (D/2)
     const x = tensor([[0.2, -0.4, 1.5]], { dtype: 'float64' });
     const out = tensor([[0, 0.1, 1]], { dtype: 'float64' });
     const sq = 0.04 + 0.25 + 0.25;
-    expect(gaussianLogProb(x, out, tensor(0, { dtype: 'float64' })).item()).toBeCloseTo(-0.5 * sq - 1.5 * LN_2PI, 14);
+    expect(gaussianLogProb(x, out, tensor(0, { dtype: 'float64' })).item()).toBeCloseTo(-0.5 * sq - 1.5 * LOG_2PI, 14);
     // With σ² = 1, the closed-form marginal (in nats) is matched by the quadrature of the full density only.
     const rng = new Generator(7);
     const m = { ...randomLinearGaussian(4, 2, rng), noiseVar: 1 };
@@ -137,7 +138,7 @@ describe('slip 7: N(D(z), I) gives ln p(x|z) = −½‖x − D(z)‖² − (D/2)
     const zero = tensor(0, { dtype: 'float64' });
     const dropped = -gaussianNll(xt, mu, zero, { full: false, reduction: 'sum' }).item();
     const full = gaussianLogProb(xt, mu, zero).item();
-    expect(dropped - full).toBeCloseTo(2 * LN_2PI, 12);
-    expect((784 / 2) * LN_2PI).toBeCloseTo(720.45, 2);
+    expect(dropped - full).toBeCloseTo(2 * LOG_2PI, 12);
+    expect((784 / 2) * LOG_2PI).toBeCloseTo(720.45, 2);
   });
 });

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Generator } from '../../src/tensor/random.js';
 import { randomLinearGaussian, sampleLinearGaussian } from '../../src/verify/identity.js';
-import { LN_2PI, logNormalDensity, matmul, matvec, transpose } from '../../src/verify/linalg.js';
+import { LOG_2PI } from '../../src/autograd/ops.js';
+import { logNormalDensity, matmul, matvec, transpose } from '../../src/verify/linalg.js';
 import {
   expectedLogLikelihood, gaussianElbo, klGaussians, type LinearGaussian, logMarginal, meanLogMarginal, posterior, ppcaMaximumLikelihood, standardNormal,
 } from '../../src/verify/ppca.js';
 
 const logLik = (m: LinearGaussian, x: number[], z: number[]): number => {
   const mean = matvec(m.weight, z).map((v, i) => v + m.bias[i]!);
-  return -0.5 * x.reduce((s, v, i) => s + LN_2PI + Math.log(m.noiseVar) + (v - mean[i]!) ** 2 / m.noiseVar, 0);
+  return -0.5 * x.reduce((s, v, i) => s + LOG_2PI + Math.log(m.noiseVar) + (v - mean[i]!) ** 2 / m.noiseVar, 0);
 };
-const logPrior = (z: number[]): number => -0.5 * z.reduce((s, v) => s + LN_2PI + v * v, 0);
+const logPrior = (z: number[]): number => -0.5 * z.reduce((s, v) => s + LOG_2PI + v * v, 0);
 
 describe('the linear-Gaussian (PPCA) closed forms', () => {
   const rng = new Generator(3);
