@@ -29,7 +29,7 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
   tanh:       (g, _, out)     => [() => mul(g, sub(1, square(out)))],                       // out = tanh x      ∂ = 1 − tanh²x
   softplus:   (g, [x])        => [() => mul(g, sigmoid(x!))],                               // out = ln(1+eˣ)    ∂ = σ(x)
   logSigmoid: (g, [x])        => [() => mul(g, sigmoid(neg(x!)))],                          // out = ln σ(x)     ∂ = 1−σ(x) = σ(−x)
-  pow:        (g, [x], _, { exponent: p }) => [() => mul(g, mul(pow(x!, p - 1), p))],       // out = xᵖ          ∂ = p·xᵖ⁻¹
+  pow:        (g, [x], _, { exponent: p }) => [() => (p === 0 ? mul(g, 0) : mul(g, mul(pow(x!, p - 1), p)))], // out = xᵖ  ∂ = p·xᵖ⁻¹ (0 for p = 0, x = 0 included)
   leakyRelu:  (g, [x], _, { alpha }) => [() => mul(g, add(mul(step(x!), 1 - alpha), alpha))], // out = x>0 ? x : αx  ∂ = x>0 ? 1 : α
   elu:        (g, [x], out, { alpha }) => [() => mul(g, add(step(x!), mul(sub(1, step(x!)), add(out, alpha))))], // out = x>0 ? x : α(eˣ−1)  ∂ = x>0 ? 1 : out+α
   clamp:      (g, [x], out)   => [() => mul(g, eq(out, x!))],                               // out = min(max(x, lo), hi)  ∂ = [lo ≤ x ≤ hi]

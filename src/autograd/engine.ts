@@ -144,6 +144,8 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
   }
   const seed = gradient ?? new Tensor(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
   if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
+  // Zeroed gradients whose memory an op was offered: if backward stops half way, they hold zeros again.
+  const offered = new Set<Tensor>();
   const run = (): void => {
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
     // Memory something else may hold too (the seed, a gradient a rule passed on as add's does): a
@@ -167,7 +169,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
           // place when grad is itself recorded, from a createGraph backward, as PyTorch also does).
           const strides = stridesOf(g.shape);
           backendFor(g.dtype).binary('add', grad.data, strides, g.data, strides, g.shape, grad.data);
-        } else t.grad = grad ? grad.add(g) : options.createGraph || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape);
+        } else t.grad = grad ? grad.add(g) : g.requiresGrad || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape); // a recorded g is this leaf's own
         continue;
       }
       const { prim, inputs, attrs } = t.gradFn;
@@ -180,14 +182,18 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
         try {
           // A leaf's only (or first) gradient is computed straight into its zeroed gradient's memory.
           const direct = !options.createGraph && !input.gradFn && !grads.has(input) && takesInPlace(input);
+          if (direct) offered.add(input.grad!);
           dInput = direct ? allocatingInto(input.grad!.data, thunk) : thunk();
         } catch (error) {
           if (error instanceof AnomalyError) throw new AnomalyError(`backward of ${prim} (input ${k}): ${error.message}`);
           throw error;
         }
-        if (!sameShape(dInput.shape, input.shape)) dInput = sumTo(dInput, input.shape);
         if (!sameShape(dInput.shape, input.shape)) {
-          throw new ShapeError(`backward of ${prim}: gradient for input ${k} has shape ${fmt(dInput.shape)}, expected ${fmt(input.shape)}`);
+          try {
+            dInput = sumTo(dInput, input.shape); // the adjoint of broadcasting
+          } catch {
+            throw new ShapeError(`backward of ${prim}: gradient for input ${k} has shape ${fmt(dInput.shape)}, expected ${fmt(input.shape)}`);
+          }
         }
         if (anomalyDepth > 0) {
           const j = firstNonFinite(dInput);
@@ -203,6 +209,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
     if (options.createGraph) run();
     else noGrad(run);
   } finally {
+    for (const grad of offered) if (zeroed.has(grad)) grad.data.fill(0); // not reached: only after an error
     settleDeferredZeros();
   }
 }

@@ -52,7 +52,7 @@ export const cases: { [P in DifferentiablePrim]: OpCase } = {
   softplus: unaryCase(ops.softplus, real(-8, 8), softplusRef),
   logSigmoid: unaryCase(ops.logSigmoid, real(-8, 8), (x) => Math.log(sig(x))),
   pow: {
-    arb: fc.tuple(arbShape(), fc.constantFrom(-2, -0.5, 0.5, 1.5, 2, 3)).chain(([shape, p]) =>
+    arb: fc.tuple(arbShape(), fc.constantFrom(-2, -0.5, 0, 0.5, 1.5, 2, 3)).chain(([shape, p]) =>
       arbTensor(shape, real(0.2, 3)).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.pow(t, p), reference: (t: Tensor) => Array.from(t.data, (v) => v ** p) })),
     ),
   } as OpCase,

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { backward, zeroGradInPlace } from '../../src/autograd/engine.js';
-import { add, linear, mean, mul, relu, sum } from '../../src/autograd/ops.js';
+import { AnomalyError, backward, detectAnomaly, zeroGradInPlace } from '../../src/autograd/engine.js';
+import { add, linear, mean, mul, pow, relu, sum } from '../../src/autograd/ops.js';
 import { setBackend } from '../../src/kernels/index.js';
 import { initWasmBackend } from '../../src/kernels/wasm/index.js';
 import { Adam } from '../../src/nn/optim/adam.js';
 import { allocateEmpty, allocatingInto } from '../../src/tensor/dtype.js';
 import { Generator } from '../../src/tensor/random.js';
-import { randn } from '../../src/tensor/create.js';
+import { randn, tensor } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { elbo } from '../../src/vae/elbo.js';
 import { VAE } from '../../src/vae/model.js';
@@ -214,5 +214,37 @@ describe('zeroing in place with the fill deferred (what trainStep does)', () => 
     zeroGradInPlace(w, { deferFill: true });
     backward(sum(mul(w, w)), undefined, { createGraph: true });
     expect(bits(w.grad)).toEqual(bits(w).map((v) => 2 * v));
+  });
+});
+
+describe('engine edge cases found in review', () => {
+  it('after a createGraph backward no two leaves share a gradient tensor (the seed passed on by add is copied)', () => {
+    setBackend('cpu');
+    const a = randn([3], { rng: new Generator(13), requiresGrad: true, dtype: 'float64' });
+    const b = randn([3], { rng: new Generator(14), requiresGrad: true, dtype: 'float64' });
+    backward(sum(add(a, b)), undefined, { createGraph: true });
+    expect(a.grad!.data).not.toBe(b.grad!.data);
+    backward(sum(add(a, b))); // accumulates in place into each: 1 + 1
+    expect(bits(a.grad)).toEqual([2, 2, 2]);
+    expect(bits(b.grad)).toEqual([2, 2, 2]);
+  });
+
+  it('a backward that stops with an error leaves a gradient zeroed in place at zeros, not at a partial result', () => {
+    setBackend('cpu');
+    const w = randn([8], { rng: new Generator(15), requiresGrad: true, dtype: 'float64' });
+    const c = tensor([Infinity, 1, 2, 3, 4, 5, 6, 7], { dtype: 'float64' });
+    backward(sum(mul(w, w)));
+    zeroGradInPlace(w);
+    const loss = sum(mul(w, c)); // recorded outside detectAnomaly: only backward is checked
+    // ∂w = c is computed straight into w.grad's memory, then found holding ∞: backward stops there.
+    expect(() => detectAnomaly(() => backward(loss))).toThrow(AnomalyError);
+    expect(bits(w.grad)).toEqual(new Array(8).fill(0));
+  });
+
+  it('pow with exponent 0 has gradient 0 everywhere, x = 0 included (not NaN), as in PyTorch', () => {
+    setBackend('cpu');
+    const x = tensor([0, 2, -1], { requiresGrad: true, dtype: 'float64' });
+    backward(sum(pow(x, 0)));
+    expect(bits(x.grad)).toEqual([0, 0, 0]);
   });
 });
