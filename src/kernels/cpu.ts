@@ -1,5 +1,5 @@
 import { allocate, dtypeOf, type TypedArray } from '../tensor/dtype.js';
-import { stridesOf } from '../tensor/shape.js';
+import { sizeOf, stridesOf } from '../tensor/shape.js';
 import type { AdamStep, Backend, MatmulDims, ReduceOp } from './backend.js';
 import { binaryLoop, reduceRun, unaryLoop } from './loops.js';
 
@@ -10,10 +10,7 @@ import { binaryLoop, reduceRun, unaryLoop } from './loops.js';
  * shared with the wasm backend, so each op's formula is written once.
  */
 
-export { sigmoid, softplus } from './logistic.js';
-
 function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
-  const size = (dims: readonly number[]): number => dims.reduce((s, d) => s * d, 1);
   if (axes.length === 0) {
     out.set(x);
     return;
@@ -22,7 +19,7 @@ function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: rea
   const last = axes[axes.length - 1]!;
   if (last - first === axes.length - 1) {
     // One contiguous run of axes: [outer, reduced, inner].
-    reduceRun(op, x, size(shape.slice(0, first)), size(shape.slice(first, last + 1)), size(shape.slice(last + 1)), out);
+    reduceRun(op, x, sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1)), out);
     return;
   }
   // Otherwise move the reduced axes last (kept axes first, each group in its order) and reduce
@@ -33,7 +30,7 @@ function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: rea
   const moved = allocate(dtypeOf(x), x.length);
   const movedShape = perm.map((i) => shape[i]!);
   copy(x, 0, perm.map((i) => strides[i]!), movedShape, moved, 0, stridesOf(movedShape));
-  reduceRun(op, moved, size(kept.map((i) => shape[i]!)), size(axes.map((i) => shape[i]!)), 1, out);
+  reduceRun(op, moved, sizeOf(kept.map((i) => shape[i]!)), sizeOf(axes.map((i) => shape[i]!)), 1, out);
 }
 
 function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bias?: TypedArray): void {
@@ -70,8 +67,7 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bi
 
 function copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], shape: readonly number[], dst: TypedArray, dstOffset: number, dstStrides: readonly number[]): void {
   const rank = shape.length;
-  let total = 1;
-  for (const s of shape) total *= s;
+  const total = sizeOf(shape);
   if (total === 0) return;
   if (rank === 0) {
     dst[dstOffset] = src[srcOffset]!;

@@ -1,5 +1,6 @@
 import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
 import type { TypedArray } from '../tensor/dtype.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
 import { cpuBackend } from './cpu.js';
 import { binarySource, matmulSource, reduceSource, unarySource, type Operand } from './gpujs-sources.js';
@@ -186,7 +187,7 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
     if (!on.has('reduce') || !isF32(x, out) || x.length === 0 || x.length > MAX_INDEX || axes.length === 0 || !contiguous || (op === 'max' && (x as Float32Array).some(Number.isNaN))) {
       return cpuBackend.reduce(op, x, shape, axes, out);
     }
-    const prod = (from: number, to: number): number => shape.slice(from, to).reduce((s, d) => s * d, 1);
+    const prod = (from: number, to: number): number => sizeOf(shape.slice(from, to));
     const outer = prod(0, axes[0]!);
     const r = prod(axes[0]!, axes[axes.length - 1]! + 1);
     const inner = prod(axes[axes.length - 1]! + 1, shape.length);

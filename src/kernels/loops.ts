@@ -14,7 +14,6 @@ import { logSigmoid32, sigmoid, sigmoid32, softplus, softplus32 } from './logist
  * have a float32 evaluation of their own (`logistic.ts`), shared with the wasm SIMD kernels.
  */
 
-export { sigmoid, softplus } from './logistic.js';
 
 /** out[i] = f(x[i]); `p`, `q` are the op's scalar parameters (exponent, alpha, min/max). */
 export function unaryLoop(op: UnaryOp, x: TypedArray, out: TypedArray, p: number, q: number): void {
@@ -96,7 +95,7 @@ export function binaryRows(op: BinaryOp, a: TypedArray, ia: number, aR: number, 
  * Merges adjacent axes that step through both inputs alike (dropping size-1 axes); returns
  * [size, aStride, bStride] per remaining axis, outermost first.
  */
-export function collapseAxes(shape: readonly number[], as: readonly number[], bs: readonly number[]): Array<[number, number, number]> {
+function collapseAxes(shape: readonly number[], as: readonly number[], bs: readonly number[]): Array<[number, number, number]> {
   const dims: Array<[number, number, number]> = [];
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;

@@ -1,4 +1,4 @@
-import { listBackends, registerBackend, setBackend, getBackend, type Backend } from './index.js';
+import { listBackends, setBackend, type Backend } from './index.js';
 import { initWasmBackend, wasmInfo } from './wasm/index.js';
 import { registerGpujsBackend } from './gpujs.js';
 
@@ -28,4 +28,3 @@ export function useBackend(name?: BackendName): Backend {
   return setBackend(chosen);
 }
 
-export { getBackend, registerBackend };

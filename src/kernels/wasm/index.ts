@@ -61,7 +61,8 @@ export interface WasmBackend extends Backend {
 
 /** Arrays at least this long take the SIMD loops of `vector.wat.ts`; shorter ones the same formulas in JS. */
 const SIMD_MIN = 64;
-const hasSimd = (op: string): op is SimdOp => (SIMD_OPS as string[]).includes(op);
+const SIMD_SET = new Set<string>(SIMD_OPS);
+const hasSimd = (op: string): op is SimdOp => SIMD_SET.has(op);
 
 /**
  * Whether an operand of `length` elements with these broadcast strides over `shape` is one

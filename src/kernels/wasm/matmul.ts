@@ -28,7 +28,8 @@ const PAGE = 65536;
 /** 2 GiB: byte addresses stay positive i32 in the kernel. */
 const MAX_PAGES = 32768;
 
-const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
+/** x rounded up to a multiple of r. */
+export const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
 /** Bytes of a scratch-arena chunk (a larger result gets a chunk of its own size). */
 const ARENA_CHUNK = 8 << 20;
 
@@ -78,11 +79,22 @@ function enableRelaxedSimd(): void {
   if (node && process.env['ELBO_RELAXED_SIMD'] !== '0') setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
-/** Assembles and compiles the kernel, or returns undefined if the engine rejects it (e.g. no relaxed SIMD). */
+/** Compiled kernels (or undefined: rejected by the engine) by shared, fma and tile, so each is assembled and compiled once. */
+const compiledGemm = new Map<string, WebAssembly.Module | undefined>();
+
+/** Assembles and compiles the kernel (once), or returns undefined if the engine rejects it (e.g. no relaxed SIMD). */
 export function compileGemm(shared: boolean, fma: boolean, tile: Tile = TILE): WebAssembly.Module | undefined {
+  const key = JSON.stringify([shared, fma, tile]);
+  if (compiledGemm.has(key)) return compiledGemm.get(key);
   const bytes = assembleWat(gemmWat({ shared, fma, tile }));
-  if (fma && !WebAssembly.validate(bytes)) enableRelaxedSimd();
-  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : undefined;
+  let valid = WebAssembly.validate(bytes);
+  if (!valid && fma) {
+    enableRelaxedSimd();
+    valid = WebAssembly.validate(bytes);
+  }
+  const module = valid ? new WebAssembly.Module(bytes) : undefined;
+  compiledGemm.set(key, module);
+  return module;
 }
 
 /** A float32 matmul engine on one wasm memory (see the file comment). */
@@ -97,10 +109,13 @@ export class WasmMatmul {
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
+  /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
+  readonly vector: WebAssembly.Exports;
   /** Where the current call's operands start: after the packing slots and the resident arrays. */
   private operands: number;
   private f32: Float32Array;
-  private i32: Int32Array;
+  /** The job descriptor's words, remade with {@link WasmMatmul.f32} when the memory grows. */
+  private jobWords: Int32Array;
   private calls = 0;
   private parallelCalls = 0;
   /** The scratch arena's chunks, the [chunk, bytes used in it] it has reached, and the scopes open. */
@@ -128,11 +143,12 @@ export class WasmMatmul {
     this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
-    this.addRows = vectorKernels(this.memory, shared)['addRows'] as WasmMatmul['addRows'];
+    this.vector = vectorKernels(this.memory, shared);
+    this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
     this.shared = shared;
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared)], this.memory, this.threads - 1) : undefined;
     this.f32 = new Float32Array(this.memory.buffer);
-    this.i32 = new Int32Array(this.memory.buffer);
+    this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
   }
 
   /** Resolves when the worker threads have started (calls before that use fewer threads). */
@@ -149,8 +165,7 @@ export class WasmMatmul {
    * Runs tasks 0..ntasks-1 of the job at `job` of module `kind` (0 the matmul, 1 `vector.wat.ts`)
    * here, through `local`, and on the idle workers.
    */
-  runTasks(job: number, ntasks: number, local: (t: number) => void, kind: number): void {
-    const workers = this.pool?.idleWorkers() ?? 0;
+  runTasks(job: number, ntasks: number, local: (t: number) => void, kind: number, workers = this.pool?.idleWorkers() ?? 0): void {
     if (workers > 0) this.pool!.run(job, ntasks, workers, local, kind);
     else for (let t = 0; t < ntasks; t++) local(t);
   }
@@ -248,7 +263,7 @@ export class WasmMatmul {
     }
     if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
-      this.i32 = new Int32Array(this.memory.buffer);
+      this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
     }
     return true;
   }
@@ -312,7 +327,7 @@ export class WasmMatmul {
     const tn = roundUp(Math.ceil(nPad / pn), NR);
     const tasksM = Math.ceil(M / tm);
     const tasksN = Math.ceil(N / tn);
-    const job = this.i32.subarray(JOB_ADDR >> 2, (JOB_ADDR >> 2) + 32);
+    const job = this.jobWords;
     job[JOB.c] = cAt; job[JOB.m] = M; job[JOB.n] = N; job[JOB.k] = k; job[JOB.ldc] = nPad;
     if (flip) {
       // A' = op(B)ᵀ: (j, p) at p·rsB + j·csB; B' = op(A)ᵀ: (p, i) at i·rsA + p·csA.
@@ -328,8 +343,7 @@ export class WasmMatmul {
     const ntasks = batch * tasksM * tasksN;
     this.calls++;
     if (workers > 0) this.parallelCalls++;
-    if (workers > 0 && this.pool) this.pool.run(JOB_ADDR, ntasks, workers, (t) => this.task(JOB_ADDR, t, 0));
-    else for (let t = 0; t < ntasks; t++) this.task(JOB_ADDR, t, 0);
+    this.runTasks(JOB_ADDR, ntasks, (t) => this.task(JOB_ADDR, t, 0), 0, workers);
     if (flip) {
       transposeOut(f32, cAt >> 2, nPad, out, m, n, bias);
       return true;

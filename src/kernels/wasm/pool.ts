@@ -23,9 +23,9 @@ import { Worker } from 'node:worker_threads';
  */
 
 /** Word indices of the control block at byte 0 of the shared memory. */
-export const CTL = { task: 0, ntasks: 1, job: 2, workerTasks: 3, kind: 4, state: 16 } as const;
+const CTL = { task: 0, ntasks: 1, job: 2, workerTasks: 3, kind: 4, state: 16 } as const;
 /** Worker states. */
-export const STATE = { boot: 0, idle: 1, run: 2, busy: 3, exit: 4, failed: 5 } as const;
+const STATE = { boot: 0, idle: 1, run: 2, busy: 3, exit: 4, failed: 5 } as const;
 /**
  * How long (ms) an idle worker polls for the next call before it sleeps in Atomics.wait, and how
  * long the caller polls for a busy worker to finish. Waking a sleeping thread costs 50-700 µs on

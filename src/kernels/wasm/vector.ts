@@ -1,6 +1,6 @@
 import type { AdamStep } from '../backend.js';
-import type { WasmMatmul } from './matmul.js';
-import { SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
+import { roundUp, type WasmMatmul } from './matmul.js';
+import { LOGISTIC_OPS, SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
 import { assembleWat } from './wat.js';
 
 /**
@@ -12,7 +12,6 @@ import { assembleWat } from './wat.js';
  * `vector.wat.ts`).
  */
 
-const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
 const compiled = new Map<boolean, WebAssembly.Module>();
 
 /** The `vector.wat.ts` module for a shared or unshared memory, compiled once for each. */
@@ -30,8 +29,8 @@ export const vectorKernels = (memory: WebAssembly.Memory, shared: boolean): WebA
 const JOB_ADDR = 1280;
 /** Loops this long are shared with the idle workers (shorter ones cost less than a wake-up). */
 const PARALLEL_MIN = 16384;
-/** The loops worth sharing: the logistic ones (~4-8 ns an element) and Adam's update. */
-const SHARED_OPS = new Set<string>(['sigmoid', 'softplus', 'logSigmoid', 'bceWithLogits', 'sigmoidSub', 'adam']);
+/** The loops worth sharing: the logistic ones and Adam's update. */
+const SHARED_OPS = new Set<string>([...LOGISTIC_OPS, 'adam']);
 
 type Loop = (x: number, y: number, out: number, n: number) => void;
 type AdamFn = (theta: number, grad: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, s: number, q: number, eps: number, decay: number, l2: number) => void;
@@ -44,7 +43,7 @@ export class WasmVector {
   private readonly allFiniteFn: (x: number, n: number) => number;
   private readonly task: (job: number, t: number, slot: number) => void;
   constructor(private readonly engine: WasmMatmul) {
-    const exports = vectorKernels(engine.memory, engine.shared);
+    const exports = engine.vector;
     this.loops = Object.fromEntries(SIMD_OPS.map((op) => [op, exports[op]])) as Record<SimdOp, Loop>;
     this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
     this.adamFn = exports['adam'] as AdamFn;
@@ -129,10 +128,11 @@ export class WasmVector {
    */
   colSum(x: Float32Array, rows: number, n: number, out: Float32Array): boolean {
     const n4 = roundUp(n, 4);
-    // x is read in place when resident (its block's rounding leaves the 16 bytes of slack the last
-    // row needs, read 4 floats at a time), else copied in with that slack.
-    const xResident = x.length * 4 + 16 <= roundUp(x.length * 4, 64) ? this.engine.addressOf(x) : undefined;
-    const accOffset = xResident === undefined ? roundUp(x.length * 4 + 16, 64) : 0;
+    // The last row is read 4 floats at a time: (n4 − n)·4 bytes past x's end. x is read in place
+    // when resident and its block's rounding leaves that slack, else copied in with it.
+    const slack = (n4 - n) * 4;
+    const xResident = x.length * 4 + slack <= roundUp(x.length * 4, 64) ? this.engine.addressOf(x) : undefined;
+    const accOffset = xResident === undefined ? roundUp(x.length * 4 + slack, 64) : 0;
     const base = this.engine.scratch(accOffset + n4 * 12);
     if (base === undefined) return false;
     const xAt = xResident ?? base;

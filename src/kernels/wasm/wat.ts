@@ -23,7 +23,7 @@ const op = (code: number | number[], imm: Imm = ''): Op => ({ code: typeof code 
 const simd = (code: number, imm: Imm = ''): Op => ({ code: [0xfd, ...uleb(code)], imm });
 
 /** The opcodes the assembler knows, by their WAT name. */
-export const OPS: Readonly<Record<string, Op>> = {
+const OPS: Readonly<Record<string, Op>> = {
   unreachable: op(0x00), nop: op(0x01), br: op(0x0c, 'label'), br_if: op(0x0d, 'label'),
   return: op(0x0f), call: op(0x10, 'func'), drop: op(0x1a), select: op(0x1b),
   'local.get': op(0x20, 'local'), 'local.set': op(0x21, 'local'), 'local.tee': op(0x22, 'local'),
