@@ -31,7 +31,7 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
   logSigmoid: (g, [x])        => [() => mul(g, sigmoid(neg(x!)))],                          // out = ln σ(x)     ∂ = 1−σ(x) = σ(−x)
   pow:        (g, [x], _, { exponent: p }) => [() => (p === 0 ? mul(g, 0) : mul(g, mul(pow(x!, p - 1), p)))], // out = xᵖ  ∂ = p·xᵖ⁻¹ (0 for p = 0, x = 0 included)
   leakyRelu:  (g, [x], _, { alpha }) => [() => mul(g, add(mul(step(x!), 1 - alpha), alpha))], // out = x>0 ? x : αx  ∂ = x>0 ? 1 : α
-  elu:        (g, [x], out, { alpha }) => [() => mul(g, add(step(x!), mul(sub(1, step(x!)), add(out, alpha))))], // out = x>0 ? x : α(eˣ−1)  ∂ = x>0 ? 1 : out+α
+  elu:        (g, [x], out, { alpha }) => [() => { const s = step(x!); return mul(g, add(s, mul(sub(1, s), add(out, alpha)))); }], // out = x>0 ? x : α(eˣ−1)  ∂ = x>0 ? 1 : out+α
   clamp:      (g, [x], out)   => [() => mul(g, eq(out, x!))],                               // out = min(max(x, lo), hi)  ∂ = [lo ≤ x ≤ hi]
   add:        (g)             => [() => g, () => g],                                        // out = a + b       ∂a = 1, ∂b = 1
   sub:        (g)             => [() => g, () => neg(g)],                                   // out = a − b       ∂a = 1, ∂b = −1
@@ -45,7 +45,7 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
     const isMax = eq(x!, out);
     return div(mul(g, isMax), sum(isMax, axes, true));
   }],
-  reshape:    (g, [x])        => [() => reshape(g, x!.shape)],                              // same numbers, new shape
+  reshape:    (g, [x])        => [() => reshape(g, x!.shape)],                              // same numbers, new shape  ∂ = g reshaped back
   expand:     (g, [x])        => [() => g],                                                 // broadcast copy; the engine sums g back to x's shape
   permute:    (g, _, __, { perm }) => [() => permute(g, inversePermutation(perm))],         // out[i_perm] = x[i]  ∂ = the inverse permutation
   slice:      (g, [x], _, { axis, start, end }) => [() => pad(g, axis, start, x!.shape[axis]! - end)], // out = x[start:end]  ∂ = g padded with zeros

@@ -169,7 +169,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
           // place when grad is itself recorded, from a createGraph backward, as PyTorch also does).
           const strides = stridesOf(g.shape);
           backendFor(g.dtype).binary('add', grad.data, strides, g.data, strides, g.shape, grad.data);
-        } else t.grad = grad ? grad.add(g) : g.requiresGrad || !shared.has(g.data) ? g : new Tensor(g.data.slice(), g.shape); // a recorded g is this leaf's own
+        } else t.grad = grad ? grad.add(g) : g.requiresGrad || !shared.has(g.data) ? g : g.copy(); // a recorded g is this leaf's own
         continue;
       }
       const { prim, inputs, attrs } = t.gradFn;

@@ -1,4 +1,3 @@
-import { noGrad } from '../autograd/engine.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -57,10 +56,8 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
 
 function fill(t: Tensor, rng: Generator | undefined, draw: (rng: Generator) => number): Tensor {
   const g = rng ?? defaultGenerator;
-  noGrad(() => {
-    const d = t.data;
-    for (let i = 0; i < d.length; i++) d[i] = draw(g);
-  });
+  const d = t.data; // written in place: nothing is recorded
+  for (let i = 0; i < d.length; i++) d[i] = draw(g);
   return t;
 }
 

@@ -133,7 +133,7 @@ export abstract class Module {
    * (later training does not change them), in {@link Module.namedParameters} order.
    */
   stateDict(): Record<string, Tensor> {
-    const entries = [...this.namedParameters()].map(([name, p]): [string, Tensor] => [name, new Tensor(p.data.slice(), p.shape)]);
+    const entries = [...this.namedParameters()].map(([name, p]): [string, Tensor] => [name, p.copy()]);
     return Object.fromEntries(entries);
   }
 

@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from './dtype.js';
+import { type DType, dtypeOf, type TypedArray } from './dtype.js';
 import { fmt, type Shape, sizeOf } from './shape.js';
 import type { Prim, PrimAttrs } from '../autograd/primitives.js';
 import * as ops from '../autograd/ops.js';
@@ -42,7 +42,7 @@ export class Tensor {
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
-    this.dtype = data instanceof Float64Array ? 'float64' : 'float32';
+    this.dtype = dtypeOf(data);
     this.gradFn = options.gradFn ?? null;
     this.requiresGrad = options.requiresGrad ?? this.gradFn !== null;
   }
@@ -100,6 +100,11 @@ export class Tensor {
   /** A new leaf sharing this tensor's numbers, cut from the graph (no gradient flows back). */
   detach(): Tensor {
     return new Tensor(this.data, this.shape);
+  }
+
+  /** A new leaf holding a copy of this tensor's numbers, cut from the graph (`x.detach().clone()` in PyTorch). */
+  copy(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
   }
 
   /** Sets `requiresGrad` on a leaf, in place; returns this. */

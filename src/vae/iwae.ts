@@ -47,8 +47,7 @@ export function iwae(model: VAE, x: Tensor, k: number, options: IwaeOptions = {}
         const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);
         // ln wᵢ = ln p(x|zᵢ) + ln p(zᵢ) − ln q(zᵢ|x)
         const logW = sub(add(model.logLikelihood(x, out), logStandardNormal(z)), logNormal(z, mu, logVar)); // [c, batch]
-        const bound = logSumExp(logW, 0, true);
-        return new Tensor(bound.data.slice(), bound.shape);
+        return logSumExp(logW, 0, true).copy();
       }));
     }
     return reshape(sub(logSumExp(concat(chunkBounds, 0), 0), Math.log(k)), [batch]);

@@ -227,8 +227,7 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
       terms.loss.backward();
       lap('backward');
     }
-    const copy = (t: Tensor): Tensor => new Tensor(t.data.slice(), t.shape);
-    const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, copy(t)])) as unknown as ElboResult;
+    const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, t.copy()])) as unknown as ElboResult;
     return { result: kept, loss: value };
   });
   if (!Number.isFinite(loss)) {

@@ -28,10 +28,6 @@ export interface OptimizerStateDict {
   paramGroups: Array<Record<string, HyperValue> & { params: number[] }>;
 }
 
-function copyTensor(t: Tensor): Tensor {
-  return new Tensor(t.data.slice(), t.shape);
-}
-
 /**
  * The base of every optimizer: holds parameter groups and per-parameter state, and updates
  * parameters in place in {@link Optimizer.step}. Subclasses implement `step`.
@@ -117,7 +113,7 @@ export abstract class Optimizer<H extends Hyper> {
       const { params, ...hyper } = group;
       const ids = params.map((p) => {
         const s = this.state.get(p);
-        if (s) state[String(index)] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? copyTensor(v) : v]));
+        if (s) state[String(index)] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? v.copy() : v]));
         return index++;
       });
       const copy = Object.fromEntries(Object.entries(hyper).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as Record<string, HyperValue>;
@@ -155,7 +151,7 @@ export abstract class Optimizer<H extends Hyper> {
           throw new Error(`${name}: state '${k}' of parameter ${key} is ${v.dtype} ${fmt(v.shape)}, expected ${p.dtype} ${fmt(p.shape)}`);
         }
         if (!(v instanceof Tensor) && typeof v !== 'number') throw new Error(`${name}: state '${k}' of parameter ${key} must be a Tensor or a number`);
-        restored[k] = v instanceof Tensor ? copyTensor(v) : v;
+        restored[k] = v instanceof Tensor ? v.copy() : v;
       }
       next.set(p, restored);
     }

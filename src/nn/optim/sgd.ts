@@ -1,4 +1,5 @@
 import { noGrad } from '../../autograd/engine.js';
+import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { type ParamGroup, type ParamsArg, Optimizer } from './optimizer.js';
 
@@ -65,7 +66,7 @@ export class SGD extends Optimizer<SGDOptions> {
           }
           const state = this.stateOf(p);
           const first = !(state.momentumBuffer instanceof Tensor);
-          if (first) state.momentumBuffer = new Tensor(p.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n), p.shape);
+          if (first) state.momentumBuffer = new Tensor(allocate(p.dtype, n), p.shape);
           const buf = (state.momentumBuffer as Tensor).data;
           for (let i = 0; i < n; i++) {
             const d = grad[i]! + wd * theta[i]!; // d = g + λθ
