@@ -24,9 +24,10 @@ const asModelDtype = (model: VAE, t: ReturnType<typeof tensor>) => t.to(model.co
 
 /** Test images and their reconstructions (mean of p(x | z = μ(x))), `n` test images spread over the set. */
 export function reconstructionPicture(model: VAE, test: Dataset, n = 30): Picture {
-  const x = asModelDtype(model, imagesAt(test, spreadIndices(test.n, n)));
+  const indices = spreadIndices(test.n, n); // fewer than n when the test set is smaller
+  const x = asModelDtype(model, imagesAt(test, indices));
   const recon = model.reconstruct(x);
-  return { file: 'reconstructions.png', caption: `${n} test images spread evenly over the test set (upper rows) and their reconstructions through z = μ(x) (lower rows).`, image: pairGrid(x.data, recon.data, n, test.rows, test.cols, { columns: 10 }) };
+  return { file: 'reconstructions.png', caption: `${indices.length} test images spread evenly over the test set (upper rows) and their reconstructions through z = μ(x) (lower rows).`, image: pairGrid(x.data, recon.data, indices.length, test.rows, test.cols, { columns: 10 }) };
 }
 
 /** Means of p(x|z) for z drawn from the prior. */

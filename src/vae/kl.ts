@@ -9,7 +9,16 @@ import { logNormal, logStandardNormal } from './likelihoods.js';
  *   KL = ½ Σⱼ (μⱼ² + σⱼ² − 1 − ln σⱼ²),  with σ² = exp(logVar)
  */
 export function klStandardNormal(mu: Tensor, logVar: Tensor): Tensor {
-  return mul(sum(sub(add(square(mu), exp(logVar)), add(logVar, 1)), -1), 0.5);
+  return sum(klStandardNormalPerDimension(mu, logVar), -1);
+}
+
+/**
+ * The terms of {@link klStandardNormal} before the sum over the latent axis, one per dimension:
+ * KLⱼ = ½ (μⱼ² + σⱼ² − 1 − ln σⱼ²). (Halving is exact in floating point, so summing these gives
+ * the same numbers as halving the sum.)
+ */
+export function klStandardNormalPerDimension(mu: Tensor, logVar: Tensor): Tensor {
+  return mul(sub(add(square(mu), exp(logVar)), add(logVar, 1)), 0.5);
 }
 
 /**

@@ -9,7 +9,7 @@ import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import { elbo, klWeight } from '../vae/elbo.js';
 import { evaluate, spreadIndices } from '../vae/evaluate.js';
-import { klStandardNormal } from '../vae/kl.js';
+import { klStandardNormalPerDimension } from '../vae/kl.js';
 import { VAE } from '../vae/model.js';
 
 /** Options of {@link runCollapse}. */
@@ -69,10 +69,11 @@ export function latentUsage(model: VAE, data: Dataset): { codeVariance: number[]
     for (let i = 0; i < n; i++) v += (mu.data[i * l + j]! - m) ** 2 / n;
     return v;
   });
+  const kl = noGrad(() => klStandardNormalPerDimension(mu.to('float64'), logVar.to('float64'))).data; // [n, l]
   const klPerDimension = Array.from({ length: l }, (_, j) => {
-    const column = (t: typeof mu) => tensor(Array.from({ length: n }, (_, i) => t.data[i * l + j]!), { dtype: 'float64' }).reshape([n, 1]);
-    const kl = klStandardNormal(column(mu), column(logVar)); // [n]: this dimension's term of the KL
-    return Array.from(kl.data).reduce((a, b) => a + b, 0) / n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += kl[i * l + j]!;
+    return s / n;
   });
   return { codeVariance, klPerDimension };
 }

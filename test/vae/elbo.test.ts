@@ -5,7 +5,7 @@ import { randn, tensor, rand } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { elbo, klWeight } from '../../src/vae/elbo.js';
-import { klMonteCarlo, klStandardNormal } from '../../src/vae/kl.js';
+import { klMonteCarlo, klStandardNormal, klStandardNormalPerDimension } from '../../src/vae/kl.js';
 import { LIKELIHOODS } from '../../src/vae/likelihoods.js';
 import { VAE } from '../../src/vae/model.js';
 import { fcOptions } from '../helpers.js';
@@ -129,5 +129,17 @@ describe('KL(N(μ, σ²) || N(0, I))', () => {
   it('KL warm-up rises linearly to β', () => {
     expect([0, 50, 100, 200].map((s) => klWeight(s, 2, 100))).toEqual([0, 1, 2, 2]);
     expect(klWeight(0, 0.5, 0)).toBe(0.5);
+  });
+});
+
+describe('klStandardNormalPerDimension', () => {
+  it('gives ½(μⱼ² + σⱼ² − 1 − ln σⱼ²) per dimension, and klStandardNormal is their sum, bit for bit', () => {
+    const rng = new Generator(21);
+    const mu = randn([5, 3], { rng, dtype: 'float64' });
+    const logVar = randn([5, 3], { rng, dtype: 'float64' });
+    const perDim = klStandardNormalPerDimension(mu, logVar);
+    perDim.data.forEach((v, i) => expect(v).toBeCloseTo(0.5 * (mu.data[i]! ** 2 + Math.exp(logVar.data[i]!) - 1 - logVar.data[i]!), 14));
+    const total = klStandardNormal(mu, logVar);
+    total.data.forEach((v, r) => expect(v).toBe(Array.from(perDim.data.slice(3 * r, 3 * r + 3)).reduce((a, b) => a + b, 0)));
   });
 });
