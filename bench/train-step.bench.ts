@@ -15,7 +15,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { loadMnist } from '../src/data/mnist.js';
 import { batches, batchTensor } from '../src/data/batches.js';
-import { useBackend, type BackendName } from '../src/kernels/select.js';
+import { useBackend, type BackendName } from '../src/kernels/index.js';
 import { initWasmBackend } from '../src/kernels/wasm/index.js';
 import { registerGpujsBackend } from '../src/kernels/gpujs.js';
 import { Adam } from '../src/nn/optim/adam.js';

@@ -1,5 +1,5 @@
-import { gpujsInfo } from '../kernels/gpujs.js';
-import { BACKEND_NAMES, type BackendName, useBackend } from '../kernels/select.js';
+import { gpujsInfo, registerGpujsBackend } from '../kernels/gpujs.js';
+import { BACKEND_NAMES, type BackendName, useBackend } from '../kernels/index.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice } from './args.js';
 
@@ -8,6 +8,7 @@ export const BACKEND_FLAG = `  --backend NAME        float32 kernels: wasm (SIMD
 /** Activates the backend named by --backend (or the default rule's) and describes it in one phrase. */
 export async function selectBackend(flag: string | boolean | undefined): Promise<string> {
   const name = flag === undefined ? undefined : choice<BackendName>('backend', flag, 'wasm', BACKEND_NAMES);
+  if (name === 'gpujs') registerGpujsBackend();
   return describeBackend(useBackend(name).name);
 }
 

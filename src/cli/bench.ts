@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BACKEND_NAMES, type BackendName } from '../kernels/select.js';
+import { BACKEND_NAMES, type BackendName } from '../kernels/index.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
 import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, createBenchBackends, stepTimer } from './bench-measure.js';

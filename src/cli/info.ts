@@ -1,7 +1,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { createGpujsBackend } from '../kernels/gpujs.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
-import { useBackend } from '../kernels/select.js';
+import { useBackend } from '../kernels/index.js';
 import { parse } from './args.js';
 
 export async function infoCommand(argv: string[]): Promise<void> {

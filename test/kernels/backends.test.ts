@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/engine.js';
 import * as ops from '../../src/autograd/ops.js';
-import { setBackend } from '../../src/kernels/index.js';
-import { type BackendName, useBackend } from '../../src/kernels/select.js';
+import { type BackendName, setBackend, useBackend } from '../../src/kernels/index.js';
+import { registerGpujsBackend } from '../../src/kernels/gpujs.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { cases } from '../autograd/cases.js';
 import { RUNS, SEED } from '../helpers.js';
@@ -48,6 +48,7 @@ function sensitivity(fn: (...t: Tensor[]) => Tensor, inputs: Tensor[]): { out: T
   return { out, scale, count };
 }
 
+registerGpujsBackend();
 afterAll(() => setBackend('cpu'));
 
 for (const backend of ['cpu', 'wasm', 'gpujs'] as const) {

@@ -92,7 +92,9 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     const onGpu = await until('2 steps on gpu.js', (s) => s.train.length >= 2, 80_000); // SwiftShader: seconds a step
     expect(onGpu.status!.detail).toMatch(/^gpu\.js webgl2/);
     expect(onGpu.train.at(-1)!.elbo).toBeGreaterThan(onGpu.train[0]!.elbo + 5);
-    await setBackend('wasm'); // switched while it trains
+    const threads = await page.evaluate(() => navigator.hardwareConcurrency);
+    const onWasm = await setBackend('wasm'); // switched while it trains; the page is cross-origin isolated, so on every core
+    expect(onWasm.status!.detail).toBe(`WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}`);
     await page.waitForTimeout(6000);
     await page.click('#start'); // pause: every picture is refreshed
     const s = await until('paused with a fresh test point', (s) => s.status?.running === false && s.test.at(-1)?.step === s.status.step);

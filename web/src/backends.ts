@@ -1,8 +1,8 @@
-import { cpuBackend, getBackend, registerBackend, setBackend } from '../../src/kernels/index.js';
-import { createGpujsBackend, type GpujsBackend } from '../../src/kernels/gpujs.js';
-import { createWasmBackend, wasmInfo, type WasmBackend } from '../../src/kernels/wasm/index.js';
-import type { MatmulDims } from '../../src/kernels/backend.js';
-import { Generator } from '../../src/tensor/random.js';
+import { cpuBackend, getBackend, registerBackend, setBackend } from 'elbo';
+import { createGpujsBackend, type GpujsBackend } from 'elbo/gpujs';
+import { createWasmBackend, wasmInfo, type WasmBackend } from 'elbo';
+import type { MatmulDims } from 'elbo';
+import { Generator } from 'elbo';
 import type { BackendCheck, LabBackend } from './protocol.js';
 import { connectWebgpu, type WebgpuBackend } from './webgpu/bridge.js';
 
@@ -11,7 +11,8 @@ import { connectWebgpu, type WebgpuBackend } from './webgpu/bridge.js';
  * - 'gpujs': the engine's gpu.js backend, matmuls only (every call copies in and out, so the
  *   small elementwise ops are faster on the JS loops); WebGL2 where the browser has it;
  * - 'webgpu': matmuls on WebGPU through the GPU worker (webgpu/bridge.ts);
- * - 'wasm': the engine's WebAssembly SIMD matmul, one thread (its thread pool is Node's);
+ * - 'wasm': the engine's WebAssembly SIMD backend, on every core (the page is cross-origin
+ *   isolated, so its thread pool of Web Workers shares memory with this worker);
  * - 'cpu': the plain-JavaScript reference.
  * float64 models always run on the cpu reference, whatever is active.
  */
@@ -24,7 +25,7 @@ export const wasmAvailable = (): boolean => wasmInfo().simd;
 
 const wasmBackend = (): WasmBackend => {
   if (!wasmAvailable()) throw new Error('wasm: this browser has no WebAssembly SIMD');
-  if (!wasm) registerBackend((wasm = createWasmBackend({ threads: 1 })));
+  if (!wasm) registerBackend((wasm = createWasmBackend()));
   return wasm;
 };
 
@@ -50,7 +51,7 @@ export function describeBackend(): { name: LabBackend; detail: string } {
     const info = webgpu.info();
     return { name: 'webgpu', detail: `WebGPU on ${info.adapter} (${info.gpuMatmuls} matmuls on the GPU, ${info.baseMatmuls} small ones on ${wasm ? 'wasm' : 'cpu'})` };
   }
-  if (active === wasm) return { name: 'wasm', detail: 'WebAssembly SIMD matmul, 1 thread' };
+  if (active === wasm) return { name: 'wasm', detail: `WebAssembly SIMD, ${wasm.info.threads} thread${wasm.info.threads === 1 ? '' : 's'}` };
   return { name: 'cpu', detail: 'plain JavaScript (the cpu reference)' };
 }
 

@@ -1,10 +1,10 @@
-import { availableParallelism } from 'node:os';
 import type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
 import { WasmVector } from './vector.js';
 import { SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
 import { registerBackend } from '../index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
+import { wasmHost } from './host.js';
 import { WasmMatmul, type WasmMatmulStats, canShareMemory, compileGemm } from './matmul.js';
 
 export type { WasmMatmulStats } from './matmul.js';
@@ -95,7 +95,7 @@ export const DEFAULT_MIN_PARALLEL_FLOPS = 4e6;
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
   const engine = new WasmMatmul({
-    threads: Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism()))),
+    threads: Math.max(1, Math.floor(options.threads ?? Math.min(8, wasmHost().cores()))),
     minParallelFlops: options.minParallelFlops ?? DEFAULT_MIN_PARALLEL_FLOPS,
     relaxedSimd: options.relaxedSimd ?? true,
     tasksPerThread: options.tasksPerThread ?? 2,
@@ -175,7 +175,7 @@ export function wasmInfo(): WasmInfo {
   if (!detected) {
     const simd = compileGemm(false, false) !== undefined;
     detected = {
-      threads: canShareMemory() ? Math.min(8, availableParallelism()) : 1,
+      threads: canShareMemory() && wasmHost().startWorker ? Math.min(8, wasmHost().cores()) : 1,
       simd,
       relaxedSimd: simd && compileGemm(false, true) !== undefined,
     };

@@ -1,9 +1,9 @@
-import { setFlagsFromString } from 'node:v8';
 import { EMPTY_MIN, withScratch } from '../../tensor/dtype.js';
 import type { MatmulDims } from '../backend.js';
 import { binaryRows } from '../loops.js';
 import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
 import { ThreadPool } from './pool.js';
+import { wasmHost } from './host.js';
 import { compileVector, vectorKernels } from './vector.js';
 import { assembleWat } from './wat.js';
 
@@ -75,8 +75,7 @@ export function canShareMemory(): boolean {
  * engine as it is (then the kernel uses f32x4.mul + f32x4.add). Outside Node this does nothing.
  */
 function enableRelaxedSimd(): void {
-  const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (node && process.env['ELBO_RELAXED_SIMD'] !== '0') setFlagsFromString('--experimental-wasm-relaxed-simd');
+  wasmHost().enableRelaxedSimd?.();
 }
 
 /** Compiled kernels (or undefined: rejected by the engine) by shared, fma and tile, so each is assembled and compiled once. */
@@ -138,7 +137,7 @@ export class WasmMatmul {
     const module = fmaModule ?? compileGemm(shared, false, this.tile);
     if (!module) throw new Error('wasm backend: this engine does not support WebAssembly SIMD');
     this.relaxedSimd = fmaModule !== undefined;
-    this.threads = shared ? Math.min(options.threads, 32) : 1;
+    this.threads = shared && wasmHost().startWorker ? Math.min(options.threads, 32) : 1;
     this.operands = SCRATCH + roundUp(this.threads * slotBytes(this.tile), PAGE);
     this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });

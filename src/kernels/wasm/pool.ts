@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { type WorkerHandle, wasmHost } from './host.js';
 
 /**
  * A small persistent pool of worker threads that run tasks of one job on a shared
@@ -17,9 +17,10 @@ import { Worker } from 'node:worker_threads';
  *   finish their claimed tasks. RUN → BUSY and RUN → IDLE are compare-exchanges, so exactly one
  *   side wins, and a worker never sees a half-written job.
  *
- * Workers are started from a source string (`eval: true`) and get the compiled modules and the
- * memory as workerData, so this works the same under tsx, vitest and compiled dist/. Each module
- * exports `task(job, t, slot)`; a call names the module (its kind) along with the job.
+ * Workers are started by the host (`host.ts`: Node's worker_threads, or Web Workers in a
+ * cross-origin-isolated page) from a source string, and get the compiled modules and the memory
+ * as `workerData`, so this works the same under tsx, vitest, compiled dist/ and a browser bundle.
+ * Each module exports `task(job, t, slot)`; a call names the module (its kind) along with the job.
  */
 
 /** Word indices of the control block at byte 0 of the shared memory. */
@@ -35,15 +36,15 @@ const STATE = { boot: 0, idle: 1, run: 2, busy: 3, exit: 4, failed: 5 } as const
 const WORKER_SPIN_MS = 0.3;
 const CALLER_SPIN_MS = 0.2;
 
-const workerSource = `
-const { workerData, parentPort } = require('node:worker_threads');
+/** The worker's body; the host defines `workerData` and `ready()` around it. */
+const workerBody = `
 const { modules, memory, slot } = workerData;
 const tasks = modules.map((module) => new WebAssembly.Instance(module, { env: { mem: memory } }).exports.task);
 const ctl = new Int32Array(memory.buffer, 0, 64);
 const me = ${CTL.state} + slot;
 Atomics.store(ctl, me, ${STATE.idle});
 Atomics.notify(ctl, me);
-parentPort.postMessage('ready');
+ready();
 for (;;) {
   const until = performance.now() + ${WORKER_SPIN_MS};
   while (Atomics.load(ctl, me) === ${STATE.idle} && performance.now() < until);
@@ -69,7 +70,9 @@ for (;;) {
 
 /** A pool of `size` workers; slot 0 is the calling thread, workers use slots 1..size. */
 export class ThreadPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: WorkerHandle[] = [];
+  /** Whether the calling thread may sleep in Atomics.wait (else it spins: a browser's main thread). */
+  private readonly canBlock = wasmHost().canBlock;
   private readonly ctl: Int32Array;
   private readonly booted: Promise<void>;
 
@@ -79,16 +82,16 @@ export class ThreadPool {
    */
   constructor(modules: readonly WebAssembly.Module[], memory: WebAssembly.Memory, readonly size: number) {
     this.ctl = new Int32Array(memory.buffer, 0, 64);
+    const startWorker = wasmHost().startWorker;
+    if (!startWorker) throw new Error(`wasm backend: cannot start worker threads here: ${wasmHost().noThreads ?? 'unknown reason'}`);
     const ready: Promise<void>[] = [];
     for (let slot = 1; slot <= size; slot++) {
       Atomics.store(this.ctl, CTL.state + slot, STATE.boot);
-      const worker = new Worker(workerSource, { eval: true, workerData: { modules, memory, slot } });
+      const worker = startWorker(workerBody, { modules, memory, slot });
       worker.unref();
       // A failed worker stays out of the pool (its state never becomes IDLE, or becomes FAILED).
       ready.push(new Promise((resolve) => {
-        worker.once('message', () => resolve());
-        worker.once('error', () => { Atomics.store(this.ctl, CTL.state + slot, STATE.failed); resolve(); });
-        worker.once('exit', () => resolve());
+        worker.watch(() => resolve(), () => { Atomics.store(this.ctl, CTL.state + slot, STATE.failed); resolve(); });
       }));
       this.workers.push(worker);
     }
@@ -144,7 +147,8 @@ export class ThreadPool {
       if (Atomics.compareExchange(ctl, at, STATE.run, STATE.idle) === STATE.run) continue; // never started
       const until = performance.now() + CALLER_SPIN_MS;
       while (Atomics.load(ctl, at) === STATE.busy && performance.now() < until);
-      while (Atomics.load(ctl, at) === STATE.busy) Atomics.wait(ctl, at, STATE.busy, 1000);
+      if (this.canBlock) while (Atomics.load(ctl, at) === STATE.busy) Atomics.wait(ctl, at, STATE.busy, 1000);
+      else while (Atomics.load(ctl, at) === STATE.busy); // a browser's main thread may not block
       if (Atomics.load(ctl, at) === STATE.failed) error ??= new Error(`wasm matmul: worker ${slot} failed`);
     }
     if (error !== undefined) throw error;
