@@ -1,50 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { sourceAliases } from './aliases.js';
 import { packDigits } from './build/digits.js';
 
 /**
  * The VAE lab: a static app built from web/ into dist-web/ (`npm run build:web`), served by
- * `elbo serve`. The page and its workers import the engine's modules from src/ directly.
+ * `elbo serve`.
  */
 
 /**
- * A few engine modules import Node built-ins at the top (safetensors.ts: node:fs for
- * loadSafetensors; the wasm backend: node:os and node:worker_threads for its thread pool) although
- * the functions the lab calls never reach them. In the browser bundle each such import resolves
- * to a stub whose functions throw a clear error if one were ever called.
+ * The lab imports the package's platform-neutral entries (`elbo`, `elbo/vae`, ...), resolved to
+ * their sources (aliases.ts), so a change in src/ shows in the lab without a build of dist/. None
+ * of them imports a Node built-in, so the bundle needs no stubs.
  */
-const NODE_EXPORTS: Record<string, string[]> = {
-  fs: ['readFileSync', 'writeFileSync', 'existsSync', 'mkdirSync', 'statSync', 'readdirSync', 'openSync', 'closeSync', 'fsyncSync', 'renameSync', 'unlinkSync', 'writeSync'],
-  path: ['join', 'dirname', 'basename', 'resolve'],
-  os: ['availableParallelism', 'cpus'],
-  worker_threads: ['Worker'],
-  zlib: ['gzipSync', 'gunzipSync', 'deflateSync', 'inflateSync'],
-  crypto: ['randomBytes'],
-  module: ['createRequire'],
-  url: ['fileURLToPath'],
-  v8: ['setFlagsFromString'],
-};
-const STUB = '\0node-stub:';
-
-function nodeStubs(): Plugin {
-  return {
-    name: 'elbo-node-stubs',
-    enforce: 'pre',
-    resolveId: (source) => (source.startsWith('node:') ? STUB + source.slice(5) : null),
-    load(id) {
-      if (!id.startsWith(STUB)) return null;
-      const name = id.slice(STUB.length);
-      const lines = (NODE_EXPORTS[name] ?? []).map((f) =>
-        f === 'availableParallelism'
-          ? 'export const availableParallelism = () => navigator.hardwareConcurrency || 1;'
-          : f === 'setFlagsFromString'
-            ? 'export function setFlagsFromString() {}' // engine flags are the browser's own
-            : `export function ${f}() { throw new Error('node:${name} ${f}() is not available in the browser'); }`,
-      );
-      return [...lines, 'export default {};'].join('\n');
-    },
-  };
-}
+const alias = sourceAliases.filter(({ find }) => !find.test('elbo/node')); // the lab is a browser app
 
 /** Emits the bundled digits as `digits.bin` (see build/digits.ts), and serves it in `vite dev`. */
 function digitsAsset(): Plugin {
@@ -70,8 +39,9 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  plugins: [nodeStubs(), digitsAsset()],
-  worker: { format: 'es', plugins: () => [nodeStubs()] },
+  resolve: { alias },
+  plugins: [digitsAsset()],
+  worker: { format: 'es' },
   build: { outDir: fileURLToPath(new URL('../dist-web', import.meta.url)), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4000 },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },

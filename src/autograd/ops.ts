@@ -8,7 +8,8 @@ import { apply, noGrad } from './engine.js';
  * Every op checks its arguments and names itself, the shapes and the offending values.
  */
 
-type Operand = Tensor | number;
+/** A tensor, or a number that broadcasts like a 0-d tensor of the other operand's dtype. */
+export type Operand = Tensor | number;
 
 function scalarLike(value: number, like: Tensor): Tensor {
   const data = like.dtype === 'float64' ? new Float64Array([value]) : new Float32Array([value]);

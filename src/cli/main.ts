@@ -8,10 +8,12 @@ import { verifyCommand } from './verify.js';
 import { collapseCommand } from './collapse.js';
 import { benchCommand } from './bench.js';
 import { serveCommand } from './serve.js';
+import { packageVersion } from './version.js';
 
 const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
 
 Usage: elbo <command> [options]      (elbo <command> --help for its options)
+       elbo --version
 
 Commands
   train         train a VAE; writes checkpoint, metrics.jsonl, pictures and report.html
@@ -32,6 +34,10 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return name === undefined ? 2 : 0;

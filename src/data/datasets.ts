@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, type DataSplits } from './dataset.js';
-import { loadIdxDataset } from './idx.js';
+import { loadIdxDataset } from './idx-file.js';
 import { loadMnist } from './mnist.js';
 
 /** Where Debian's package `dataset-fashion-mnist` installs the four gzipped IDX files. */

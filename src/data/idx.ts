@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { nodeBuiltin } from '../node-builtin.js';
 import { DataError, type Dataset } from './dataset.js';
 
 /**
@@ -27,8 +26,10 @@ const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}
 /** Inflates gzipped bytes (recognized by 1f 8b); returns other bytes unchanged. */
 export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const zlib = nodeBuiltin<{ gunzipSync(bytes: Uint8Array): Uint8Array }>('node:zlib');
+  if (!zlib) throw new DataError(`${file}: gzipped; outside Node, decompress it first (e.g. with DecompressionStream('gzip'))`);
   try {
-    return new Uint8Array(gunzipSync(bytes));
+    return new Uint8Array(zlib.gunzipSync(bytes));
   } catch (e) {
     throw new DataError(`${file}: not valid gzip (${(e as Error).message})`);
   }
@@ -77,25 +78,14 @@ export function encodeIdx(data: Uint8Array, dims: readonly number[]): Uint8Array
   return out;
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
+
 
 /**
- * A data set from a pair of IDX files (plain or gzipped): images `[n, rows, cols]` (bytes scaled
- * to [0, 1] by /255) and labels `[n]`. Throws a {@link DataError} when the counts differ.
- *
- * @example loadIdxDataset('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz').n // 10000
+ * A data set from the bytes of a pair of IDX files (plain, or gzipped in Node): images
+ * `[n, rows, cols]` (bytes scaled to [0, 1] by /255) and labels `[n]`; the paths only name the
+ * sources in errors. Throws a {@link DataError} when the counts differ. (`loadIdxDataset` in
+ * 'elbo/node' reads the files.)
  */
-export function loadIdxDataset(imagesPath: string, labelsPath: string, name = imagesPath, classes?: readonly string[]): Dataset {
-  return idxToDataset(readBytes(imagesPath), imagesPath, readBytes(labelsPath), labelsPath, name, classes);
-}
-
-/** {@link loadIdxDataset} on bytes already in memory; the paths only name the sources in errors. */
 export function idxToDataset(imageBytes: Uint8Array, imagesPath: string, labelBytes: Uint8Array, labelsPath: string, name = imagesPath, classes?: readonly string[]): Dataset {
   const img = parseIdx(imageBytes, imagesPath, IDX_IMAGES_MAGIC);
   const lab = parseIdx(labelBytes, labelsPath, IDX_LABELS_MAGIC);

@@ -1,6 +1,10 @@
-/** Data: the embedded MNIST digits, IDX files, named data sets, binarization and mini-batches. */
+/**
+ * `elbo/data`: data sets held in memory, platform-neutral: the `Dataset` shape, IDX parsing from
+ * bytes, binarization and shuffled mini-batches. Reading files and the bundled MNIST digits are
+ * in `elbo/node`.
+ *
+ * @packageDocumentation
+ */
 export { type Dataset, type DataSplits, DataError, DIGIT_CLASSES, imageSize, subset } from './dataset.js';
-export { loadMnist, mnistDigitsDir, MNIST_SPLIT_RULE } from './mnist.js';
-export { parseIdx, encodeIdx, loadIdxDataset, idxToDataset, maybeGunzip, type IdxArray, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
-export { loadDataset, findIdxFiles, type DatasetSource, type IdxPair, DATASET_NAMES, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES } from './datasets.js';
+export { parseIdx, encodeIdx, idxToDataset, maybeGunzip, type IdxArray, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
 export { batches, batchTensor, datasetTensor, binarizeStatic, binarizeSampled, bernoulliInto, shuffledIndices, numBatches, type Batch, type BatchOptions, type Binarization, STATIC_THRESHOLD } from './batches.js';

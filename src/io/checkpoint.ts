@@ -2,7 +2,7 @@ import type { Module } from '../nn/module.js';
 import type { OptimizerStateDict, ParamState } from '../nn/optim/optimizer.js';
 import type { Generator, GeneratorState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /**
  * Training checkpoints as one safetensors file:
@@ -53,11 +53,11 @@ const MODEL = 'model.';
 const OPTIM = 'optim.state.';
 
 function checkCount(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`saveCheckpoint: ${name} must be a non-negative integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`encodeCheckpoint: ${name} must be a non-negative integer, got ${value}`);
 }
 
-/** Saves a checkpoint to `path` atomically (see the module comment for the layout). */
-export function saveCheckpoint(path: string, contents: CheckpointContents): void {
+/** A checkpoint's bytes: one safetensors file (see the module comment for the layout). */
+export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
   checkCount('step', contents.step);
   if (contents.epoch !== undefined) checkCount('epoch', contents.epoch);
   const tensors: Record<string, Tensor> = {};
@@ -78,7 +78,7 @@ export function saveCheckpoint(path: string, contents: CheckpointContents): void
     }
     metadata.optimizer = JSON.stringify({ paramGroups, state: numbers });
   }
-  saveSafetensors(path, tensors, metadata);
+  return encodeSafetensors(tensors, metadata);
 }
 
 function parseJson(field: string, text: string | undefined): unknown {
@@ -90,14 +90,22 @@ function parseJson(field: string, text: string | undefined): unknown {
   }
 }
 
+/** What a checkpoint is loaded into: the model (always) and, when given, the optimizer and the generator. */
+export interface CheckpointTargets {
+  model: Module;
+  optimizer?: CheckpointableOptimizer;
+  rng?: Generator;
+}
+
 /**
- * Loads the checkpoint at `path` into `model` (strictly: names and shapes must match) and,
- * when given, `optimizer` and `rng`; returns the step, epoch and config.
- * @throws SafetensorsError for a malformed file; Error for a checkpoint that does not fit.
+ * Loads a checkpoint's bytes into `into.model` (strictly: names and shapes must match) and,
+ * when given, `into.optimizer` and `into.rng`; returns the step, epoch and config. `source`
+ * names the bytes in errors (a file's path).
+ * @throws SafetensorsError for malformed bytes; Error for a checkpoint that does not fit.
  */
-export function loadCheckpoint(path: string, into: { model: Module; optimizer?: CheckpointableOptimizer; rng?: Generator }): LoadedCheckpoint {
-  const { tensors, metadata } = loadSafetensors(path);
-  if (metadata.format !== FORMAT) throw new Error(`loadCheckpoint: ${path} is not an elbo checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)})`);
+export function decodeCheckpoint(bytes: Uint8Array, into: CheckpointTargets, source = 'the checkpoint'): LoadedCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.format !== FORMAT) throw new Error(`loadCheckpoint: ${source} is not an elbo checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)})`);
   const step = parseJson('step', metadata.step);
   if (typeof step !== 'number') throw new Error(`loadCheckpoint: 'step' must be a number`);
   const epoch = metadata.epoch === undefined ? undefined : parseJson('epoch', metadata.epoch);

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { DType } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
 
 /**
  * The safetensors format (github.com/huggingface/safetensors), for float32 and float64 tensors:
@@ -205,14 +203,4 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   if (covered !== dataLength) fail(`the tensors cover ${covered} bytes of the ${dataLength}-byte data section`);
   const tensors = Object.fromEntries(entries.map((e): [string, Tensor] => [e.name, readTensor(bytes, dataStart, e)]));
   return { tensors, metadata };
-}
-
-/** Writes `tensors` (and `metadata`) to a safetensors file at `path`, atomically (temp file, fsync, rename). */
-export function saveSafetensors(path: string, tensors: Readonly<Record<string, Tensor>>, metadata?: Readonly<Record<string, string>>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/** Reads and validates the safetensors file at `path` (see {@link decodeSafetensors}). File-system errors pass through. */
-export function loadSafetensors(path: string): SafetensorsContent {
-  return decodeSafetensors(readFileSync(path));
 }

@@ -1,4 +1,9 @@
-/** Neural-network building blocks, named as in PyTorch's `torch.nn`: modules, initializers, optimizers. */
+/**
+ * `elbo/nn`: neural-network building blocks, named as in PyTorch's `torch.nn`: the `Module` base
+ * class, layers, activations and weight initializers. Optimizers are in `elbo/optim`.
+ *
+ * @packageDocumentation
+ */
 export { Module } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus } from './activations.js';
@@ -7,4 +12,3 @@ export {
   calculateGain, calculateFanInAndFanOut, xavierUniform, xavierNormal, kaimingUniform, kaimingNormal,
   type Nonlinearity, type FanMode, type InitOptions, type KaimingOptions,
 } from './init.js';
-export * from './optim/index.js';

@@ -1,11 +1,17 @@
+/**
+ * `elbo/vae`: the variational autoencoder, platform-neutral: the model, its likelihoods, the KL
+ * terms, the ELBO and the IWAE bound, evaluation on a data set, and one training step. Training
+ * runs that write checkpoints, pictures and reports to disk are in `elbo/node`.
+ *
+ * @packageDocumentation
+ */
 export { VAE, type VAEConfig, type ActivationName, ACTIVATIONS } from './model.js';
 export { reparameterize } from './reparameterize.js';
-export { klStandardNormal, klMonteCarlo } from './kl.js';
+export { klStandardNormal, klStandardNormalPerDimension, klMonteCarlo } from './kl.js';
 export { bernoulliLogProb, gaussianLogProb, logNormal, logStandardNormal, likelihoodMean, type LikelihoodName, LIKELIHOODS } from './likelihoods.js';
 export { elbo, klWeight, type ElboOptions, type ElboResult } from './elbo.js';
 export { iwae, type IwaeOptions } from './iwae.js';
 export { evaluate, spreadIndices, type Evaluation, type EvaluateOptions } from './evaluate.js';
-export { train, buildModel, loadTrainedModel, loadCheckpointConfig, storedRunConfig, DEFAULT_TRAIN_CONFIG, TrainingDivergedError, type TrainConfig, type TrainHooks, type TrainResult, type EpochMetrics, type BatchProgress } from './train.js';
-export { writePictures, type Picture } from './artifacts.js';
-export { renderReport, writeReport, type ReportContents } from './report.js';
+export { trainStep, buildModel, testBinarization, DEFAULT_TRAIN_CONFIG, type TrainConfig, type StepPhases } from './train-step.js';
 export { projectTo2d, normalQuantile } from './latent.js';
+export { latentGrid, gridLogLikelihoods, integrate, gaussHermite, elboByGaussHermite, type LatentGrid, type PointQuadrature } from '../verify/latent-grid.js';

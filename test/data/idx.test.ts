@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/data/dataset.js';
-import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, loadIdxDataset, parseIdx } from '../../src/data/idx.js';
+import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx } from '../../src/data/idx.js';
+import { loadIdxDataset } from '../../src/data/idx-file.js';
 import { SEED } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elbo-idx-'));

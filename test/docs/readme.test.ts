@@ -6,6 +6,15 @@ import { describe, expect, it } from 'vitest';
 
 const readme = readFileSync('README.md', 'utf8');
 
+/** The package's entries, as the source files they compile from. */
+const ENTRIES: Record<string, string> = {
+  elbo: 'src/index.ts', 'elbo/nn': 'src/nn/index.ts', 'elbo/optim': 'src/nn/optim/index.ts', 'elbo/vae': 'src/vae/index.ts',
+  'elbo/data': 'src/data/index.ts', 'elbo/io': 'src/io/index.ts', 'elbo/gpujs': 'src/gpujs.ts', 'elbo/node': 'src/node.ts',
+};
+/** `code` with each `from 'elbo…'` pointing at the entry's source, as `to(file)` names it. */
+const toSources = (code: string, to: (file: string) => string): string =>
+  code.replace(/from '(elbo(?:\/[a-z]+)?)'/g, (whole, name: string) => (ENTRIES[name] ? `from '${to(ENTRIES[name])}'` : whole));
+
 describe('README', () => {
   it('starts with exactly the two set-up commands', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
@@ -17,7 +26,7 @@ describe('README', () => {
     const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
     const printed = /prints\n\n```\n([\s\S]*?)```/.exec(section)![1]!;
     const file = join(mkdtempSync(join(tmpdir(), 'elbo-readme-')), 'snippet.ts');
-    writeFileSync(file, code.replace("from 'elbo'", `from '${resolve('src/index.ts')}'`));
+    writeFileSync(file, toSources(code, (source) => resolve(source)));
     const output = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
     expect(output).toBe(printed);
   });
@@ -31,7 +40,7 @@ describe('README TypeScript snippets', () => {
     mkdirSync(dir, { recursive: true });
     const files = blocks.map((code, i) => {
       const file = join(dir, `snippet${i}.ts`);
-      writeFileSync(file, code.replace("from 'elbo'", "from '../../src/index.js'"));
+      writeFileSync(file, toSources(code, (source) => `../../${source.replace(/\.ts$/, '.js')}`));
       return file;
     });
     const tsc = resolve('node_modules/typescript/bin/tsc');

@@ -7,9 +7,10 @@ import { randn, tensor } from '../../src/tensor/create.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { Adam, AdamW, Linear, SGD, Sequential, Tanh, type OptimizerStateDict } from '../../src/nn/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.js';
-import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.js';
+import { Linear, Sequential, Tanh } from '../../src/nn/index.js';
+import { Adam, AdamW, SGD, type OptimizerStateDict } from '../../src/nn/optim/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint-file.js';
+import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elbo-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,6 +140,6 @@ describe('checkpoints', () => {
     const plain = join(dir, 'plain.safetensors');
     saveSafetensors(plain, { w: tensor([1]) });
     expect(() => loadCheckpoint(plain, { model: wider })).toThrow(`loadCheckpoint: ${plain} is not an elbo checkpoint (metadata format is null)`);
-    expect(() => saveCheckpoint(path, { model: wider, step: 1.5 })).toThrow('saveCheckpoint: step must be a non-negative integer, got 1.5');
+    expect(() => saveCheckpoint(path, { model: wider, step: 1.5 })).toThrow('encodeCheckpoint: step must be a non-negative integer, got 1.5');
   });
 });

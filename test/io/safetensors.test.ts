@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/tensor/create.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, SafetensorsError, saveSafetensors } from '../../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, SafetensorsError } from '../../src/io/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors-file.js';
 import { RUNS, SEED } from '../helpers.js';
 
 const ascii = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { add, mul, sum } from '../../src/autograd/ops.js';
 import { tensor } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { Adam, AdamW, SGD, type Optimizer, type Hyper } from '../../src/nn/index.js';
+import { Adam, AdamW, SGD, type Optimizer, type Hyper } from '../../src/nn/optim/index.js';
 import { setBackend } from '../../src/kernels/index.js';
 import { initWasmBackend } from '../../src/kernels/wasm/index.js';
 

@@ -3,7 +3,8 @@ import { binaryCrossEntropyWithLogits, mean, square, sub } from '../../src/autog
 import { rand, tensor } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { Adam, Linear, type Module, type Optimizer, type Hyper, ReLU, SGD, Sequential, Tanh } from '../../src/nn/index.js';
+import { Linear, type Module, ReLU, Sequential, Tanh } from '../../src/nn/index.js';
+import { Adam, type Optimizer, type Hyper, SGD } from '../../src/nn/optim/index.js';
 
 /** Full-batch training: returns the loss of the last step. */
 function train<H extends Hyper>(model: Module, opt: Optimizer<H>, loss: (out: Tensor) => Tensor, x: Tensor, steps: number): number {

@@ -1,10 +1,10 @@
-import { noGrad } from '../../src/autograd/engine.js';
-import type { Dataset } from '../../src/data/dataset.js';
-import { tensor } from '../../src/tensor/create.js';
-import { Generator } from '../../src/tensor/random.js';
-import { iwae } from '../../src/vae/iwae.js';
-import { VAE } from '../../src/vae/model.js';
-import { elboByGaussHermite, gridLogLikelihoods, integrate, type LatentGrid } from '../../src/verify/latent-grid.js';
+import { noGrad } from 'elbo';
+import type { Dataset } from 'elbo/data';
+import { tensor } from 'elbo';
+import { Generator } from 'elbo';
+import { iwae } from 'elbo/vae';
+import { VAE } from 'elbo/vae';
+import { elboByGaussHermite, gridLogLikelihoods, integrate, type LatentGrid } from 'elbo/vae';
 import type { BoundsResult } from './protocol.js';
 
 /**

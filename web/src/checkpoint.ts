@@ -1,7 +1,7 @@
-import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
-import type { VAE } from '../../src/vae/model.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/vae/train.js';
+import { decodeSafetensors, encodeSafetensors } from 'elbo/io';
+import type { Tensor } from 'elbo';
+import type { VAE } from 'elbo/vae';
+import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig } from 'elbo/vae';
 
 /**
  * Checkpoints in the browser, from and to bytes, in the layout of src/io/checkpoint.ts (whose

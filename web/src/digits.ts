@@ -1,4 +1,4 @@
-import { DIGIT_CLASSES, type DataSplits, type Dataset } from '../../src/data/dataset.js';
+import { DIGIT_CLASSES, type DataSplits, type Dataset } from 'elbo/data';
 
 /**
  * The page side of the digits asset written by web/build/digits.ts: fetch, gunzip (the

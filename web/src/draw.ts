@@ -1,4 +1,4 @@
-import { PALETTE, type RgbImage } from '../../src/io/plot.js';
+import { PALETTE, type RgbImage } from 'elbo/io';
 
 /**
  * Canvas drawing for the page: learning curves, the latent scatter, bars and a number line

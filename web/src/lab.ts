@@ -1,14 +1,14 @@
-import { noGrad } from '../../src/autograd/engine.js';
-import { batches, batchTensor, type Batch } from '../../src/data/batches.js';
-import type { DataSplits, Dataset } from '../../src/data/dataset.js';
-import { Adam } from '../../src/nn/optim/adam.js';
-import { tensor } from '../../src/tensor/create.js';
-import { Generator } from '../../src/tensor/random.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
-import { evaluate, spreadIndices } from '../../src/vae/evaluate.js';
-import { normalQuantile, projectTo2d } from '../../src/vae/latent.js';
-import type { VAE } from '../../src/vae/model.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from '../../src/vae/train.js';
+import { noGrad } from 'elbo';
+import { batches, batchTensor, type Batch } from 'elbo/data';
+import type { DataSplits, Dataset } from 'elbo/data';
+import { Adam } from 'elbo/optim';
+import { tensor } from 'elbo';
+import { Generator } from 'elbo';
+import type { Tensor } from 'elbo';
+import { evaluate, spreadIndices } from 'elbo/vae';
+import { normalQuantile, projectTo2d } from 'elbo/vae';
+import type { VAE } from 'elbo/vae';
+import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from 'elbo/vae';
 import { INPUT_DIM, type LoadedModel } from './checkpoint.js';
 import type { BatchTerms, CurvePoint, LabSettings, LatentView, ModelInfo } from './protocol.js';
 

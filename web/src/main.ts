@@ -1,4 +1,4 @@
-import { imageGrid, pairGrid } from '../../src/io/plot.js';
+import { imageGrid, pairGrid } from 'elbo/io';
 import { WorkerClient } from './client.js';
 import { bars, digitColor, type Frame, lineChart, numberLine, scatter, showImage } from './draw.js';
 import type { BackendCheck, BatchTerms, BoundsResult, CurvePoint, FromWorker, LabBackend, LabHook, LabSettings, LatentView, ModelInfo } from './protocol.js';

@@ -4,7 +4,7 @@ import { checkpointBytes, modelFromCheckpoint } from './checkpoint.js';
 import { fetchDigits } from './digits.js';
 import { Lab, MANIFOLD_SIDE, RECON_COUNT } from './lab.js';
 import type { BatchTerms, FromWorker, ToWorker } from './protocol.js';
-import { spreadIndices } from '../../src/vae/evaluate.js';
+import { spreadIndices } from 'elbo/vae';
 
 /**
  * The training worker: owns the Lab, trains in slices of about SLICE_MS between which it answers

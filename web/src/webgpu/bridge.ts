@@ -1,5 +1,5 @@
-import type { Backend, MatmulDims } from '../../../src/kernels/backend.js';
-import type { TypedArray } from '../../../src/tensor/dtype.js';
+import type { Backend, MatmulDims } from 'elbo';
+import type { TypedArray } from 'elbo';
 import { FLAG, type GpuHello, type GpuRequest, HEADER_BYTES } from './protocol.js';
 
 /**

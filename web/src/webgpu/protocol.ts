@@ -1,4 +1,4 @@
-import type { MatmulDims } from '../../../src/kernels/backend.js';
+import type { MatmulDims } from 'elbo';
 
 /**
  * How the training worker and the GPU worker talk. The Backend interface is synchronous, WebGPU

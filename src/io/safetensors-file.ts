@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import type { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from './atomic.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors.js';
+
+/** Writes `tensors` (and `metadata`) to a safetensors file at `path`, atomically (temp file, fsync, rename). */
+export function saveSafetensors(path: string, tensors: Readonly<Record<string, Tensor>>, metadata?: Readonly<Record<string, string>>): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/** Reads and validates the safetensors file at `path` (see {@link decodeSafetensors}). File-system errors pass through. */
+export function loadSafetensors(path: string): SafetensorsContent {
+  return decodeSafetensors(readFileSync(path));
+}
