@@ -28,4 +28,6 @@ export {
   type Backend, type MatmulDims, type AdamStep, type UnaryOp, type BinaryOp, type ReduceOp, type BackendName, type BackendAvailability,
   useBackend, getBackend, setBackend, registerBackend, listBackends, availableBackends, cpuBackend, BACKEND_NAMES,
 } from './kernels/index.js';
+export { UNARY_OPS, BINARY_OPS } from './kernels/backend.js';
+export type { Prim, PrimAttrs } from './autograd/primitives.js';
 export { createWasmBackend, wasmInfo, type WasmBackend, type WasmBackendOptions, type WasmInfo, type WasmMatmulStats } from './kernels/wasm/index.js';

@@ -23,6 +23,7 @@ export interface JacobianEntry {
   numeric: number;
 }
 
+/** What {@link gradcheck} found: whether every Jacobian entry agreed, and the worst disagreement. */
 export interface GradcheckReport {
   ok: boolean;
   /** Number of Jacobian entries compared. */
@@ -33,6 +34,7 @@ export interface GradcheckReport {
   worst: JacobianEntry | null;
 }
 
+/** Thrown by {@link gradcheck} (unless `raise: false`) when backward and finite differences disagree; the message names the input, the element, the output and both values. */
 export class GradcheckError extends Error {
   override name = 'GradcheckError';
   constructor(message: string, readonly report: GradcheckReport) {

@@ -248,6 +248,7 @@ export { linear, matmul, matmulPrim } from './matmul.js';
 
 // ---- fused losses ----
 
+/** How a loss reduces its elementwise values: kept (`'none'`), averaged or summed. */
 export type Reduction = 'none' | 'mean' | 'sum';
 
 function reduceLoss(op: string, loss: Tensor, reduction: Reduction): Tensor {

@@ -30,6 +30,7 @@ export interface PrimAttrs {
   matmul: { transA: boolean; transB: boolean };
   linear: object;
 }
+/** A primitive's name: one entry in the derivative table and one kernel call. */
 export type Prim = keyof PrimAttrs;
 
 /** Primitives whose output is piecewise constant: they carry no gradient (masks, signs). */

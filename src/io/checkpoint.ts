@@ -19,16 +19,18 @@ import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
  * optimizer and generator continue training exactly as if never interrupted.
  */
 
-/** The optimizer interface a checkpoint needs (every {@link Optimizer} has it). */
+/** The optimizer interface a checkpoint needs (every optimizer of `elbo/optim` has it). */
 export interface CheckpointableOptimizer {
+  /** The optimizer's state and hyperparameters. */
   stateDict(): OptimizerStateDict;
+  /** Restores what {@link CheckpointableOptimizer.stateDict} returned. */
   loadStateDict(dict: OptimizerStateDict): void;
 }
 
 /** A JSON value, as stored for `config`. */
 export type CheckpointJson = string | number | boolean | null | CheckpointJson[] | { [key: string]: CheckpointJson };
 
-/** What {@link saveCheckpoint} stores. */
+/** What {@link encodeCheckpoint} (and `saveCheckpoint` in `elbo/node`) stores. */
 export interface CheckpointContents {
   model: Module;
   optimizer?: CheckpointableOptimizer;
@@ -41,7 +43,7 @@ export interface CheckpointContents {
   config?: { [key: string]: CheckpointJson };
 }
 
-/** What {@link loadCheckpoint} returns besides restoring the objects passed to it. */
+/** What {@link decodeCheckpoint} (and `loadCheckpoint` in `elbo/node`) returns besides restoring the objects passed to it. */
 export interface LoadedCheckpoint {
   step: number;
   epoch?: number;

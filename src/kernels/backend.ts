@@ -69,6 +69,7 @@ export interface AdamStep {
   l2: number;
 }
 
+/** The sizes and layout of one {@link Backend.matmul} call (see there). */
 export interface MatmulDims {
   batch: number;
   m: number;
@@ -80,13 +81,18 @@ export interface MatmulDims {
   bBatchStride: number;
 }
 
+/** The elementwise one-input ops a backend implements in {@link Backend.unary}. */
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'step', 'relu', 'sigmoid', 'tanh',
   'softplus', 'logSigmoid', 'pow', 'leakyRelu', 'elu', 'clamp',
 ] as const;
+/** One of {@link UNARY_OPS}. */
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
+/** The elementwise two-input ops a backend implements in {@link Backend.binary} (the last three are fused primitives of the training step). */
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'eq', 'bceWithLogits', 'sigmoidSub', 'maskPositive'] as const;
+/** One of {@link BINARY_OPS}. */
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
+/** The reductions a backend implements in {@link Backend.reduce}. */
 export type ReduceOp = 'sum' | 'max';

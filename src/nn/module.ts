@@ -105,7 +105,7 @@ export abstract class Module {
     return this;
   }
 
-  /** One line of settings shown by {@link Module.toString}, e.g. `inFeatures=2, outFeatures=3`. */
+  /** One line of settings shown by `toString()`, e.g. `inFeatures=2, outFeatures=3`. */
   extraRepr(): string {
     return '';
   }

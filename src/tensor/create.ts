@@ -78,7 +78,9 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}, o
 export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options, 'zeros');
 /** A tensor of `shape` filled with 1. */
 export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options, 'ones');
+/** Zeros of `t`'s shape and dtype. */
 export const zerosLike = (t: Tensor): Tensor => zeros(t.shape, { dtype: t.dtype });
+/** Ones of `t`'s shape and dtype. */
 export const onesLike = (t: Tensor): Tensor => ones(t.shape, { dtype: t.dtype });
 
 /** start, start+step, … below end (like `torch.arange`). */

@@ -140,6 +140,7 @@ export class Generator {
     return { s: Array.from(this.s), spare: this.spare };
   }
 
+  /** Restores a state from {@link Generator.getState}: the same numbers follow as after it. */
   setState(state: GeneratorState): this {
     if (!Array.isArray(state?.s) || state.s.length !== 4 || !state.s.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
       throw new Error(`Generator.setState: expected { s: four uint32, spare }, got ${JSON.stringify(state)}`);
@@ -153,6 +154,7 @@ export class Generator {
   }
 }
 
+/** A {@link Generator}'s whole state, as JSON-safe numbers: the four xoshiro128** words and the spare normal draw (Box–Muller makes two). */
 export interface GeneratorState {
   s: number[];
   spare: number | null;

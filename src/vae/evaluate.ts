@@ -22,6 +22,7 @@ export interface Evaluation {
   n: number;
 }
 
+/** How {@link evaluate} scores a data set. */
 export interface EvaluateOptions {
   batchSize?: number;
   /** Importance samples for the IWAE bound (0 or absent: skip it). */

@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
  * in nats with every constant included, so the numbers are log-likelihoods one can report.
  */
 export type LikelihoodName = 'bernoulli' | 'gaussian' | 'gaussian-learned';
+/** Every {@link LikelihoodName}. */
 export const LIKELIHOODS: readonly LikelihoodName[] = ['bernoulli', 'gaussian', 'gaussian-learned'];
 
 /**

@@ -12,7 +12,9 @@ import { add, concat, mul, reshape, sub } from '../autograd/ops.js';
 import { bernoulliLogProb, gaussianLogProb, LIKELIHOODS, likelihoodMean, type LikelihoodName } from './likelihoods.js';
 import { reparameterize } from './reparameterize.js';
 
+/** The hidden layers' nonlinearity, by name. */
 export type ActivationName = 'relu' | 'leakyRelu' | 'elu' | 'tanh' | 'sigmoid' | 'softplus';
+/** Every {@link ActivationName}. */
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leakyRelu', 'elu', 'tanh', 'sigmoid', 'softplus'];
 
 /** The architecture of a {@link VAE}; every field but `inputDim` has the standard default. */

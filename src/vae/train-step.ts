@@ -48,7 +48,7 @@ export interface StepPhases {
 }
 
 /**
- * One training step on the batch `x`, exactly as {@link train} runs it: the ELBO forward pass,
+ * One training step on the batch `x`, exactly as `train` (in `elbo/node`) runs it: the ELBO forward pass,
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */

@@ -44,9 +44,13 @@ export interface BatchProgress {
   samplesPerSec: number;
 }
 
+/** Callbacks {@link train} calls as it runs (progress bars, logs, tests). */
 export interface TrainHooks {
+  /** Before the first epoch: where training starts (0, or the epoch a resumed run had reached). */
   onStart?(info: { resumedFromEpoch: number; config: TrainConfig; outDir: string; model: VAE }): void;
+  /** After each batch, with the epoch's running means. */
   onBatch?(progress: BatchProgress): void;
+  /** After each epoch's evaluation and checkpoint. */
   onEpoch?(metrics: EpochMetrics): void;
   /** Test hook: called after each batch with the global step; throwing here simulates a kill. */
   afterStep?(step: number): void;
@@ -57,12 +61,15 @@ export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
 }
 
+/** The checkpoint's file name in a run folder. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+/** The per-epoch metrics' file name in a run folder (one JSON object a line). */
 export const METRICS_FILE = 'metrics.jsonl';
 
 /** Seeds: weights from Generator(seed); data order, noise and dynamic binarization from Generator(seed + TRAIN_STREAM). */
 const TRAIN_STREAM = 1_000_003;
 
+/** What {@link train} returns: the trained model (in eval mode), every epoch's metrics, and the run's folder and config. */
 export interface TrainResult {
   model: VAE;
   metrics: EpochMetrics[];

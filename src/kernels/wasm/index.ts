@@ -168,7 +168,7 @@ let detected: WasmInfo | undefined;
 
 /**
  * Threads, SIMD and relaxed SIMD of the default wasm backend if it was initialised, else what
- * this engine supports (threads: what {@link initWasmBackend} would use). Cheap after the first call.
+ * this engine supports (threads: what the default backend would use). Cheap after the first call.
  */
 export function wasmInfo(): WasmInfo {
   if (shared) return { ...shared.info };
