@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,5 +9,14 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'elbo-tests-'));
   process.env['TMPDIR'] = root;
-  return () => rmSync(root, { recursive: true, force: true });
+  process.env['ELBO_TEST_ROOT'] = root;
+  return () => {
+    // Tests skipped for a missing system package (test/system.ts), named once more at the end.
+    const skips = join(root, 'elbo-skipped-tests.txt');
+    if (existsSync(skips)) {
+      const lines = [...new Set(readFileSync(skips, 'utf8').trim().split('\n'))];
+      process.stdout.write(`\nSkipped for a missing system package (.ci/run installs them):\n${lines.map((l) => `  - ${l}`).join('\n')}\n`);
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
 }

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bundle, CHROMIUM, openInChromium } from './harness.js';
+import { CHROMIUM, has } from '../system.js';
+import { bundle, openInChromium } from './harness.js';
 import type { PageReport } from './gpujs-entry.js';
 
 /**
@@ -9,10 +9,7 @@ import type { PageReport } from './gpujs-entry.js';
  * the machine has no GPU). The page runs the same precision checks as the Node tests and must
  * report the webgl2 (or webgl) engine, so this proves the GLSL path, not a fallback.
  */
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`gpujs browser test skipped: ${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)`);
-}
+const hasChromium = has(CHROMIUM, 'the gpujs backend in Chromium');
 
 describe('gpujs backend in Chromium', () => {
   it.skipIf(!hasChromium)('runs on WebGL and matches the float64 cpu reference within float32 tolerances', async () => {

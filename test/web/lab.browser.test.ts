@@ -14,14 +14,14 @@ import { loadTrainedModel, train } from '../../src/vae/train.js';
 import { compareBounds } from '../../web/src/bounds.js';
 import type { LabHook } from '../../web/src/protocol.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/harness.js';
+import { CHROMIUM as CHROMIUM_PACKAGE, has } from '../system.js';
 
 /**
  * The VAE lab end to end: build web/ with Vite, serve it with `elbo serve`'s server, drive it in
  * headless Chromium (gpu.js gets WebGL2 and WebGPU an adapter from SwiftShader), and check what
  * the page shows against the library in Node. Screenshots go to test-output/web/.
  */
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`web lab browser test skipped: ${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)`);
+const hasChromium = has(CHROMIUM_PACKAGE, 'the VAE lab in Chromium');
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'test-output', 'web');
