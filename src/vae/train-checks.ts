@@ -34,10 +34,12 @@ export function nonFiniteEntry(tensors: Iterable<[string, Tensor]>): NonFiniteEn
 }
 
 /** The usual causes of a run that stops being finite, given the run's own learning rate (above 0.01 is suspect first). */
-export const divergenceCause = (config: Pick<TrainConfig, 'lr'>): string =>
-  config.lr > 0.01
-    ? `likely cause: the learning rate ${config.lr} is too large (try --lr 1e-3)`
-    : `likely cause: the data hold extreme values, or the learning rate ${config.lr} is too large for them`;
+export function divergenceCause(config: Pick<TrainConfig, 'lr'>): string {
+  const lr = config.lr >= 1e6 ? config.lr.toExponential() : String(config.lr); // 1e+20, not twenty-one digits
+  return config.lr > 0.01
+    ? `likely cause: the learning rate ${lr} is too large (try --lr 1e-3)`
+    : `likely cause: the data hold extreme values, or the learning rate ${lr} is too large for them`;
+}
 
 /** The metrics of an epoch that must be finite before its checkpoint is written, by name. */
 export function nonFiniteMetric(metrics: object): string | null {
@@ -45,6 +47,20 @@ export function nonFiniteMetric(metrics: object): string | null {
     if (typeof value === 'number' && !Number.isFinite(value)) return `${key} is ${value}`;
   }
   return null;
+}
+
+/**
+ * The number of parameters of the VAE that `config` builds for images of `inputDim` pixels:
+ * (in + 1)·out for each linear layer (encoder, the μ and log σ² heads, decoder, output), plus
+ * the per-pixel log σ² of 'gaussian-learned'.
+ * @example modelParameterCount({ hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli' }, 784) // 652824
+ */
+export function modelParameterCount(config: Pick<TrainConfig, 'hiddenDims' | 'latentDim' | 'likelihood'>, inputDim: number): number {
+  const layers = (sizes: number[]): number => sizes.slice(1).reduce((total, out, i) => total + (sizes[i]! + 1) * out, 0);
+  const hidden = config.hiddenDims;
+  const encoderOut = hidden.at(-1) ?? inputDim;
+  const decoderOut = hidden[0] ?? config.latentDim;
+  return layers([inputDim, ...hidden]) + 2 * (encoderOut + 1) * config.latentDim + layers([config.latentDim, ...[...hidden].reverse()]) + (decoderOut + 1) * inputDim + (config.likelihood === 'gaussian-learned' ? inputDim : 0);
 }
 
 /** A value as short JSON for a message (never throws, never long). */
