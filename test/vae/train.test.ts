@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTrainedModel, train, TrainingDivergedError, type TrainConfig } from '../../src/vae/train.js';
 import { smallMnist } from './fixtures.js';
-import type { VAE } from '../../src/vae/model.js';
+import { VAE } from '../../src/vae/model.js';
+import { modelParameterCount } from '../../src/vae/train-checks.js';
+import { removeStaleTemporaries } from '../../src/io/atomic.js';
 import { DataError, type Dataset, type DataSplits } from '../../src/data/dataset.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 
@@ -97,6 +99,11 @@ describe('training', () => {
     writeFileSync(stale, 'half a checkpoint');
     train(data, { config: { epochs: 2 }, outDir, resume: true });
     expect(readdirSync(outDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // a temporary file of a process still running (this one's parent) is another writer's: kept
+    const live = `.metrics.jsonl.${process.ppid}.0123456789ab.tmp`;
+    writeFileSync(join(outDir, live), '');
+    expect(removeStaleTemporaries(outDir)).toEqual([]);
+    expect(readdirSync(outDir)).toContain(live);
   });
 });
 
@@ -142,5 +149,16 @@ describe('training refuses bad data and bad stored configs before writing anythi
     mkdirSync(outDir);
     writeFileSync(join(outDir, 'config.json'), text);
     expect(() => train(data, { outDir, resume: true })).toThrow(message);
+  });
+});
+
+describe('modelParameterCount', () => {
+  it.each([
+    [[400], 20, 'bernoulli'],
+    [[], 3, 'gaussian-learned'],
+    [[16, 8], 2, 'gaussian'],
+  ] as const)('counts what the VAE of hidden %j, latent %d, %s really holds', (hiddenDims, latentDim, likelihood) => {
+    const model = new VAE({ inputDim: 784, hiddenDims: [...hiddenDims], latentDim, likelihood });
+    expect(modelParameterCount({ hiddenDims: [...hiddenDims], latentDim, likelihood }, 784)).toBe(model.parameters().reduce((total, p) => total + p.numel(), 0));
   });
 });
