@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { CHECKPOINT_FILE, METRICS_FILE } from '../vae/train.js';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.js';
 
@@ -88,4 +89,19 @@ export function checkInputFile(flag: string, path: string, inFolder?: string): s
   }
   if (!stats.isFile()) throw new UsageError(`--${flag} ${file} is ${kindOf(stats)}, not a regular file`);
   return file;
+}
+
+/**
+ * Removes what a fresh run wrote (config.json, metrics.jsonl, then the folder if that leaves it
+ * empty) when it stopped before its first checkpoint: a run that diverged at once would only
+ * diverge again on --resume. A folder holding a checkpoint is left as it is.
+ */
+export function removeRunWithoutCheckpoint(outDir: string): void {
+  if (existsSync(join(outDir, CHECKPOINT_FILE))) return;
+  for (const file of ['config.json', METRICS_FILE]) rmSync(join(outDir, file), { force: true });
+  try {
+    rmdirSync(outDir);
+  } catch {
+    // not empty (the user's files), or gone: left as it is
+  }
 }

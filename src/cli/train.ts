@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
-import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig } from '../vae/train.js';
+import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig, TrainingDivergedError } from '../vae/train.js';
 import { modelParameterCount } from '../vae/train-checks.js';
-import { checkOutputDirectory } from './paths.js';
+import { checkOutputDirectory, removeRunWithoutCheckpoint } from './paths.js';
 import { assertFinite } from './common.js';
 import { writePictures } from '../vae/artifacts.js';
 import { evaluate } from '../vae/evaluate.js';
@@ -78,6 +78,16 @@ function checkModelSize(config: TrainConfig, inputDim: number): void {
   }
 }
 
+/** Runs `run`; a fresh run that diverges before its first checkpoint leaves no folder behind. */
+function trainOrCleanUp<T>(resume: boolean, outDir: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof TrainingDivergedError && !resume) removeRunWithoutCheckpoint(outDir);
+    throw error;
+  }
+}
+
 const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -124,7 +134,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.
   const given: Partial<TrainConfig> = resume ? (values.epochs === undefined ? {} : { epochs: config.epochs }) : config;
-  const result = train(data, { config: given, outDir, resume }, {
+  const result = trainOrCleanUp(resume, outDir, () => train(data, { config: given, outDir, resume }, {
     onStart: ({ resumedFromEpoch, config: c }) => {
       epochs = c.epochs;
       const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
@@ -132,7 +142,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
     onBatch: (p) => bar.update(p),
     onEpoch: (m) => bar.epochDone(m, epochs),
-  });
+  }));
   const final = iwaeK > 0 ? evaluate(result.model, data.test, { iwaeK, limit: iwaeLimit, seed: result.config.seed, binarize: testBinarization(result.config) }) : undefined;
   if (final) assertFinite('train', { 'IWAE bound': final.iwae });
   if (final) process.stderr.write(`test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} nats\n`);

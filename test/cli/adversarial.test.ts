@@ -63,6 +63,7 @@ describe('1. nothing non-finite is kept as a checkpoint', () => {
     expect(r.status).toBe(1);
     const checkpoint = join(out, 'checkpoint.safetensors');
     if (existsSync(checkpoint)) expectFiniteCheckpoint(checkpoint);
+    else expect(existsSync(out)).toBe(false); // stopped before any checkpoint: nothing half-made is left
     expect(existsSync(join(out, 'report.html'))).toBe(false);
   });
 });
