@@ -195,5 +195,7 @@ describe('7. clear errors', () => {
 
   it('sample --out naming a folder is refused before anything is computed', () => {
     expectOneLine(elbo('sample', '--checkpoint', 'nowhere', '--out', tmpdir()), 2, `elbo sample: --out ${tmpdir()} is a directory; name a file to write`);
+    expectOneLine(elbo('collapse', '--out', tmpdir()), 2, `elbo collapse: --out ${tmpdir()} is a directory; name a file to write`);
+    expectOneLine(elbo('reconstruct', '--checkpoint', 'nowhere', '--out', join(tmpdir(), 'no-such-folder', 'r.png')), 2, `the folder ${join(tmpdir(), 'no-such-folder')} does not exist`);
   });
 });
