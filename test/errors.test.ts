@@ -14,6 +14,11 @@ describe('clear errors', () => {
     expect(() => ops.matmulPrim(zeros([2, 3]), zeros([4, 2]), false, true)).toThrow('matmul: inner dimensions differ: [2, 3] @ [4, 2]ᵀ');
   });
 
+  it('gaussianNll names itself (not the sub inside it) when shapes do not broadcast', () => {
+    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 4]), zeros([2, 3]))).toThrow(new ShapeError('gaussianNll (x and mu): cannot broadcast [2, 3] with [2, 4] (axis 1: 3 vs 4)'));
+    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 3]), zeros([5, 3]))).toThrow('gaussianNll (x and logVar): cannot broadcast [2, 3] with [5, 3] (axis 0: 2 vs 5)');
+  });
+
   it('broadcasting names the op, both shapes and the axis', () => {
     expect(() => ops.add(zeros([2, 3]), zeros([4, 3]))).toThrow(new ShapeError('add: cannot broadcast [2, 3] with [4, 3] (axis 0: 2 vs 4)'));
     expect(() => ops.mul(zeros([2, 3]), zeros([2]))).toThrow('mul: cannot broadcast [2, 3] with [2] (axis 1: 3 vs 2)');

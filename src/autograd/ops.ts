@@ -278,6 +278,8 @@ export const LOG_2PI = Math.log(2 * Math.PI);
  * `full: false` the ½ ln 2π constant is left out (as PyTorch's GaussianNLLLoss does by default).
  */
 export function gaussianNll(x: Tensor, mu: Tensor, logVar: Tensor, options: { reduction?: Reduction; full?: boolean } = {}): Tensor {
+  broadcastShapes('gaussianNll (x and mu)', x.shape, mu.shape); // errors name this op, not the sub inside it
+  broadcastShapes('gaussianNll (x and logVar)', x.shape, logVar.shape);
   const squared = square(sub(x, mu));
   let loss = mul(add(logVar, mul(squared, exp(neg(logVar)))), 0.5);
   if (options.full ?? true) loss = add(loss, 0.5 * LOG_2PI);

@@ -10,6 +10,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** Parses `argv` strictly: unknown flags and missing values are usage errors naming the flag. */
 export function parse(command: string, argv: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
+    argv = attachNegativeValues(argv, options);
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
@@ -18,11 +19,34 @@ export function parse(command: string, argv: string[], options: Options): { valu
   }
 }
 
+/**
+ * `--flag -1` as `--flag=-1` for flags that take a value: parseArgs calls a value that starts
+ * with '-' ambiguous, so `--epochs -1` would fail with a puzzling message instead of the range check.
+ */
+function attachNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** Decimal integers only: no hex (0x10), binary, exponent or surrounding spaces, which Number() would accept. */
+const INTEGER = /^[+-]?\d+$/;
+/** Decimal numbers, optionally with an exponent: no hex, no Infinity, no surrounding spaces. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 /** A flag's value as an integer within [min, max]. */
 export function int(flag: string, value: string | boolean | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+  if (typeof value !== 'string' || !INTEGER.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(`--${flag} must be an integer${max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : ` >= ${min}`}, got '${String(value)}'`);
   }
   return n;
@@ -32,7 +56,7 @@ export function int(flag: string, value: string | boolean | undefined, fallback:
 export function real(flag: string, value: string | boolean | undefined, fallback: number, min = -Infinity, open = false): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < min || (open && n === min)) {
+  if (typeof value !== 'string' || !DECIMAL.test(value) || !Number.isFinite(n) || n < min || (open && n === min)) {
     throw new UsageError(`--${flag} must be a finite number ${open ? '>' : '>='} ${min}, got '${String(value)}'`);
   }
   return n;

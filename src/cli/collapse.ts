@@ -1,5 +1,7 @@
 import { writePng } from '../io/png.js';
 import { collapseData, collapsePicture, runCollapse, runLabel, type CollapseRun } from '../verify/collapse.js';
+import { assertFinite } from './common.js';
+import { checkOutputFile } from './paths.js';
 import { int, parse, real, str, UsageError } from './args.js';
 
 const HELP = `elbo collapse: posterior collapse and the KL weight β, measured
@@ -40,7 +42,9 @@ export async function collapseCommand(argv: string[]): Promise<void> {
     testImages: int('test', values.test, 500, 2), latentDim: int('latent', values.latent, 16), seed: int('seed', values.seed, 1, 0),
   };
   const out = str(values.out) ?? 'collapse.png';
+  checkOutputFile('out', out);
   const runs = runCollapse({ ...options, onRun: (r) => values.json || process.stderr.write(`  ${runLabel(r)}: done in ${r.seconds.toFixed(1)} s\n`) });
+  for (const r of runs) assertFinite('collapse', { [`test ELBO of ${runLabel(r)}`]: r.elbo, [`reconstruction of ${runLabel(r)}`]: r.reconstruction, [`KL of ${runLabel(r)}`]: r.kl });
   writePng(out, collapsePicture(runs, collapseData(options.trainImages, options.testImages).test, options.seed));
   const plain = runs.map(({ model: _model, ...rest }) => rest);
   if (values.json) {

@@ -2,7 +2,7 @@ import { evaluate } from '../vae/evaluate.js';
 import { testBinarization } from '../vae/train.js';
 import { int, parse } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
-import { loadModelAndData } from './common.js';
+import { assertFinite, loadModelAndData } from './common.js';
 
 const HELP = `elbo eval: the test ELBO and the IWAE bound on log p(x) of a trained model
 
@@ -36,6 +36,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const started = performance.now();
   const result = evaluate(model, data.test, { iwaeK: k, limit, batchSize, seed, binarize: testBinarization(config) });
   const seconds = (performance.now() - started) / 1000;
+  assertFinite('eval', { ELBO: result.elbo, reconstruction: result.reconstruction, KL: result.kl, 'IWAE bound': result.iwae });
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...result, k, data: data.test.name, seconds }) + '\n');
     return;

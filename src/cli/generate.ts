@@ -7,13 +7,26 @@ import { subset } from '../data/dataset.js';
 import { spreadIndices } from '../vae/evaluate.js';
 import { int, parse, str } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
-import { loadModelAndData } from './common.js';
+import { assertFinite, loadModelAndData } from './common.js';
+import { checkOutputFile } from './paths.js';
 
 const COMMON = `  --checkpoint PATH     a checkpoint.safetensors, or the run folder holding it
   --out FILE            the PNG to write
 ${BACKEND_FLAG}`;
 
 const OPTIONS = { checkpoint: { type: 'string' }, out: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' } } as const;
+
+/** The --out file, checked before the model is loaded. */
+function outputPath(value: string | boolean | undefined, fallback: string): string {
+  const out = resolve(str(value) ?? fallback);
+  checkOutputFile('out', str(value) ?? out);
+  return out;
+}
+
+/** Throws unless every pixel about to be drawn is finite. */
+function assertFinitePixels(command: string, pixels: ArrayLike<number>): void {
+  for (let i = 0; i < pixels.length; i++) if (!Number.isFinite(pixels[i]!)) assertFinite(command, { [`pixel ${i} of the picture`]: pixels[i]! });
+}
 
 function done(path: string): void {
   process.stdout.write(`wrote ${path}\n`);
@@ -24,10 +37,12 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`elbo sample: decode z ~ N(0, I) into a grid of images\n\nUsage: elbo sample --checkpoint PATH [--n 64] [--seed 0] [--out samples.png]\n${COMMON}\n`);
   const n = int('n', values.n, 64, 1, 10_000);
   const seed = int('seed', values.seed, 0, 0);
+  const out = outputPath(values.out, 'samples.png');
   await selectBackend(values.backend);
   const { model, data } = loadModelAndData(values.checkpoint, values.data);
-  const out = resolve(str(values.out) ?? 'samples.png');
-  writePng(out, imageGrid(model.sample(n, new Generator(seed)).data, n, data.test.rows, data.test.cols));
+  const images = model.sample(n, new Generator(seed)).data;
+  assertFinitePixels('sample', images);
+  writePng(out, imageGrid(images, n, data.test.rows, data.test.cols));
   done(out);
 }
 
@@ -35,19 +50,22 @@ export async function reconstructCommand(argv: string[]): Promise<void> {
   const { values } = parse('reconstruct', argv, OPTIONS);
   if (values.help) return void process.stdout.write(`elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions\n\nUsage: elbo reconstruct --checkpoint PATH [--n 30] [--data NAME|DIR] [--out reconstructions.png]\n${COMMON}\n`);
   const n = int('n', values.n, 30, 1, 10_000);
+  const out = outputPath(values.out, 'reconstructions.png');
   await selectBackend(values.backend);
   const { model, data } = loadModelAndData(values.checkpoint, values.data);
   const indices = spreadIndices(data.test.n, n);
   const count = indices.length;
   const x = tensor(subset(data.test, indices).images, { shape: [count, data.test.rows * data.test.cols], dtype: model.config.dtype });
-  const out = resolve(str(values.out) ?? 'reconstructions.png');
-  writePng(out, pairGrid(x.data, model.reconstruct(x).data, count, data.test.rows, data.test.cols));
+  const reconstructions = model.reconstruct(x).data;
+  assertFinitePixels('reconstruct', reconstructions);
+  writePng(out, pairGrid(x.data, reconstructions, count, data.test.rows, data.test.cols));
   done(out);
 }
 
 export async function interpolateCommand(argv: string[]): Promise<void> {
   const { values } = parse('interpolate', argv, OPTIONS);
   if (values.help) return void process.stdout.write(`elbo interpolate: decode the segment between the codes of two test images\n\nUsage: elbo interpolate --checkpoint PATH [--from 0] [--to 1] [--steps 10] [--out interpolation.png]\n  --from I, --to J      indices of the two test images\n  --steps N             points on the segment, endpoints included (default 10)\n${COMMON}\n`);
+  const out = outputPath(values.out, 'interpolation.png');
   await selectBackend(values.backend);
   const { model, data } = loadModelAndData(values.checkpoint, values.data);
   const from = int('from', values.from, 0, 0, data.test.n - 1);
@@ -55,7 +73,8 @@ export async function interpolateCommand(argv: string[]): Promise<void> {
   const steps = int('steps', values.steps, 10, 2, 1000);
   const dim = data.test.rows * data.test.cols;
   const image = (i: number) => tensor(data.test.images.subarray(i * dim, (i + 1) * dim), { shape: [1, dim], dtype: model.config.dtype });
-  const out = resolve(str(values.out) ?? 'interpolation.png');
-  writePng(out, imageGrid(model.interpolate(image(from), image(to), steps).data, steps, data.test.rows, data.test.cols, { columns: steps }));
+  const line = model.interpolate(image(from), image(to), steps).data;
+  assertFinitePixels('interpolate', line);
+  writePng(out, imageGrid(line, steps, data.test.rows, data.test.cols, { columns: steps }));
   done(out);
 }

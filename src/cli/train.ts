@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
-import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig } from '../vae/train.js';
+import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig, TrainingDivergedError } from '../vae/train.js';
+import { modelParameterCount } from '../vae/train-checks.js';
+import { checkOutputDirectory, removeRunWithoutCheckpoint } from './paths.js';
+import { assertFinite } from './common.js';
 import { writePictures } from '../vae/artifacts.js';
 import { evaluate } from '../vae/evaluate.js';
 import { writeReport } from '../vae/report.js';
@@ -33,12 +36,57 @@ Training
   --warmup N            epochs of linear KL warm-up from 0 to beta (default 0)
   --seed S              seed for weights, data order and noise (default 1)
   --out DIR             run folder (default runs/<date-time>)
-  --resume              continue the run in --out from its last checkpoint
+  --resume              continue the run in --out from its last checkpoint, with its stored settings
+                        (a flag that contradicts them is an error; --epochs N may extend the run)
   --iwae K              after training, also report the IWAE bound with K samples (default 0: skip)
   --iwae-limit N        test images used for that IWAE bound (default 2000)
 ${BACKEND_FLAG}
   -h, --help            this help
 `;
+
+/** The flags that, on --resume, must agree with the stored run, and the config field each sets. */
+const STORED_FLAGS: Array<[string, keyof TrainConfig]> = [
+  ['data', 'data'], ['binarize', 'binarize'], ['hidden', 'hiddenDims'], ['latent', 'latentDim'], ['likelihood', 'likelihood'], ['sigma', 'sigma'],
+  ['activation', 'activation'], ['dtype', 'dtype'], ['batch', 'batchSize'], ['lr', 'lr'], ['beta', 'beta'], ['warmup', 'warmupEpochs'], ['seed', 'seed'],
+];
+
+/**
+ * On --resume the stored run's config is the truth: a flag that says otherwise is a usage
+ * error naming both values. The one documented override is --epochs, which may extend the run.
+ */
+function checkResumeFlags(values: Record<string, unknown>, given: TrainConfig, stored: TrainConfig, outDir: string): void {
+  const shown = (v: unknown): string => (Array.isArray(v) ? v.join(',') : String(v));
+  const same = (key: keyof TrainConfig): boolean =>
+    key === 'data' ? given.data === stored.data || resolve(given.data) === resolve(stored.data) : shown(given[key]) === shown(stored[key]);
+  for (const [flag, key] of STORED_FLAGS) {
+    if (values[flag] === undefined || same(key)) continue;
+    throw new UsageError(`--${flag} ${shown(given[key])} contradicts the run in ${outDir}, which has ${shown(stored[key])}; --resume continues a run as it was configured (drop --${flag}, or start a new run with another --out)`);
+  }
+  if (values.epochs !== undefined && given.epochs < stored.epochs) {
+    throw new UsageError(`--epochs ${given.epochs} is fewer than the ${stored.epochs} epochs of the run in ${outDir}; --resume may only extend a run`);
+  }
+}
+
+/** The most parameters a model may have: 2²⁷ (512 MiB of float32 weights, three times that with Adam's moments). */
+const MAX_PARAMETERS = 2 ** 27;
+
+/** A model too large to allocate is a usage error naming the flags that size it, before any folder is made. */
+function checkModelSize(config: TrainConfig, inputDim: number): void {
+  const count = modelParameterCount(config, inputDim);
+  if (count > MAX_PARAMETERS) {
+    throw new UsageError(`--latent ${config.latentDim} and --hidden ${config.hiddenDims.join(',') || "''"} make a model of ${count.toExponential(2)} parameters for ${inputDim}-pixel images, over the limit of ${MAX_PARAMETERS}; choose smaller sizes`);
+  }
+}
+
+/** Runs `run`; a fresh run that diverges before its first checkpoint leaves no folder behind. */
+function trainOrCleanUp<T>(resume: boolean, outDir: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof TrainingDivergedError && !resume) removeRunWithoutCheckpoint(outDir);
+    throw error;
+  }
+}
 
 const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
@@ -75,15 +123,18 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (values.resume && !values.out) throw new UsageError("--resume needs --out DIR, the run to continue (see 'elbo train --help')");
   const backend = await selectBackend(values.backend);
   const outDir = resolve(str(values.out) ?? `runs/${timestamp()}`);
+  checkOutputDirectory('out', str(values.out) ?? outDir);
 
   const bar = new ProgressBar();
   const resume = Boolean(values.resume);
   const stored = resume ? storedRunConfig(outDir) : null;
+  if (stored) checkResumeFlags(values, config, stored, outDir);
   const data = loadDataset(stored?.data ?? config.data);
+  checkModelSize(stored ?? config, data.train.rows * data.train.cols);
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.
   const given: Partial<TrainConfig> = resume ? (values.epochs === undefined ? {} : { epochs: config.epochs }) : config;
-  const result = train(data, { config: given, outDir, resume }, {
+  const result = trainOrCleanUp(resume, outDir, () => train(data, { config: given, outDir, resume }, {
     onStart: ({ resumedFromEpoch, config: c }) => {
       epochs = c.epochs;
       const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
@@ -91,8 +142,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
     onBatch: (p) => bar.update(p),
     onEpoch: (m) => bar.epochDone(m, epochs),
-  });
+  }));
   const final = iwaeK > 0 ? evaluate(result.model, data.test, { iwaeK, limit: iwaeLimit, seed: result.config.seed, binarize: testBinarization(result.config) }) : undefined;
+  if (final) assertFinite('train', { 'IWAE bound': final.iwae });
   if (final) process.stderr.write(`test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} nats\n`);
   const pictures = writePictures(result.model, data.test, result.metrics, outDir, result.config.seed);
   const report = writeReport(outDir, { config: result.config, metrics: result.metrics, pictures, final, notes: { backend, node: process.version } });

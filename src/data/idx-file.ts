@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { DataError, type Dataset } from './dataset.js';
 import { idxToDataset } from './idx.js';
 
 function readBytes(file: string): Uint8Array {
   try {
+    if (!statSync(file).isFile()) throw new DataError(`${file}: not a regular file (a FIFO, device or folder would block or fail the read)`);
     return new Uint8Array(readFileSync(file));
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -30,6 +30,44 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     throw error;
   }
   syncDirectory(dir);
+}
+
+/** The name of a temporary file of {@link writeFileAtomic}: `.<name>.<pid>.<12 hex digits>.tmp`. */
+const TEMPORARY = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+};
+
+/**
+ * Deletes the temporary files that {@link writeFileAtomic} left in `dir` when its process was
+ * killed mid-write (those of processes still running are kept); returns their names. A folder
+ * that cannot be read is left alone.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (!match || (Number(match[1]) !== process.pid && isAlive(Number(match[1])))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 function syncDirectory(dir: string): void {

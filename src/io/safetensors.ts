@@ -1,6 +1,6 @@
 import type { DType } from '../tensor/dtype.js';
-import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { parseStrictJson, StrictJsonError, type StrictJsonValue } from './strict-json.js';
 
 /**
  * The safetensors format (github.com/huggingface/safetensors), for float32 and float64 tensors:
@@ -99,8 +99,22 @@ function writeLittleEndian(data: Float32Array | Float64Array, out: Uint8Array, a
   else data.forEach((v, i) => view.setFloat32(4 * i, v, true));
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : v instanceof Map ? 'an object' : typeof v === 'bigint' || typeof v === 'number' ? 'a number' : typeof v;
+
+/** A short, one-line rendering of a parsed value for a message; never recursive, never long. */
+function preview(v: StrictJsonValue | undefined): string {
+  const scalar = (x: StrictJsonValue | undefined): string =>
+    x === undefined ? 'nothing' : Array.isArray(x) ? '[...]' : x instanceof Map ? '{...}' : typeof x === 'string' ? quote(x) : typeof x === 'number' && Object.is(x, -0) ? '-0' : String(x);
+  if (!Array.isArray(v)) return scalar(v);
+  const shown = v.slice(0, 6).map(scalar);
+  return `[${shown.join(', ')}${v.length > 6 ? ', ...' : ''}]`;
+}
+
+/** The largest value of a Rust usize on a 64-bit machine, the type of every size and offset. */
+const USIZE_MAX = 2n ** 64n - 1n;
+/** A JSON integer as the reference reads a usize: digits only (no sign, fraction or exponent), at most 2⁶⁴ − 1. */
+const isUsize = (v: StrictJsonValue | undefined): v is bigint => typeof v === 'bigint' && v <= USIZE_MAX;
 
 interface Entry {
   name: string;
@@ -110,36 +124,44 @@ interface Entry {
   end: number;
 }
 
-function parseEntry(name: string, info: unknown, dataLength: number): Entry {
+function parseEntry(name: string, info: StrictJsonValue, dataLength: number): Entry {
   const where = `tensor ${quote(name)}`;
-  if (!isRecord(info)) return fail(`${where}: expected an object with dtype, shape and data_offsets, got ${describe(info)}`);
-  const { dtype, shape, data_offsets: offsets } = info;
-  if (typeof dtype !== 'string') return fail(`${where}: dtype must be a string, got ${describe(dtype)}`);
+  if (!(info instanceof Map)) return fail(`${where}: expected an object with dtype, shape and data_offsets, got ${describe(info)}`);
+  const dtype = info.get('dtype');
+  const shape = info.get('shape');
+  const offsets = info.get('data_offsets');
+  if (typeof dtype !== 'string') return fail(`${where}: dtype must be a string, got ${dtype === undefined ? 'nothing' : describe(dtype)}`);
   if (dtype !== 'F32' && dtype !== 'F64') return fail(`${where}: unsupported dtype ${quote(dtype)} (only F32 and F64 are supported)`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    return fail(`${where}: shape must be an array of non-negative integers, got ${quote(JSON.stringify(shape) ?? 'nothing')}`);
+  if (!Array.isArray(shape) || !shape.every(isUsize)) {
+    return fail(`${where}: shape must be an array of non-negative integers (digits only), got ${preview(shape)}`);
   }
-  const sizes = shape as number[];
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    return fail(`${where}: data_offsets must be two non-negative integers [begin, end], got ${quote(JSON.stringify(offsets) ?? 'nothing')}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isUsize)) {
+    return fail(`${where}: data_offsets must be two non-negative integers [begin, end] (digits only), got ${preview(offsets)}`);
   }
-  const [begin, end] = offsets as [number, number];
+  const [begin, end] = offsets as [bigint, bigint];
   if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
-  if (end > dataLength) fail(`${where}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
-  const bytes = sizes.includes(0) ? 0 : sizes.reduce((b, d) => b * d, ITEM_SIZE[dtype]); // numel · itemsize
-  if (!Number.isSafeInteger(bytes) || bytes !== end - begin) {
-    fail(`${where}: ${dtype} ${short(fmt(sizes))} needs ${Number.isSafeInteger(bytes) ? bytes : 'too many'} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+  if (end > BigInt(dataLength)) fail(`${where}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
+  // numel, then its size in bits, with the reference's overflow checks (over 2⁶⁴ − 1 is an error)
+  let numel: bigint | null = 1n;
+  for (const d of shape as bigint[]) numel = numel === null || numel * d > USIZE_MAX ? null : numel * d;
+  const bits = numel === null || numel * BigInt(8 * ITEM_SIZE[dtype]) > USIZE_MAX ? null : numel * BigInt(8 * ITEM_SIZE[dtype]);
+  const bytes = bits === null ? null : bits / 8n;
+  const sizes = shape as bigint[];
+  const shown = short(`[${sizes.join(', ')}]`);
+  if (bytes !== end - begin) {
+    fail(`${where}: ${dtype} ${shown} needs ${bytes === null ? 'too many' : bytes} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
   }
-  return { name, code: dtype, shape: sizes, begin, end };
+  if (!sizes.every((d) => d <= BigInt(Number.MAX_SAFE_INTEGER))) fail(`${where}: shape ${shown} has a size over 2^53 - 1, which this reader does not support`);
+  return { name, code: dtype, shape: sizes.map(Number), begin: Number(begin), end: Number(end) };
 }
 
-function parseMetadata(value: unknown): Record<string, string> {
+function parseMetadata(value: StrictJsonValue): Record<string, string> {
   if (value === null) return {};
-  if (!isRecord(value)) return fail(`__metadata__ must be an object of strings, got ${describe(value)}`);
-  for (const [k, v] of Object.entries(value)) {
+  if (!(value instanceof Map)) return fail(`__metadata__ must be an object of strings, got ${describe(value)}`);
+  for (const [k, v] of value) {
     if (typeof v !== 'string') fail(`__metadata__ value for ${quote(k)} is ${describe(v)}, expected a string`);
   }
-  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
+  return Object.fromEntries(value) as Record<string, string>;
 }
 
 function readTensor(bytes: Uint8Array, start: number, e: Entry): Tensor {
@@ -156,7 +178,8 @@ function readTensor(bytes: Uint8Array, start: number, e: Entry): Tensor {
 
 /**
  * Parses and validates the bytes of a safetensors file: the header length against the file
- * size (and the 100 MB limit), the JSON, each dtype (F32/F64 only), shape and data_offsets,
+ * size (and the 100 MB limit), the JSON (strictly, see {@link parseStrictJson}: no duplicate
+ * keys, no lone surrogates, sizes and offsets written as integers), each dtype (F32/F64 only), shape and data_offsets,
  * that the tensors tile the data section exactly (in bounds, no gaps, no overlaps), that each
  * byte count is numel × itemsize, and that metadata values are strings. Tensors are copied.
  * @throws SafetensorsError with a one-line message naming the tensor or field at fault.
@@ -176,19 +199,18 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   } catch {
     return fail('header is not valid UTF-8');
   }
-  if (!text.startsWith('{')) fail(`header must be a JSON object starting with "{", got ${quote(text.slice(0, 20))}`);
-  let header: unknown;
+  let header: StrictJsonValue;
   try {
-    header = JSON.parse(text);
+    header = parseStrictJson(text); // duplicate keys, lone surrogates, 4.0 for 4 and deep nesting are errors here
   } catch (error) {
-    return fail(`header is not valid JSON (${(error as Error).message.split('\n')[0]})`);
+    return fail(`header is not valid JSON (${error instanceof StrictJsonError ? error.message : 'unreadable'})`);
   }
-  if (!isRecord(header)) return fail(`header must be a JSON object, got ${describe(header)}`);
+  if (!(header instanceof Map)) return fail(`header must be a JSON object, got ${describe(header)}`);
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
-  for (const [name, info] of Object.entries(header)) {
+  for (const [name, info] of header) {
     if (name === '__metadata__') metadata = parseMetadata(info);
     else entries.push(parseEntry(name, info, dataLength));
   }

@@ -148,6 +148,7 @@ export class Generator {
     if (state.spare !== null && state.spare !== undefined && typeof state.spare !== 'number') {
       throw new Error(`Generator.setState: spare must be a number or null, got ${JSON.stringify(state.spare)}`);
     }
+    if (state.s.every((v) => v === 0)) throw new Error('Generator.setState: the state s is all zeros, from which xoshiro128** only ever yields 0');
     this.s.set(state.s);
     this.spare = state.spare ?? null;
     return this;

@@ -14,6 +14,9 @@ import { Generator } from '../tensor/random.js';
 import { klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
 import type { VAE } from './model.js';
+import { divergenceCause, nonFiniteEntry, nonFiniteMetric, parseStoredConfig } from './train-checks.js';
+import { validateSplits } from '../data/validate.js';
+import { removeStaleTemporaries } from '../io/atomic.js';
 
 /** One line of `metrics.jsonl`: means over the epoch's training batches and over the test set, in nats. */
 export interface EpochMetrics {
@@ -93,16 +96,18 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   if (options.resume) {
     // The checkpoint is the truth; a run killed before its first checkpoint restarts from its config.json.
     const stored = storedRunConfig(outDir);
-    if (!stored) throw new Error(`train --resume: ${outDir} holds no run (no ${CHECKPOINT_FILE}, no config.json)`);
+    if (!stored) throw new Error(`${outDir} holds no run to resume (no ${CHECKPOINT_FILE}, no config.json)`);
     config = { ...stored, epochs: Math.max(stored.epochs, options.config?.epochs ?? stored.epochs) };
   } else if (hasCheckpoint || existsSync(configPath)) {
-    throw new Error(`train: ${outDir} already holds a run; pass --resume to continue it, or choose another --out`);
+    throw new Error(`${outDir} already holds a run; pass --resume to continue it, or choose another --out`);
   }
-  mkdirSync(outDir, { recursive: true });
+  validateSplits(data, config.likelihood === 'bernoulli' ? 'unit' : 'real'); // before anything is written
   const inputDim = data.train.rows * data.train.cols;
   const rng = new Generator(config.seed + TRAIN_STREAM);
   const model = buildModel(config, inputDim);
   const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  mkdirSync(outDir, { recursive: true }); // after the model is built: a model too large leaves no folder
+  removeStaleTemporaries(outDir); // of atomic writes a kill interrupted
   let step = 0;
   let startEpoch = 0;
   let metrics: EpochMetrics[] = [];
@@ -127,7 +132,9 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     for (const batch of batches(data.train, { batchSize: config.batchSize, shuffle: true, binarize: config.binarize, rng, dtype: config.dtype })) {
       weight = klWeight(step, config.beta, warmupSteps);
       const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng });
-      if (failure) diverged(failure, step + 1, epoch, checkpointPath);
+      if (failure) diverged(failure, step + 1, epoch, checkpointPath, divergenceCause(config));
+      const broken = nonFiniteEntry(model.namedParameters());
+      if (broken) diverged(`parameter ${broken.name} holds ${broken.value} after the update (element ${broken.index})`, step + 1, epoch, checkpointPath, divergenceCause(config));
       step++;
       batchIndex++;
       const size = batch.size;
@@ -147,6 +154,8 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
       test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
       samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: getBackend().name,
     };
+    const notFinite = nonFiniteMetric(m);
+    if (notFinite) diverged(`the end-of-epoch evaluation's ${notFinite}`, step, epoch, checkpointPath, divergenceCause(config));
     metrics.push(m);
     // Checkpoint first (it carries the metrics history too), then metrics.jsonl: a kill between
     // the two loses nothing, since --resume rewrites metrics.jsonl from the checkpoint.
@@ -159,9 +168,9 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
 }
 
 
-function diverged(what: string, step: number, epoch: number, checkpointPath: string): never {
+function diverged(what: string, step: number, epoch: number, checkpointPath: string, cause?: string): never {
   const kept = existsSync(checkpointPath) ? `the last good checkpoint is kept at ${checkpointPath}` : 'no checkpoint had been written yet';
-  throw new TrainingDivergedError(`training stopped at step ${step} (epoch ${epoch}): ${what}; ${kept}`);
+  throw new TrainingDivergedError(`training stopped at step ${step} (epoch ${epoch}): ${what}${cause ? ` (${cause})` : ''}; ${kept}`);
 }
 
 
@@ -169,8 +178,7 @@ function diverged(what: string, step: number, epoch: number, checkpointPath: str
 export function loadCheckpointConfig(path: string): TrainConfig {
   const { metadata } = loadSafetensors(path);
   if (!metadata.config) throw new Error(`${path}: this checkpoint holds no training config`);
-  const { history: _history, ...config } = JSON.parse(metadata.config) as Partial<TrainConfig> & { history?: unknown };
-  return { ...DEFAULT_TRAIN_CONFIG, ...config };
+  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(metadata.config, path) }; // its history is dropped
 }
 
 const encodeLines = (metrics: readonly EpochMetrics[]): Uint8Array => new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join(''));
@@ -183,7 +191,7 @@ export function storedRunConfig(outDir: string): TrainConfig | null {
 }
 
 function readConfig(path: string): TrainConfig {
-  return { ...DEFAULT_TRAIN_CONFIG, ...(JSON.parse(readFileSync(path, 'utf8')) as Partial<TrainConfig>) };
+  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(readFileSync(path, 'utf8'), path) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +117,7 @@ describe('elbo CLI: train, eval, resume', () => {
     const resumed = elbo('train', '--out', killed, '--resume'); // data and config come from the run itself
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).toMatch(/resuming after epoch [123]/);
+    expect(readdirSync(killed).filter((f) => f.endsWith('.tmp'))).toEqual([]); // a write the kill cut short is cleaned up
     const tensors = (dir: string) => decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors'))).tensors;
     const a = tensors(straight);
     const b = tensors(killed);

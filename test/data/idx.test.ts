@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,13 @@ describe('IDX files', () => {
     const gz = gzipSync(labelFile).subarray(0, 12);
     expect(() => parseIdx(gz, 'cut.gz', IDX_LABELS_MAGIC)).toThrow(/^cut\.gz: not valid gzip/);
     expect(() => loadIdxDataset(join(dir, 'nope'), join(dir, 'nope'))).toThrow(`${join(dir, 'nope')}: cannot read (ENOENT)`);
+  });
+
+  it('refuses a FIFO or a folder instead of blocking on it', () => {
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(() => loadIdxDataset(fifo, fifo)).toThrow(new DataError(`${fifo}: not a regular file (a FIFO, device or folder would block or fail the read)`));
+    expect(() => loadIdxDataset(dir, dir)).toThrow(`${dir}: not a regular file`);
   });
 
   it('rejects images and labels of different counts', () => {

@@ -100,7 +100,10 @@ describe('SGD', () => {
 
   it('rejects bad hyperparameters with a message', () => {
     const p = [scalar(1)];
-    expect(() => new SGD(p, { lr: -1 })).toThrow('SGD: lr must be a number >= 0, got -1');
+    expect(() => new SGD(p, { lr: -1 })).toThrow('SGD: lr must be a finite number >= 0, got -1');
+    expect(() => new SGD(p, { lr: Infinity })).toThrow('SGD: lr must be a finite number >= 0, got Infinity');
+    expect(() => new Adam(p, { lr: Infinity })).toThrow('Adam: lr must be a finite number >= 0, got Infinity');
+    expect(() => new Adam(p, { lr: NaN })).toThrow('Adam: lr must be a finite number >= 0, got NaN');
     expect(() => new SGD(p, { lr: 0.1, nesterov: true })).toThrow('SGD: nesterov momentum requires momentum > 0 and dampening = 0');
     expect(() => new SGD([p[0]!, p[0]!], { lr: 0.1 })).toThrow('SGD: a parameter appears more than once');
   });

@@ -62,6 +62,11 @@ describe('the seeded generator', () => {
     expect([b.normal(), b.normal(), b.uniform()]).toEqual(a);
   });
 
+  it('refuses the all-zero state, from which xoshiro128** yields only zeros', () => {
+    expect(() => new Generator(0).setState({ s: [0, 0, 0, 0], spare: null })).toThrow('Generator.setState: the state s is all zeros');
+    expect(new Generator(0).setState({ s: [0, 0, 0, 1], spare: null }).uniform()).toBeGreaterThanOrEqual(0);
+  });
+
   it('fillNormal (what randn uses) gives exactly the numbers of repeated normal() calls, the spare included', () => {
     for (const [seed, lengths] of [[1, [0, 1, 2, 3, 7, 2560]], [9, [5, 1, 1, 4, 1001]]] as const) {
       const bulk = new Generator(seed);

@@ -25,7 +25,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const fail = (message: string): never => {
       throw new RangeError(`${name}: ${message}`);
     };
-    if (typeof g.lr !== 'number' || !(g.lr >= 0)) fail(`lr must be a number >= 0, got ${g.lr}`);
+    if (typeof g.lr !== 'number' || !(g.lr >= 0) || g.lr === Infinity) fail(`lr must be a finite number >= 0, got ${g.lr}`);
     if (!Array.isArray(g.betas) || g.betas.length !== 2 || !g.betas.every((b) => typeof b === 'number' && b >= 0 && b < 1)) {
       fail(`betas must be two numbers in [0, 1), got ${JSON.stringify(g.betas)}`);
     }

@@ -42,7 +42,7 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {
-    check(typeof g.lr === 'number' && g.lr >= 0, `lr must be a number >= 0, got ${g.lr}`);
+    check(typeof g.lr === 'number' && g.lr >= 0 && g.lr < Infinity, `lr must be a finite number >= 0, got ${g.lr}`);
     check(typeof g.momentum === 'number' && g.momentum >= 0, `momentum must be >= 0, got ${g.momentum}`);
     check(typeof g.dampening === 'number' && Number.isFinite(g.dampening), `dampening must be a finite number, got ${g.dampening}`);
     check(typeof g.weightDecay === 'number' && g.weightDecay >= 0, `weightDecay must be >= 0, got ${g.weightDecay}`);
