@@ -62,17 +62,20 @@ export function renderReport(contents: ReportContents): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>elbo run report</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1280px; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-td:first-child, th:first-child { text-align: left; } figure { display: inline-block; margin: 1em 1em 1em 0; vertical-align: top; max-width: 660px; }
-img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figure.chart svg { max-width: 100%; height: auto; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
+td:first-child, th:first-child { text-align: left; } figure { margin: 0; min-width: 0; }
+.pictures { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1.5em 2em; align-items: start; }
+img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figure.chart svg { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
 </style></head><body>
 <h1>VAE training report</h1>
 <p>The ELBO = 𝔼<sub>q(z|x)</sub>[ln p(x|z)] − KL(q(z|x) ‖ p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included.</p>
 ${Object.keys(notes).length ? table(null, Object.entries(notes)) : ''}
 <h2>Result</h2>${summary}
 <h2>Pictures</h2>
+<div class="pictures">
 ${figures}
+</div>
 <h2>Per epoch</h2>${perEpoch}
 <h2>Configuration</h2>${table(['setting', 'value'], applicableConfig(config))}
 </body></html>
