@@ -78,6 +78,10 @@ export interface SvgSeries {
   values: readonly number[];
   /** '#rrggbb'; default {@link CHART_COLORS} by index. */
   color?: string;
+  /** This series' own x values (e.g. a sparse test curve); default the chart's `x`. */
+  x?: readonly number[];
+  /** A dot at every point (sparse series), not only at lone points. */
+  dots?: boolean;
 }
 
 /** Options of {@link lineChartSvg}. */
@@ -159,8 +163,8 @@ const svg = (o: SvgChartOptions, body: string[], role: string): string => {
  * @example lineChartSvg([{ name: 'train', values: [-160, -120] }, { name: 'test', values: [-150, -115] }], { title: 'ELBO', xLabel: 'epoch', x: [1, 2] })
  */
 export function lineChartSvg(series: readonly SvgSeries[], options: SvgLineOptions = {}): string {
-  const xOf = (i: number): number => options.x?.[i] ?? i + 1;
-  const finite = series.flatMap((s) => s.values.map((v, i) => [xOf(i), v] as const)).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const xAt = (s: SvgSeries, i: number): number => s.x?.[i] ?? options.x?.[i] ?? i + 1;
+  const finite = series.flatMap((s) => s.values.map((v, i) => [xAt(s, i), v] as const)).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xsAll = finite.map(([x]) => x);
   const integerX = options.integerX ?? xsAll.every(Number.isInteger);
   const { width = 560, height = 360 } = options;
@@ -179,12 +183,13 @@ export function lineChartSvg(series: readonly SvgSeries[], options: SvgLineOptio
     let d = '';
     let pen = false;
     const dots: string[] = [];
+    const xOf = (i: number): number => xAt(s, i);
     s.values.forEach((v, i) => {
       const ok = Number.isFinite(v) && Number.isFinite(xOf(i));
       if (!ok) return void (pen = false);
       d += `${pen ? 'L' : 'M'}${r1(px(xOf(i)))} ${r1(py(v))}`;
       const lone = !(i > 0 && Number.isFinite(s.values[i - 1])) && !Number.isFinite(s.values[i + 1]);
-      if (lone) dots.push(`<circle cx="${r1(px(xOf(i)))}" cy="${r1(py(v))}" r="3.5" fill="${color}"/>`);
+      if (lone || s.dots) dots.push(`<circle cx="${r1(px(xOf(i)))}" cy="${r1(py(v))}" r="${lone ? 3.5 : 2.5}" fill="${color}"/>`);
       pen = true;
     });
     parts.push(`<path d="${d}" stroke="${color}" stroke-width="2" fill="none" stroke-linejoin="round"/>`, ...dots);

@@ -83,6 +83,15 @@ describe('lineChartSvg', () => {
   });
 });
 
+describe('lineChartSvg with series of their own x (the lab: train every few steps, test sparse)', () => {
+  it('spans the union of the x values and dots every point of a dotted series', () => {
+    const svg = lineChartSvg([{ name: 'train', values: [-550, -300, -200, -180], x: [1, 10, 20, 30] }, { name: 'test', values: [-540, -190], x: [1, 30], dots: true }], { xLabel: 'step', integerX: true });
+    expect((svg.match(/<circle/g) ?? []).length).toBe(2);
+    const t = texts(svg);
+    expect(t).toEqual(expect.arrayContaining(['0', '30', '−600', '−100', 'step', 'train −180.0', 'test −190.0']));
+  });
+});
+
 describe('scatterSvg', () => {
   it('draws one path per class present and a legend with their names', () => {
     const svg = scatterSvg([[0, 0], [1, 2], [2, -1], [Number.NaN, 1]], [3, 3, 7, 7], { classNames: ['a', 'b', 'c', 'three', 'e', 'f', 'g', 'seven'], title: 'Test codes μ(x)' });
