@@ -18,7 +18,7 @@ const SAMPLE_HELP = ['elbo sample: decode z ~ N(0, I) into a grid of images', ''
   '  --n N                 images to draw (default 64, at most 10000)', '  --seed S              seed of the draws (default 0)', DATA, out('samples.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
 const RECONSTRUCT_HELP = ['elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions', '', 'Usage: elbo reconstruct --checkpoint PATH [options]', '', CHECKPOINT,
   '  --n N                 test images to show (default 30, at most 10000)', DATA, out('reconstructions.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
-const INTERPOLATE_HELP = ['elbo interpolate: decode the segment between the codes of two test images', '', 'Usage: elbo interpolate --checkpoint PATH [options]', '', CHECKPOINT,
+const INTERPOLATE_HELP = ['elbo interpolate: decode the segment between the codes of two test images (shown between the two images)', '', 'Usage: elbo interpolate --checkpoint PATH [options]', '', CHECKPOINT,
   '  --from I              index of the first test image (default 0)', '  --to J                index of the second test image (default 1)', '  --steps N             points on the segment, endpoints included (default 10)', DATA, out('interpolation.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
 
 const BASE = { checkpoint: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' } } as const;
@@ -64,6 +64,8 @@ export async function interpolateCommand(argv: string[]): Promise<void> {
   const dim = data.test.rows * data.test.cols;
   const image = (i: number) => tensor(data.test.images.subarray(i * dim, (i + 1) * dim), { shape: [1, dim], dtype: model.config.dtype });
   const out = resolve(str(values.out) ?? 'interpolation.png');
-  writePng(out, imageGrid(model.interpolate(image(from), image(to), steps).data, steps, data.test.rows, data.test.cols, { columns: steps }));
+  // The two test digits frame the decoded segment, so the picture shows where it starts and ends.
+  const frames = [...image(from).data, ...model.interpolate(image(from), image(to), steps).data, ...image(to).data];
+  writePng(out, imageGrid(frames, steps + 2, data.test.rows, data.test.cols, { columns: steps + 2 }));
   done(out);
 }
