@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from './messages.js';
 
 /** A mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -15,7 +16,9 @@ export function parse(command: string, argv: string[], options: Options): { valu
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(error);
-    throw new UsageError(`${message} (see 'elbo ${command} --help')`);
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+    const guess = unknown === undefined ? undefined : didYouMean(unknown, Object.keys(options));
+    throw new UsageError(`${message}${guess ? ` (did you mean '--${guess}'?)` : ''} (see 'elbo ${command} --help')`);
   }
 }
 

@@ -13,6 +13,7 @@ import { choice, parse } from './args.js';
 import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, createBenchBackends, stepTimer } from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
+import { formatDuration } from './progress.js';
 
 export { benchMarkdown, type BenchReport } from './bench-report.js';
 
@@ -124,7 +125,9 @@ export async function withStdoutReserved<T>(fn: () => Promise<T>): Promise<T> {
 export async function benchCommand(argv: string[]): Promise<void> {
   const o = parseBenchArgs(argv);
   if (o.help) return void process.stdout.write(BENCH_HELP);
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const started = performance.now();
+  // Each stage's line carries the time since the start (bench's stages differ too much in length for an ETA).
+  const log = (line: string): void => void process.stderr.write(`[${formatDuration((performance.now() - started) / 1000)}] ${line}\n`);
   const report = await withStdoutReserved(() => runBench(o, ['elbo bench', ...argv].join(' '), log));
   process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${benchMarkdown(report)}\n`);
 }

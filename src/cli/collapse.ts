@@ -3,6 +3,8 @@ import { collapseData, collapsePicture, runCollapse, runLabel, type CollapseRun 
 import { assertFinite } from './common.js';
 import { checkOutputFile } from './paths.js';
 import { int, parse, real, str, UsageError } from './args.js';
+import { plural, warmupWarning } from './messages.js';
+import { Progress } from './progress.js';
 
 const HELP = `elbo collapse: posterior collapse and the KL weight β, measured
 
@@ -23,6 +25,7 @@ with every run side by side.
   --seed S              seed (default 1)
   --out FILE            the picture (default collapse.png)
   --json                print one JSON object instead of a table
+  -h, --help            this help
 `;
 
 /** `elbo collapse`: trains the β × warm-up grid and prints the table; writes the picture. */
@@ -43,7 +46,16 @@ export async function collapseCommand(argv: string[]): Promise<void> {
   };
   const out = str(values.out) ?? 'collapse.png';
   checkOutputFile('out', out);
-  const runs = runCollapse({ ...options, onRun: (r) => values.json || process.stderr.write(`  ${runLabel(r)}: done in ${r.seconds.toFixed(1)} s\n`) });
+  const warning = warmupWarning(options.warmupEpochs, options.epochs);
+  if (warning) process.stderr.write(`elbo collapse: warning: ${warning} in the warm-up runs\n`);
+  const total = 2 * betas.length * options.epochs;
+  const progress = new Progress({ unit: 'epochs', total });
+  let epochsDone = 0;
+  const runs = runCollapse({
+    ...options,
+    onEpoch: (e) => values.json || progress.update(++epochsDone, `${runLabel(e)}: epoch ${e.epoch}/${e.epochs}`),
+    onRun: (r) => values.json || progress.line(`  ${runLabel(r)}: done in ${r.seconds.toFixed(1)} s (${epochsDone}/${total} epochs)`),
+  });
   for (const r of runs) assertFinite('collapse', { [`test ELBO of ${runLabel(r)}`]: r.elbo, [`reconstruction of ${runLabel(r)}`]: r.reconstruction, [`KL of ${runLabel(r)}`]: r.kl });
   writePng(out, collapsePicture(runs, collapseData(options.trainImages, options.testImages).test, options.seed));
   const plain = runs.map(({ model: _model, ...rest }) => rest);
@@ -58,7 +70,7 @@ export async function collapseCommand(argv: string[]): Promise<void> {
 export function formatCollapse(runs: readonly Omit<CollapseRun, 'model'>[], latentDim: number): string {
   const header = ['beta', 'warm-up', 'ELBO', 'reconstruction', 'KL', 'active units', 'KL > 0.1 nat'];
   const rows = runs.map((r) => [
-    String(r.beta), r.warmupEpochs > 0 ? `${r.warmupEpochs} epochs` : 'none', r.elbo.toFixed(2), r.reconstruction.toFixed(2), r.kl.toFixed(2), `${r.activeUnits} of ${latentDim}`, `${r.informativeUnits} of ${latentDim}`,
+    String(r.beta), r.warmupEpochs > 0 ? plural(r.warmupEpochs, 'epoch') : 'none', r.elbo.toFixed(2), r.reconstruction.toFixed(2), r.kl.toFixed(2), `${r.activeUnits} of ${latentDim}`, `${r.informativeUnits} of ${latentDim}`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cols: string[]): string => cols.map((s, c) => s.padStart(widths[c]!)).join('  ');

@@ -3,6 +3,7 @@ import { testBinarization } from '../vae/train.js';
 import { int, parse } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { assertFinite, loadModelAndData } from './common.js';
+import { Progress } from './progress.js';
 
 const HELP = `elbo eval: the test ELBO and the IWAE bound on log p(x) of a trained model
 
@@ -16,6 +17,7 @@ Usage: elbo eval --checkpoint FILE|RUN_DIR [options]
   --seed S              seed of the evaluation noise (default 0)
   --json                print one JSON object instead of a table
 ${BACKEND_FLAG}
+  -h, --help            this help
 `;
 
 export async function evalCommand(argv: string[]): Promise<void> {
@@ -34,7 +36,23 @@ export async function evalCommand(argv: string[]): Promise<void> {
   await selectBackend(values.backend);
   const { model, config, data } = loadModelAndData(values.checkpoint, values.data);
   const started = performance.now();
-  const result = evaluate(model, data.test, { iwaeK: k, limit, batchSize, seed, binarize: testBinarization(config) });
+  const total = Math.min(limit, data.test.n);
+  const progress = new Progress({ unit: 'images', total });
+  const what = k > 0 ? `ELBO and IWAE (k = ${k})` : 'ELBO';
+  let stage = 0;
+  const result = evaluate(model, data.test, {
+    iwaeK: k, limit, batchSize, seed, binarize: testBinarization(config),
+    onBatch: (done) => {
+      progress.update(done, `eval ${what}`);
+      // In a pipe: one line per tenth of the images (a stage), so a CI log shows it moving.
+      const tenth = Math.floor((10 * done) / total);
+      if (!progress.tty && tenth > stage && done < total) {
+        stage = tenth;
+        progress.line(`eval ${what}: ${done}/${total} images  ${progress.rate(done)}`, done);
+      }
+    },
+  });
+  progress.end();
   const seconds = (performance.now() - started) / 1000;
   assertFinite('eval', { ELBO: result.elbo, reconstruction: result.reconstruction, KL: result.kl, 'IWAE bound': result.iwae });
   if (values.json) {

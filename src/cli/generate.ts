@@ -10,11 +10,19 @@ import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { assertFinite, loadModelAndData } from './common.js';
 import { checkOutputFile } from './paths.js';
 
-const COMMON = `  --checkpoint PATH     a checkpoint.safetensors, or the run folder holding it
-  --out FILE            the PNG to write
-${BACKEND_FLAG}`;
+const CHECKPOINT = '  --checkpoint PATH     a checkpoint.safetensors, or the run folder holding it';
+const DATA = '  --data NAME|DIR       the test images to use (default: what the model was trained on)';
+const out = (file: string): string => `  --out FILE            the PNG to write (default ${file})`;
+const HELP_FLAG = '  -h, --help            this help';
 
-const OPTIONS = { checkpoint: { type: 'string' }, out: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' } } as const;
+const SAMPLE_HELP = ['elbo sample: decode z ~ N(0, I) into a grid of images', '', 'Usage: elbo sample --checkpoint PATH [options]', '', CHECKPOINT,
+  '  --n N                 images to draw (default 64, at most 10000)', '  --seed S              seed of the draws (default 0)', DATA, out('samples.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
+const RECONSTRUCT_HELP = ['elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions', '', 'Usage: elbo reconstruct --checkpoint PATH [options]', '', CHECKPOINT,
+  '  --n N                 test images to show (default 30, at most 10000)', DATA, out('reconstructions.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
+const INTERPOLATE_HELP = ['elbo interpolate: decode the segment between the codes of two test images (shown between the two images)', '', 'Usage: elbo interpolate --checkpoint PATH [options]', '', CHECKPOINT,
+  '  --from I              index of the first test image (default 0)', '  --to J                index of the second test image (default 1)', '  --steps N             points on the segment, endpoints included (default 10)', DATA, out('interpolation.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
+
+const BASE = { checkpoint: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' } } as const;
 
 /** The --out file, checked before the model is loaded. */
 function outputPath(value: string | boolean | undefined, fallback: string): string {
@@ -33,8 +41,8 @@ function done(path: string): void {
 }
 
 export async function sampleCommand(argv: string[]): Promise<void> {
-  const { values } = parse('sample', argv, OPTIONS);
-  if (values.help) return void process.stdout.write(`elbo sample: decode z ~ N(0, I) into a grid of images\n\nUsage: elbo sample --checkpoint PATH [--n 64] [--seed 0] [--out samples.png]\n${COMMON}\n`);
+  const { values } = parse('sample', argv, { ...BASE, n: { type: 'string' }, seed: { type: 'string' } });
+  if (values.help) return void process.stdout.write(SAMPLE_HELP);
   const n = int('n', values.n, 64, 1, 10_000);
   const seed = int('seed', values.seed, 0, 0);
   const out = outputPath(values.out, 'samples.png');
@@ -47,8 +55,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
 }
 
 export async function reconstructCommand(argv: string[]): Promise<void> {
-  const { values } = parse('reconstruct', argv, OPTIONS);
-  if (values.help) return void process.stdout.write(`elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions\n\nUsage: elbo reconstruct --checkpoint PATH [--n 30] [--data NAME|DIR] [--out reconstructions.png]\n${COMMON}\n`);
+  const { values } = parse('reconstruct', argv, { ...BASE, n: { type: 'string' } });
+  if (values.help) return void process.stdout.write(RECONSTRUCT_HELP);
   const n = int('n', values.n, 30, 1, 10_000);
   const out = outputPath(values.out, 'reconstructions.png');
   await selectBackend(values.backend);
@@ -63,8 +71,8 @@ export async function reconstructCommand(argv: string[]): Promise<void> {
 }
 
 export async function interpolateCommand(argv: string[]): Promise<void> {
-  const { values } = parse('interpolate', argv, OPTIONS);
-  if (values.help) return void process.stdout.write(`elbo interpolate: decode the segment between the codes of two test images\n\nUsage: elbo interpolate --checkpoint PATH [--from 0] [--to 1] [--steps 10] [--out interpolation.png]\n  --from I, --to J      indices of the two test images\n  --steps N             points on the segment, endpoints included (default 10)\n${COMMON}\n`);
+  const { values } = parse('interpolate', argv, { ...BASE, from: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' } });
+  if (values.help) return void process.stdout.write(INTERPOLATE_HELP);
   const out = outputPath(values.out, 'interpolation.png');
   await selectBackend(values.backend);
   const { model, data } = loadModelAndData(values.checkpoint, values.data);
@@ -75,6 +83,8 @@ export async function interpolateCommand(argv: string[]): Promise<void> {
   const image = (i: number) => tensor(data.test.images.subarray(i * dim, (i + 1) * dim), { shape: [1, dim], dtype: model.config.dtype });
   const line = model.interpolate(image(from), image(to), steps).data;
   assertFinitePixels('interpolate', line);
-  writePng(out, imageGrid(line, steps, data.test.rows, data.test.cols, { columns: steps }));
+  // The two test digits frame the decoded segment, so the picture shows where it starts and ends.
+  const frames = [...image(from).data, ...line, ...image(to).data];
+  writePng(out, imageGrid(frames, steps + 2, data.test.rows, data.test.cols, { columns: steps + 2 }));
   done(out);
 }

@@ -6,7 +6,7 @@ import { parse } from './args.js';
 
 export async function infoCommand(argv: string[]): Promise<void> {
   const { values } = parse('info', argv, {});
-  if (values.help) return void process.stdout.write('elbo info: versions, cores and kernel backends\n\nUsage: elbo info\n');
+  if (values.help) return void process.stdout.write('elbo info: versions, cores and kernel backends\n\nUsage: elbo info\n\n  -h, --help            this help\n');
   const wasm = wasmInfo();
   // Build and run one tiny gpu.js kernel so the mode reported is the one gpu.js really runs in.
   const gpujs = createGpujsBackend();

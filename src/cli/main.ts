@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
+import { didYouMean } from './messages.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { sampleCommand, reconstructCommand, interpolateCommand } from './generate.js';
@@ -44,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`elbo: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})\n`);
+    const guess = didYouMean(name, Object.keys(commands));
+    process.stderr.write(`elbo: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''} (commands: ${Object.keys(commands).join(', ')})\n`);
     return 2;
   }
   try {
@@ -52,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`\nelbo ${name}: ${message.split('\n')[0]}\n`);
+    // A progress bar may be mid-line on a terminal: clear it rather than start with a blank line.
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}elbo ${name}: ${message.split('\n')[0]}\n`);
     if (process.env.ELBO_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return error instanceof UsageError ? 2 : 1;
   }

@@ -11,6 +11,7 @@ const HELP = `elbo serve: the VAE lab in the browser (train, watch and probe a V
 Usage: elbo serve [--port N]
 
   --port N     the port on 127.0.0.1 (default 8765; 0 picks a free one)
+  -h, --help   this help
 
 Serves the web app built into dist-web/ by 'npm run build:web' (built first when it is missing
 and Vite is installed), and prints its URL. Ctrl-C stops it.

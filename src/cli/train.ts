@@ -10,6 +10,7 @@ import { writePictures } from '../vae/artifacts.js';
 import { evaluate } from '../vae/evaluate.js';
 import { writeReport } from '../vae/report.js';
 import { choice, int, intList, parse, real, str, UsageError } from './args.js';
+import { plural, warmupWarning } from './messages.js';
 import { ProgressBar } from './progress.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 
@@ -125,7 +126,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const outDir = resolve(str(values.out) ?? `runs/${timestamp()}`);
   checkOutputDirectory('out', str(values.out) ?? outDir);
 
-  const bar = new ProgressBar();
+  let bar = new ProgressBar();
   const resume = Boolean(values.resume);
   const stored = resume ? storedRunConfig(outDir) : null;
   if (stored) checkResumeFlags(values, config, stored, outDir);
@@ -137,8 +138,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const result = trainOrCleanUp(resume, outDir, () => train(data, { config: given, outDir, resume }, {
     onStart: ({ resumedFromEpoch, config: c }) => {
       epochs = c.epochs;
+      bar = new ProgressBar(); // the clock starts with the first epoch, after loading data and model
       const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
-      process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${c.epochs} epochs on the ${backend} backend\nrun folder: ${outDir}\n`);
+      process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${plural(c.epochs, 'epoch')} on the ${backend} backend\nrun folder: ${outDir}\n`);
+      const warning = warmupWarning(c.warmupEpochs, c.epochs);
+      if (warning) process.stderr.write(`elbo train: warning: ${warning}\n`);
     },
     onBatch: (p) => bar.update(p),
     onEpoch: (m) => bar.epochDone(m, epochs),

@@ -1,6 +1,7 @@
 import { runVerify, VERIFY_SECTIONS, type VerifySection } from '../verify/run.js';
 import type { VerifyRow } from '../verify/rows.js';
 import { int, parse, UsageError } from './args.js';
+import { Progress } from './progress.js';
 
 const HELP = `elbo verify: the math checked against exact ground truth, by the engine, in float64
 
@@ -13,6 +14,7 @@ sample) and passes when they satisfy the stated relation within the stated toler
   --only LIST           comma-separated sections: ${VERIFY_SECTIONS.join(', ')}
   --seed S              seed of every random draw (default 1)
   --json                print one JSON object (rows, seconds per section) instead of a table
+  -h, --help            this help
 
 Exit status: 0 when every row passes, 1 otherwise.
 `;
@@ -63,11 +65,13 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const seconds = new Map<string, number>();
   const cpu = process.cpuUsage();
   const started = performance.now();
+  const progress = new Progress({ unit: 'sections', total: sections.length, rate: false });
   const rows = runVerify({
     fast: values.fast === true, seed, sections,
+    onSectionStart: (name) => values.json || progress.update(seconds.size, `verify: ${name}`),
     onSection: (name, _rows, s) => {
       seconds.set(name, s);
-      if (!values.json) process.stderr.write(`  ${name} done in ${s.toFixed(1)} s\n`);
+      if (!values.json) progress.line(`  ${name} done in ${s.toFixed(1)} s (${seconds.size}/${sections.length} sections)`, seconds.size);
     },
   });
   const wall = (performance.now() - started) / 1000;

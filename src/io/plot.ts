@@ -1,4 +1,5 @@
 import { Generator } from '../tensor/random.js';
+import { axisScale } from './chart.js';
 import { drawText, type Raster, type Rgb, setPixel, textWidth } from './font.js';
 import type { PngImage } from './png.js';
 
@@ -153,25 +154,23 @@ interface Frame {
   box: { left: number; top: number; right: number; bottom: number };
 }
 
-/** A [min, max] of the finite values, widened when empty or flat, then by `margin` of its span. */
-function domain(values: number[], margin: number): [number, number] {
+/** The min and max of the finite values ([NaN, NaN] when there are none: axisScale then gives [0, 1]). */
+function extent(values: number[]): [number, number] {
   let [lo, hi] = [Infinity, -Infinity];
   for (const v of values) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  if (lo > hi) [lo, hi] = [0, 1];
-  if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) [lo, hi] = [lo - Math.max(1, Math.abs(lo) * 0.1), hi + Math.max(1, Math.abs(hi) * 0.1)];
-  return [lo - margin * (hi - lo), hi + margin * (hi - lo)];
+  return lo > hi ? [NaN, NaN] : [lo, hi];
 }
 
 type LegendItem = { name: string; color: Rgb };
 
 /** White background, title, grid, axes with ticks, axis labels and a legend on the right. */
-function frame(options: ChartOptions, xs: number[], ys: number[], legend: LegendItem[], swatch: 'box' | 'line', margin: number): Frame {
+function frame(options: ChartOptions, xs: number[], ys: number[], legend: LegendItem[], swatch: 'box' | 'line', integerX: boolean): Frame {
   const { width = 640, height = 440, title, xLabel, yLabel } = options;
   const img = blank(width, height, WHITE);
-  const [x0, x1] = domain(xs, margin);
-  const [y0, y1] = domain(ys, margin);
-  const xt = niceTicks(x0, x1, Math.max(2, Math.floor(width / 90)));
-  const yt = niceTicks(y0, y1, Math.max(2, Math.floor(height / 60)));
+  // The end ticks enclose the data (as in the SVG charts), so no value sits beyond the last tick.
+  const xt = axisScale(...extent(xs), Math.max(2, Math.floor(width / 90)), integerX);
+  const yt = axisScale(...extent(ys), Math.max(2, Math.floor(height / 60)));
+  const [x0, x1, y0, y1] = [xt.lo, xt.hi, yt.lo, yt.hi];
   const yLabels = yt.ticks.map((v) => formatTick(v, yt.step));
   const legendWidth = legend.length ? 30 + Math.max(...legend.map((l) => textWidth(l.name))) : 0;
   const box = {
@@ -232,7 +231,7 @@ export function scatterPlot(points: readonly (readonly [number, number])[], labe
   const present = labels ? [...new Set(Array.from(labels))].sort((a, b) => a - b) : [];
   const colorOf = (label: number): Rgb => PALETTE[((label % PALETTE.length) + PALETTE.length) % PALETTE.length]!;
   const legend = present.map((l) => ({ name: options.classNames?.[l] ?? String(l), color: colorOf(l) }));
-  const { img, px, py, box } = frame(options, points.map((p) => p[0]), points.map((p) => p[1]), legend, 'box', 0.04);
+  const { img, px, py, box } = frame(options, points.map((p) => p[0]), points.map((p) => p[1]), legend, 'box', false);
   const { radius = 2, alpha = 0.6 } = options;
   for (const i of new Generator(0).permutation(points.length)) {
     const [x, y] = points[i]!;
@@ -274,7 +273,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   const colors = series.map((s, k) => (typeof s.color === 'string' ? parseColor(s.color) : s.color ?? PALETTE[k % PALETTE.length]!));
   const xs = series.flatMap((s) => s.values.map((_, i) => xOf(i)));
   const legend = series.map((s, k) => ({ name: s.name, color: colors[k]! }));
-  const { img, px, py } = frame(options, xs, series.flatMap((s) => [...s.values]), legend, 'line', 0.02);
+  const { img, px, py } = frame(options, xs, series.flatMap((s) => [...s.values]), legend, 'line', xs.every(Number.isInteger));
   series.forEach((s, k) => {
     s.values.forEach((v, i) => {
       if (!Number.isFinite(v) || !Number.isFinite(xOf(i))) return;

@@ -178,7 +178,7 @@ function readTensor(bytes: Uint8Array, start: number, e: Entry): Tensor {
 
 /**
  * Parses and validates the bytes of a safetensors file: the header length against the file
- * size (and the 100 MB limit), the JSON (strictly, see {@link parseStrictJson}: no duplicate
+ * size (and the 100 MB limit), the JSON (strictly, see `parseStrictJson`: no duplicate
  * keys, no lone surrogates, sizes and offsets written as integers), each dtype (F32/F64 only), shape and data_offsets,
  * that the tensors tile the data section exactly (in bounds, no gaps, no overlaps), that each
  * byte count is numel × itemsize, and that metadata values are strings. Tensors are copied.

@@ -4,17 +4,22 @@ import { type Dataset, subset } from '../data/dataset.js';
 import { spreadIndices } from './evaluate.js';
 import { lineChart, pairGrid, imageGrid, scatterPlot, type RgbImage } from '../io/plot.js';
 import { writePng } from '../io/png.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { lineChartSvg, scatterSvg } from '../io/chart.js';
 import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import { normalQuantile, projectTo2d } from './latent.js';
 import type { VAE } from './model.js';
 import type { EpochMetrics } from './train.js';
 
-/** One picture of a run: its file name, a caption, and the image. */
+/** One picture of a run: its file name, a caption, the image, and for charts the same chart as SVG. */
 export interface Picture {
   file: string;
   caption: string;
+  /** The PNG copy (charts: drawn with the bitmap font, ASCII texts). */
   image: RgbImage;
+  /** Charts only: the chart as an SVG document with real text, written beside the PNG as `.svg`. */
+  svg?: string;
 }
 
 const rowsOf = (data: Dataset, from: number, count: number) => tensor(data.images.subarray(from * data.rows * data.cols, (from + count) * data.rows * data.cols), { shape: [count, data.rows * data.cols], dtype: 'float32' });
@@ -36,7 +41,10 @@ export function samplePicture(model: VAE, test: Dataset, seed: number, n = 64): 
   return { file: 'samples.png', caption: `${n} draws z ~ N(0, I) from the prior, decoded to the mean of p(x|z).`, image: imageGrid(samples.data, n, test.rows, test.cols, { columns: 8 }) };
 }
 
-/** Straight lines in latent space between the codes μ(x) of pairs of test digits of different classes. */
+/**
+ * Straight lines in latent space between the codes μ(x) of pairs of test digits of different
+ * classes: each row shows the digit x₁, the `steps` decoded points, then the digit x₂.
+ */
 export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pairs = 6): Picture {
   const firstOf = (label: number): number => test.labels.indexOf(label);
   const frames: number[] = [];
@@ -44,9 +52,10 @@ export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pair
     const [i, j] = [firstOf(p % 10), firstOf((p + 5) % 10)];
     const a = asModelDtype(model, rowsOf(test, Math.max(i, 0), 1));
     const b = asModelDtype(model, rowsOf(test, Math.max(j, 0), 1));
-    frames.push(...model.interpolate(a, b, steps).data);
+    frames.push(...a.data, ...model.interpolate(a, b, steps).data, ...b.data);
   }
-  return { file: 'interpolation.png', caption: `Each row decodes ${steps} evenly spaced points on the segment from μ(x₁) to μ(x₂) for two test digits.`, image: imageGrid(frames, pairs * steps, test.rows, test.cols, { columns: steps }) };
+  const caption = `Each row: a test digit x₁ (left), ${steps} evenly spaced points on the segment from μ(x₁) to μ(x₂) decoded to the mean of p(x|z), and the test digit x₂ (right).`;
+  return { file: 'interpolation.png', caption, image: imageGrid(frames, pairs * (steps + 2), test.rows, test.cols, { columns: steps + 2 }) };
 }
 
 /** The codes μ(x) of every test image, [n, latentDim], computed in batches. */
@@ -68,7 +77,8 @@ export function latentPicture(model: VAE, test: Dataset): Picture {
   const points = projectTo2d(testCodes(model, test), test.n, d);
   const how = d === 2 ? 'the two latent axes' : d === 1 ? 'the single latent axis' : `the first two principal components of the ${d}-D codes (PCA over the test set)`;
   const image = scatterPlot(points, test.labels, { title: 'Test codes mu(x)', xLabel: d === 2 ? 'z1' : 'PC 1', yLabel: d === 2 ? 'z2' : 'PC 2', classNames: test.classes, width: 640, height: 520 });
-  return { file: 'latent.png', caption: `Codes μ(x) of the ${test.n} test images, coloured by label, shown on ${how}.`, image };
+  const svg = scatterSvg(points, test.labels, { title: 'Test codes μ(x)', xLabel: d === 2 ? 'z₁' : 'PC 1', yLabel: d === 2 ? 'z₂' : 'PC 2', classNames: test.classes, width: 640, height: 520 });
+  return { file: 'latent.png', caption: `Codes μ(x) of the ${test.n} test images, coloured by label, shown on ${how}.`, image, svg };
 }
 
 /** For a 2-D latent: decodes a grid of z at standard normal quantiles 0.05 … 0.95 on each axis. */
@@ -84,17 +94,23 @@ export function manifoldPicture(model: VAE, test: Dataset, side = 15): Picture |
 /** Per-epoch curves: ELBO, reconstruction term and KL term, train and test. */
 export function curvePictures(metrics: readonly EpochMetrics[]): Picture[] {
   const x = metrics.map((m) => m.epoch);
-  const chart = (file: string, title: string, train: number[], test: number[], caption: string): Picture => ({
-    file, caption, image: lineChart([{ name: 'train', values: train }, { name: 'test', values: test }], { title, xLabel: 'epoch', yLabel: 'nats', x, width: 560, height: 360 }),
-  });
+  // The PNG copy's bitmap font has ASCII only; the SVG says it in Unicode math.
+  const chart = (file: string, [asciiTitle, title]: [string, string], train: number[], test: number[], caption: string): Picture => {
+    const series = [{ name: 'train', values: train }, { name: 'test', values: test }];
+    const size = { xLabel: 'epoch', yLabel: 'nats per example', x, width: 560, height: 360 };
+    return { file, caption, image: lineChart(series, { ...size, title: asciiTitle }), svg: lineChartSvg(series, { ...size, title }) };
+  };
   return [
-    chart('curve-elbo.png', 'ELBO per example', metrics.map((m) => m.train_elbo), metrics.map((m) => m.test_elbo), 'Mean ELBO per example (nats; higher is better). Train: running mean over the epoch; test: after the epoch.'),
-    chart('curve-reconstruction.png', 'Reconstruction E_q[ln p(x|z)]', metrics.map((m) => m.train_reconstruction), metrics.map((m) => m.test_reconstruction), 'The reconstruction term E_q[ln p(x|z)], one draw per example.'),
-    chart('curve-kl.png', 'KL(q(z|x) || p(z))', metrics.map((m) => m.train_kl), metrics.map((m) => m.test_kl), 'The KL term KL(q(z|x) || p(z)) in closed form.'),
+    chart('curve-elbo.png', ['ELBO per example', 'ELBO per example'], metrics.map((m) => m.train_elbo), metrics.map((m) => m.test_elbo), 'Mean ELBO per example (nats; higher is better). Train: running mean over the epoch; test: after the epoch.'),
+    chart('curve-reconstruction.png', ['Reconstruction E_q[ln p(x|z)]', 'Reconstruction 𝔼_{q(z|x)}[ln p(x|z)]'], metrics.map((m) => m.train_reconstruction), metrics.map((m) => m.test_reconstruction), 'The reconstruction term 𝔼_{q(z|x)}[ln p(x|z)], one draw per example.'),
+    chart('curve-kl.png', ['KL(q(z|x) || p(z))', 'KL(q(z|x) ‖ p(z))'], metrics.map((m) => m.train_kl), metrics.map((m) => m.test_kl), 'The KL term KL(q(z|x) ‖ p(z)) in closed form.'),
   ];
 }
 
-/** Every picture of a run, written as PNG files into `dir`; returns them for the report. */
+/** The `.svg` file name beside a picture's PNG file. */
+export const svgFileOf = (file: string): string => file.replace(/\.png$/, '') + '.svg';
+
+/** Every picture of a run, written as PNG files into `dir` (charts also as SVG); returns them for the report. */
 export function writePictures(model: VAE, test: Dataset, metrics: readonly EpochMetrics[], dir: string, seed: number): Picture[] {
   const pictures = [
     reconstructionPicture(model, test),
@@ -104,6 +120,9 @@ export function writePictures(model: VAE, test: Dataset, metrics: readonly Epoch
     manifoldPicture(model, test),
     ...curvePictures(metrics),
   ].filter((p): p is Picture => p !== null);
-  for (const p of pictures) writePng(join(dir, p.file), p.image);
+  for (const p of pictures) {
+    writePng(join(dir, p.file), p.image);
+    if (p.svg) writeFileAtomic(join(dir, svgFileOf(p.file)), new TextEncoder().encode(p.svg));
+  }
   return pictures;
 }

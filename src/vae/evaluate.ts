@@ -35,6 +35,8 @@ export interface EvaluateOptions {
    * subset of a set sorted by label (like the bundled MNIST) still covers every class.
    */
   limit?: number;
+  /** Called after each batch with the examples done so far and their total (for progress bars). */
+  onBatch?(done: number, total: number): void;
 }
 
 /** The ELBO, its two terms and optionally the IWAE bound, averaged over `data`, without gradients. */
@@ -45,6 +47,7 @@ export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {
   const view: Dataset = n === data.n ? data : subset(data, spreadIndices(data.n, n));
   const totals = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
   const k = options.iwaeK ?? 0;
+  let done = 0;
   noGrad(() => {
     const add = (key: 'elbo' | 'reconstruction' | 'kl' | 'iwae', values: ArrayLike<number>): void => {
       for (let i = 0; i < values.length; i++) totals[key] += values[i]!;
@@ -59,6 +62,8 @@ export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {
         add('kl', result.kl.data);
       });
       if (k > 0) add('iwae', iwae(model, x, k, { rng }).data);
+      done += x.shape[0]!;
+      options.onBatch?.(done, n);
     }
   });
   const out: Evaluation = { elbo: totals.elbo / n, reconstruction: totals.reconstruction / n, kl: totals.kl / n, n };

@@ -1,16 +1,27 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodePng } from '../io/png.js';
-import type { Picture } from './artifacts.js';
+import { svgFileOf, type Picture } from './artifacts.js';
 import type { Evaluation } from './evaluate.js';
 import type { EpochMetrics, TrainConfig } from './train.js';
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 2 : 4));
+/** Escaped text with `_{…}` as a subscript (the charts' notation, see mathText). */
+const math = (s: string): string => escape(s).replace(/_\{([^}]*)\}/g, '<sub>$1</sub>');
+/** Nats are shown with two decimals everywhere in the report (a hundredth of a nat is below run-to-run noise). */
+const nats = (v: number): string => v.toFixed(2);
 
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cell = (v: string | number): string => `<td>${escape(typeof v === 'number' ? num(v) : v)}</td>`;
-  return `<table><thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
+/** A table of strings; no header row when `headers` is null (key-value tables). */
+function table(headers: string[] | null, rows: string[][]): string {
+  const head = headers ? `<thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead>` : '';
+  return `<table>${head}<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${math(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** The settings that take effect for this model: sigma only for the fixed-σ Gaussian likelihood. */
+export function applicableConfig(config: TrainConfig): [string, string][] {
+  return Object.entries(config)
+    .filter(([key]) => key !== 'sigma' || config.likelihood === 'gaussian')
+    .map(([key, v]) => [key, Array.isArray(v) ? `[${v.join(', ')}]` : String(v)]);
 }
 
 /** What a run's report shows. */
@@ -28,38 +39,45 @@ export interface ReportContents {
 export function renderReport(contents: ReportContents): string {
   const { config, metrics, pictures, final, notes = {} } = contents;
   const last = metrics.at(-1);
-  const configRows = Object.entries(config).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(', ')}]` : String(v)]);
   const summary = last
-    ? table(['', 'nats per example'], [
-        ['test ELBO (one draw per example)', last.test_elbo],
-        ['test reconstruction E_q[ln p(x|z)]', last.test_reconstruction],
-        ['test KL(q(z|x) || p(z))', last.test_kl],
-        ...(final?.iwae !== undefined ? [[`test IWAE bound, k = ${final.k}`, final.iwae] as [string, number]] : []),
+    ? table(['on the test set', 'nats per example'], [
+        ['ELBO (one draw per example)', nats(last.test_elbo)],
+        ['reconstruction 𝔼_{q}[ln p(x|z)]', nats(last.test_reconstruction)],
+        ['KL(q(z|x) ‖ p(z))', nats(last.test_kl)],
+        ...(final?.iwae !== undefined ? [[`IWAE bound, k = ${final.k} (${final.n} images)`, nats(final.iwae)]] : []),
       ])
     : '<p>No epoch finished.</p>';
   const perEpoch = table(
     ['epoch', 'step', 'train ELBO', 'train recon.', 'train KL', 'test ELBO', 'test recon.', 'test KL', 'KL weight', 'samples/s', 'seconds'],
-    metrics.map((m) => [m.epoch, m.step, m.train_elbo, m.train_reconstruction, m.train_kl, m.test_elbo, m.test_reconstruction, m.test_kl, m.kl_weight, Math.round(m.samples_per_sec), m.seconds]),
+    metrics.map((m) => [String(m.epoch), String(m.step), nats(m.train_elbo), nats(m.train_reconstruction), nats(m.train_kl), nats(m.test_elbo), nats(m.test_reconstruction), nats(m.test_kl), m.kl_weight.toFixed(3), String(Math.round(m.samples_per_sec)), m.seconds.toFixed(1)]),
   );
+  // Charts are inlined as SVG (they zoom, and their text can be selected); image grids as PNG.
   const figures = pictures
-    .map((p) => `<figure><img alt="${escape(p.file)}" src="data:image/png;base64,${Buffer.from(encodePng(p.image)).toString('base64')}"><figcaption><b>${escape(p.file)}</b>: ${escape(p.caption)}</figcaption></figure>`)
+    .map((p) => {
+      const body = p.svg ?? `<img alt="${escape(p.file)}" src="data:image/png;base64,${Buffer.from(encodePng(p.image)).toString('base64')}">`;
+      const name = p.svg ? `${svgFileOf(p.file)} (PNG copy: ${p.file})` : p.file;
+      return `<figure${p.svg ? ' class="chart"' : ''}>${body}<figcaption><b>${escape(name)}</b>: ${math(p.caption)}</figcaption></figure>`;
+    })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>elbo run report</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1280px; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-td:first-child, th:first-child { text-align: left; } figure { display: inline-block; margin: 1em 1em 1em 0; vertical-align: top; max-width: 660px; }
-img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
+td:first-child, th:first-child { text-align: left; } figure { margin: 0; min-width: 0; }
+.pictures { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1.5em 2em; align-items: start; }
+img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figure.chart svg { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
 </style></head><body>
 <h1>VAE training report</h1>
-<p>The ELBO = E<sub>q</sub>[ln p(x|z)] − KL(q(z|x) || p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included.</p>
-${Object.keys(notes).length ? table(['', ''], Object.entries(notes)) : ''}
+<p>The ELBO = 𝔼<sub>q(z|x)</sub>[ln p(x|z)] − KL(q(z|x) ‖ p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included.</p>
+${Object.keys(notes).length ? table(null, Object.entries(notes)) : ''}
 <h2>Result</h2>${summary}
 <h2>Pictures</h2>
+<div class="pictures">
 ${figures}
+</div>
 <h2>Per epoch</h2>${perEpoch}
-<h2>Configuration</h2>${table(['setting', 'value'], configRows)}
+<h2>Configuration</h2>${table(['setting', 'value'], applicableConfig(config))}
 </body></html>
 `;
 }

@@ -29,6 +29,8 @@ export interface CollapseOptions {
   seed?: number;
   /** Called after each run (for progress). */
   onRun?(run: CollapseRun): void;
+  /** Called after every training epoch of every run (for progress bars). */
+  onEpoch?(info: { beta: number; warmupEpochs: number; epoch: number; epochs: number }): void;
 }
 
 /** One trained configuration, evaluated on the test digits with the unweighted ELBO (β = 1). */
@@ -96,6 +98,7 @@ export function trainWithBeta(data: DataSplits, beta: number, warmupEpochs: numb
       optimizer.step();
       step++;
     }
+    options.onEpoch?.({ beta, warmupEpochs, epoch: epoch + 1, epochs: options.epochs ?? 5 });
   }
   model.eval();
   const test = evaluate(model, data.test, { seed });
@@ -137,7 +140,8 @@ export const runLabel = (r: Pick<CollapseRun, 'beta' | 'warmupEpochs'>): string 
 
 /**
  * The runs side by side: one panel per run (columns: β; rows: without, then with warm-up), each
- * with its label and active units, 8 test digits above their reconstructions, and 16 samples.
+ * with its label and active units, 8 test digits above their reconstructions, and 16 samples;
+ * a header line says what the four rows of a panel are.
  */
 export function collapsePicture(runs: readonly CollapseRun[], test: Dataset, seed = 1): RgbImage {
   const x = tensor(subset(test, spreadIndices(test.n, 8)).images, { shape: [8, 784] });
@@ -153,15 +157,17 @@ export function collapsePicture(runs: readonly CollapseRun[], test: Dataset, see
   const rows = Math.ceil(panels.length / columns);
   const gap = 12;
   const width = columns * panelW + (columns + 1) * gap;
-  const height = rows * panelH + (rows + 1) * gap;
+  const header = 22; // one line saying what the four rows of each panel are
+  const height = header + rows * panelH + (rows + 1) * gap;
   const img: RgbImage = { width, height, channels: 3, data: new Uint8Array(width * height * 3).fill(255) };
   const paste = (src: RgbImage, x0: number, y0: number): void => {
     for (let y = 0; y < src.height; y++) img.data.set(src.data.subarray(y * src.width * 3, (y + 1) * src.width * 3), ((y0 + y) * width + x0) * 3);
   };
   const ink: Rgb = [0, 0, 0];
+  drawText(img, 'Each panel: row 1 test digits, row 2 their reconstructions, rows 3-4 samples from the prior.', gap, gap, ink);
   panels.forEach((p, i) => {
     const x0 = gap + (i % columns) * (panelW + gap);
-    const y0 = gap + Math.floor(i / columns) * (panelH + gap);
+    const y0 = header + gap + Math.floor(i / columns) * (panelH + gap);
     drawText(img, p.label, x0, y0, ink);
     paste(p.top, x0, y0 + 16);
     paste(p.bottom, x0, y0 + 16 + p.top.height + 6);

@@ -19,6 +19,8 @@ export interface VerifyOptions {
   sections?: readonly VerifySection[];
   /** Called after each section with its rows and its wall-clock seconds. */
   onSection?(section: VerifySection, rows: VerifyRow[], seconds: number): void;
+  /** Called before each section starts (for progress bars). */
+  onSectionStart?(section: VerifySection): void;
 }
 
 /**
@@ -47,6 +49,7 @@ export function runVerify(options: VerifyOptions = {}): VerifyRow[] {
   };
   const rows: VerifyRow[] = [];
   for (const section of options.sections ?? VERIFY_SECTIONS) {
+    options.onSectionStart?.(section);
     const started = performance.now();
     const sectionRows = run[section]();
     rows.push(...sectionRows);

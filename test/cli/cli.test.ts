@@ -16,6 +16,7 @@ function elbo(...args: string[]): { status: number; stdout: string; stderr: stri
 /** Asserts a one-line error (exit code != 0) that contains `text`. */
 function expectOneLineError(result: ReturnType<typeof elbo>, text: string): void {
   expect(result.status).not.toBe(0);
+  expect(result.stderr.startsWith('\n'), 'no leading blank line').toBe(false);
   const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn'));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toContain(text);
@@ -46,6 +47,12 @@ describe('elbo CLI: bad input ends in one clear line and a non-zero exit', () =>
     expectOneLineError(elbo('train', '--likelihood', 'poisson'), "elbo train: --likelihood must be one of bernoulli, gaussian, gaussian-learned, got 'poisson'");
     expectOneLineError(elbo('frobnicate'), "elbo: unknown command 'frobnicate'");
     expectOneLineError(elbo('eval'), 'elbo eval: --checkpoint FILE (or a run folder) is required');
+  });
+
+  it('a mistyped command or flag gets a suggestion', () => {
+    expectOneLineError(elbo('trian'), "elbo: unknown command 'trian' (did you mean 'train'?)");
+    expectOneLineError(elbo('train', '--epoch', '3'), "elbo train: Unknown option '--epoch' (did you mean '--epochs'?) (see 'elbo train --help')");
+    expectOneLineError(elbo('eval', '--iwea', '5'), "(did you mean '--iwae'?)");
   });
 
   it('an unknown data set', () => {
@@ -81,6 +88,13 @@ describe('elbo CLI: train, eval, resume', () => {
     const out = join(tmp(), 'run');
     const r = elbo('train', ...small, '--epochs', '2', '--out', out);
     expect(r.status).toBe(0);
+    // In a pipe: no bar, one plain line per epoch with the elapsed time (and the ETA until the last).
+    expect(r.stderr).not.toContain('\r');
+    const epochLines = r.stderr.split('\n').filter((l) => l.startsWith('epoch '));
+    expect(epochLines).toHaveLength(2);
+    expect(epochLines[0]).toMatch(/^epoch 1\/2 .* elapsed \d+:\d\d {2}ETA \d+:\d\d$/);
+    expect(epochLines[1]).toMatch(/^epoch 2\/2 .* elapsed \d+:\d\d$/);
+    for (const f of ['curve-elbo.svg', 'curve-kl.svg', 'curve-reconstruction.svg', 'latent.svg']) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg [^>]*>.*<text/);
     expect(r.stdout).toBe(`report: ${join(out, 'report.html')}\n`);
     for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'report.html', 'reconstructions.png', 'samples.png', 'interpolation.png', 'latent.png', 'manifold.png', 'curve-elbo.png']) {
       expect(existsSync(join(out, f)), f).toBe(true);
@@ -94,6 +108,13 @@ describe('elbo CLI: train, eval, resume', () => {
     expectOneLineError(elbo('eval', '--checkpoint', out, '--data', writeIdxDir(10, 10, 20, 20)), 'the checkpoint expects images of 784 pixels, but');
     // The folder already holds a run: refuse without --resume.
     expectOneLineError(elbo('train', ...small, '--out', out), 'already holds a run; pass --resume');
+  });
+
+  it('one epoch reads "1 epoch", and a warm-up longer than the run is warned about', () => {
+    const r = elbo('train', ...small, '--epochs', '1', '--warmup', '2', '--out', join(tmp(), 'run'));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(' for 1 epoch on the ');
+    expect(r.stderr).toContain('elbo train: warning: --warmup 2 is longer than the run (1 epoch): the KL weight rises only to about 50% of beta');
   });
 
   it('killed with SIGKILL mid-run, --resume reaches the same parameters as an uninterrupted run', async () => {

@@ -88,6 +88,10 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
 
   it('trains on gpu.js WebGL2 (then on wasm) and draws the curves, the reconstructions and the latent plot', async () => {
     expect((await setBackend('gpujs')).status!.detail).toMatch(/^gpu\.js webgl2/);
+    // Chromium here has no GPU: WebGL is SwiftShader, and the page says why gpu.js is slow.
+    await expect.poll(() => page.locator('#renderer-note').isVisible()).toBe(true);
+    expect(await page.locator('#renderer-note').textContent()).toMatch(/^WebGL here runs on a software renderer \(.*SwiftShader.*\), not a GPU/);
+    expect(await page.locator('#backend option[value=gpujs]').textContent()).toContain('(software)');
     await page.click('#start');
     const onGpu = await until('2 steps on gpu.js', (s) => s.train.length >= 2, 80_000); // SwiftShader: seconds a step
     expect(onGpu.status!.detail).toMatch(/^gpu\.js webgl2/);
@@ -101,8 +105,22 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     expect(s.test.length).toBeGreaterThanOrEqual(2);
     expect(s.test.at(-1)!.elbo).toBeGreaterThan(s.test[0]!.elbo + 150); // from about −550 nats
     expect(s.terms!.klPerDim).toHaveLength(20);
-    const painted = await colours(['chart-elbo', 'chart-recon', 'chart-kl', 'recon', 'latent-plot', 'kl-dims']);
+    expect(await page.locator('#renderer-note').isVisible()).toBe(false); // on wasm now
+    const painted = await colours(['recon', 'latent-plot', 'kl-dims']);
     for (const [id, n] of Object.entries(painted)) expect(n, id).toBeGreaterThan(5);
+    // The curves are SVG with real text, the step axis labelled, and every point (the first ones too) inside the axes.
+    const charts = await page.evaluate(() => ['chart-elbo', 'chart-recon', 'chart-kl'].map((id) => {
+      const svg = document.querySelector(`#${id} svg`)!;
+      const axes = (svg.querySelector('path[stroke="#666"]') as SVGPathElement).getBBox();
+      const curves = Array.from(svg.querySelectorAll('path[stroke-width="2"]')).map((p) => (p as SVGPathElement).getBBox());
+      const inside = curves.every((b) => b.x >= axes.x - 0.5 && b.y >= axes.y - 0.5 && b.x + b.width <= axes.x + axes.width + 0.5 && b.y + b.height <= axes.y + axes.height + 0.5);
+      return { texts: Array.from(svg.querySelectorAll('text')).map((t) => t.textContent), curves: curves.length, inside };
+    }));
+    for (const c of charts) {
+      expect(c.texts).toEqual(expect.arrayContaining(['step', 'nats per digit']));
+      expect(c.curves).toBe(2);
+      expect(c.inside).toBe(true);
+    }
   });
 
   it('decodes the point clicked on the latent plot', async () => {

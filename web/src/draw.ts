@@ -1,8 +1,9 @@
 import { PALETTE, type RgbImage } from 'elbo/io';
 
 /**
- * Canvas drawing for the page: learning curves, the latent scatter, bars and a number line
- * (digit grids come from src/io/plot.ts, the same pictures the CLI writes, via showImage).
+ * Canvas drawing for the page: the latent scatter, bars and a number line (the learning curves
+ * are SVG from src/io/chart.ts, as in report.html; digit grids come from src/io/plot.ts, the same
+ * pictures the CLI writes, via showImage).
  */
 
 export const digitColor = (label: number): string => `rgb(${PALETTE[label % PALETTE.length]!.join(',')})`;
@@ -80,57 +81,12 @@ function frame(g: CanvasRenderingContext2D, w: number, h: number, xr: [number, n
   return f;
 }
 
-export interface Series {
-  name: string;
-  color: string;
-  points: Array<[number, number]>;
-  /** Draw a dot at each point (sparse series such as the test curve). */
-  dots?: boolean;
-}
-
 const extent = (values: number[], pad = 0.06): [number, number] => {
   let [lo, hi] = [Math.min(...values), Math.max(...values)];
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
   return [lo - pad * (hi - lo), hi + pad * (hi - lo)];
 };
-
-/** A learning curve: x is the step; y is scaled to the points after the first 5% of steps so early values do not flatten the rest. */
-export function lineChart(canvas: HTMLCanvasElement, title: string, series: Series[]): void {
-  const { g, w, h } = prepare(canvas);
-  const all = series.flatMap((s) => s.points);
-  const xs = all.map((p) => p[0]);
-  const xr: [number, number] = all.length ? [Math.min(...xs), Math.max(Math.max(...xs), 1)] : [0, 1];
-  const cut = xr[0] + 0.05 * (xr[1] - xr[0]);
-  const late = all.filter((p) => p[0] >= cut).map((p) => p[1]);
-  const f = frame(g, w, h, xr, extent(late.length >= 2 ? late : all.map((p) => p[1])));
-  g.save();
-  g.beginPath(); g.rect(f.x(xr[0]), 22, w - 58, h - 44); g.clip();
-  for (const s of series) {
-    g.strokeStyle = g.fillStyle = s.color;
-    g.lineWidth = 1.5;
-    g.beginPath();
-    s.points.forEach(([x, y], i) => (i ? g.lineTo(f.x(x), f.y(y)) : g.moveTo(f.x(x), f.y(y))));
-    g.stroke();
-    if (s.dots) for (const [x, y] of s.points) { g.beginPath(); g.arc(f.x(x), f.y(y), 2.5, 0, 2 * Math.PI); g.fill(); }
-  }
-  g.restore();
-  g.textAlign = 'left';
-  g.textBaseline = 'top';
-  g.fillStyle = '#222';
-  g.font = `bold ${FONT}`;
-  g.fillText(title, 48, 4);
-  g.font = FONT;
-  let x = w - 10;
-  for (const s of [...series].reverse()) {
-    const last = s.points.at(-1);
-    const text = `${s.name}${last ? ` ${last[1].toFixed(1)}` : ''}`;
-    x -= g.measureText(text).width + 18;
-    g.fillStyle = s.color;
-    g.fillRect(x, 8, 10, 3);
-    g.fillText(text, x + 14, 4);
-  }
-}
 
 /** The latent scatter coloured by digit, with a cross at `marker`; returns the frame for clicks. */
 export function scatter(canvas: HTMLCanvasElement, points: Float32Array, labels: Uint8Array, axes: [string, string], marker?: [number, number]): Frame {

@@ -1,6 +1,7 @@
 import { imageGrid, pairGrid } from 'elbo/io';
 import { WorkerClient } from './client.js';
-import { bars, digitColor, type Frame, lineChart, numberLine, scatter, showImage } from './draw.js';
+import { lineChartSvg } from 'elbo/io';
+import { bars, digitColor, type Frame, numberLine, scatter, showImage } from './draw.js';
 import type { BackendCheck, BatchTerms, BoundsResult, CurvePoint, FromWorker, LabBackend, LabHook, LabSettings, LatentView, ModelInfo } from './protocol.js';
 import { navigatorGpu } from './webgpu/gpu-types.js';
 
@@ -52,13 +53,17 @@ function redraw(): void {
   drawQueued = true;
   requestAnimationFrame(() => {
     drawQueued = false;
-    const series = (key: keyof CurvePoint, sign = 1) => [
-      { name: 'train', color: '#9ab8d8', points: state.train.map((p): [number, number] => [p.step, sign * p[key]]) },
-      { name: 'test', color: '#d62728', points: state.test.map((p): [number, number] => [p.step, sign * p[key]]), dots: true },
+    // SVG charts (src/io/chart.ts, as in report.html): every point inside the axes, real text, the step axis labelled.
+    const series = (key: keyof CurvePoint) => [
+      { name: 'train', color: '#7fa7d1', values: state.train.map((p) => p[key]), x: state.train.map((p) => p.step) },
+      { name: 'test', color: '#d62728', values: state.test.map((p) => p[key]), x: state.test.map((p) => p.step), dots: true },
     ];
-    lineChart($('chart-elbo'), 'ELBO (higher is better)', series('elbo'));
-    lineChart($('chart-recon'), 'reconstruction E_q[ln p(x|z)]', series('reconstruction'));
-    lineChart($('chart-kl'), 'KL(q(z|x) ‖ p(z))', series('kl'));
+    const chart = (id: string, title: string, key: keyof CurvePoint): void => {
+      $(id).innerHTML = lineChartSvg(series(key), { title, xLabel: 'step', yLabel: 'nats per digit', width: 400, height: 220, integerX: true });
+    };
+    chart('chart-elbo', 'ELBO (higher is better)', 'elbo');
+    chart('chart-recon', 'reconstruction 𝔼_{q}[ln p(x|z)]', 'reconstruction');
+    chart('chart-kl', 'KL(q(z|x) ‖ p(z))', 'kl');
     const t = state.terms;
     if (t) {
       [['t-rec', t.reconstruction], ['t-kl', t.kl], ['t-elbo', t.elbo], ['t-obj', t.objective], ['t-loss', -t.objective]].forEach(([id, v]) => text(id as string, fmt(v as number)));
@@ -78,7 +83,10 @@ function showStatus(s: Extract<FromWorker, { type: 'status' }>): void {
   state.status = s;
   const m = state.model;
   const arch = m ? `784-${m.hiddenDims.join('-')}-${m.latentDim} ${m.likelihood}${m.source === 'new' ? '' : ` from ${m.source}`}` : '';
-  ui.status.textContent = `${s.running ? '● training' : '○ paused'} · ${arch} · ${s.detail} · step ${s.step} · epoch ${s.epoch} · ${s.running ? `${Math.round(s.samplesPerSec)} samples/s` : 'idle'}`;
+  // The first steps on gpu.js compile its kernels (seconds on a software renderer): say so rather than "0 samples/s".
+  const speed = s.samplesPerSec > 0 ? `${Math.round(s.samplesPerSec)} samples/s` : s.backend === 'gpujs' ? 'compiling WebGL kernels …' : 'starting …';
+  ui.status.textContent = `${s.running ? '● training' : '○ paused'} · ${arch} · ${s.detail} · step ${s.step} · epoch ${s.epoch} · ${s.running ? speed : 'idle'}`;
+  showRendererNote(s.backend);
   ui.start.textContent = s.running ? 'Pause' : 'Start';
   if (ui.backend.value !== s.backend && !switching) ui.backend.value = s.backend;
 }
@@ -128,6 +136,31 @@ function onMessage(message: FromWorker): void {
 }
 
 const client = new WorkerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }), onMessage, (m) => showMessage(m, 'error'));
+
+/** The WebGL renderer's name, unmasked (WEBGL_debug_renderer_info) where the browser allows; null without WebGL. */
+function webglRenderer(): string | null {
+  try {
+    const canvas = document.createElement('canvas');
+    const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+    if (!gl) return null;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+/** Set when WebGL runs on the CPU (SwiftShader, llvmpipe, Microsoft's Basic Render Driver): gpu.js is then slow. */
+const softwareRenderer = ((name) => (name && /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name) ? name : null))(webglRenderer());
+if (softwareRenderer) ui.backend.querySelector<HTMLOptionElement>('option[value="gpujs"]')!.textContent += ' (software)';
+
+/** Shows, while gpu.js is the backend, why it is slow when WebGL is a software renderer. */
+function showRendererNote(backend: string): void {
+  const note = $('renderer-note');
+  const show = backend === 'gpujs' && softwareRenderer !== null;
+  if (show) note.textContent = `WebGL here runs on a software renderer (${softwareRenderer}), not a GPU: gpu.js compiles its kernels for the CPU (about 15 s with no steps at first) and then trains more slowly than WASM SIMD. A browser with hardware acceleration gives gpu.js a real GPU.`;
+  note.hidden = !show;
+}
 
 function disableOption(value: string, why: string): void {
   const option = ui.backend.querySelector<HTMLOptionElement>(`option[value="${value}"]`)!;

@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+/** The option names each command hands to parse(), recorded by wrapping it. */
+const seen = new Map<string, string[]>();
+vi.mock('../../src/cli/args.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/cli/args.js')>();
+  return {
+    ...real,
+    parse: (command: string, argv: string[], options: Parameters<typeof real.parse>[2]) => {
+      seen.set(command, Object.keys(options));
+      return real.parse(command, argv, options);
+    },
+  };
+});
+
+const { trainCommand } = await import('../../src/cli/train.js');
+const { evalCommand } = await import('../../src/cli/eval.js');
+const { sampleCommand, reconstructCommand, interpolateCommand } = await import('../../src/cli/generate.js');
+const { infoCommand } = await import('../../src/cli/info.js');
+const { verifyCommand } = await import('../../src/cli/verify.js');
+const { collapseCommand } = await import('../../src/cli/collapse.js');
+const { benchCommand } = await import('../../src/cli/bench.js');
+const { serveCommand } = await import('../../src/cli/serve.js');
+
+const commands = { train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, bench: benchCommand, serve: serveCommand };
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('every command lists every option it accepts in its --help', () => {
+  for (const [name, run] of Object.entries(commands)) {
+    it(`elbo ${name} --help`, async () => {
+      let help = '';
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((help += String(chunk)), true));
+      await run(['--help']);
+      expect(help).toContain(`elbo ${name}`);
+      const options = seen.get(name)!;
+      expect(options).toBeDefined();
+      for (const option of [...options, 'help']) expect(help, `--${option}`).toMatch(new RegExp(`--${option}\\b`));
+    });
+  }
+});
