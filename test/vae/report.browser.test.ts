@@ -11,6 +11,7 @@ import { spreadIndices } from '../../src/vae/evaluate.js';
 import { writeReport } from '../../src/vae/report.js';
 import { train } from '../../src/vae/train.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/harness.js';
+import { CHROMIUM as CHROMIUM_PACKAGE, has } from '../system.js';
 import { selectBackend } from '../../src/cli/backend.js';
 
 /**
@@ -19,8 +20,7 @@ import { selectBackend } from '../../src/cli/backend.js';
  * that lies inside the chart; the screenshot goes to test-output/report.png, and to
  * docs/images/report.png only with ELBO_UPDATE_SCREENSHOTS=1 (its timings differ every run).
  */
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`report browser test skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
+const hasChromium = has(CHROMIUM_PACKAGE, 'report.html in Chromium');
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe.skipIf(!hasChromium)('report.html in Chromium', () => {
