@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
+import type { Dataset } from '../data/dataset.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
 import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig } from '../vae/train.js';
@@ -19,6 +20,7 @@ Data
                         or a directory holding the four MNIST-format IDX files (.gz or plain)
   --binarize MODE       none (default: grey pixels as Bernoulli targets), static (x > 0.5), dynamic
 Model
+  --conditional         a conditional VAE, p(x|y) with y the image's class (one-hot into encoder and decoder)
   --hidden LIST         encoder hidden sizes, decoder mirrors them (default 400)
   --latent N            latent dimension (default 20)
   --likelihood NAME     bernoulli (default), gaussian (fixed sigma), gaussian-learned
@@ -40,6 +42,9 @@ ${BACKEND_FLAG}
   -h, --help            this help
 `;
 
+/** The number of classes of a data set: its class names, else the largest label + 1. */
+export const classCount = (data: Dataset): number => data.classes?.length ?? data.labels.reduce((m, l) => Math.max(m, l + 1), 0);
+
 const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -47,7 +52,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     data: { type: 'string' }, binarize: { type: 'string' }, hidden: { type: 'string' }, latent: { type: 'string' }, likelihood: { type: 'string' },
     sigma: { type: 'string' }, activation: { type: 'string' }, dtype: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
     lr: { type: 'string' }, beta: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
+    resume: { type: 'boolean' }, conditional: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(TRAIN_HELP);
@@ -69,6 +74,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     beta: real('beta', values.beta, d.beta, 0),
     warmupEpochs: int('warmup', values.warmup, d.warmupEpochs, 0),
     seed: int('seed', values.seed, d.seed, 0),
+    classes: 0, // --conditional: the data's class count, set once the data is loaded
   };
   const iwaeK = int('iwae', values.iwae, 0, 0);
   const iwaeLimit = int('iwae-limit', values['iwae-limit'], 2000);
@@ -80,13 +86,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const resume = Boolean(values.resume);
   const stored = resume ? storedRunConfig(outDir) : null;
   const data = loadDataset(stored?.data ?? config.data);
+  if (values.conditional) config.classes = classCount(data.train);
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.
   const given: Partial<TrainConfig> = resume ? (values.epochs === undefined ? {} : { epochs: config.epochs }) : config;
   const result = train(data, { config: given, outDir, resume }, {
     onStart: ({ resumedFromEpoch, config: c }) => {
       epochs = c.epochs;
-      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
+      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
       process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${c.epochs} epochs on the ${backend} backend\nrun folder: ${outDir}\n`);
     },
     onBatch: (p) => bar.update(p),

@@ -14,7 +14,7 @@ import { Generator } from '../tensor/random.js';
 import { type ElboResult, elbo, klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
 import type { LikelihoodName } from './likelihoods.js';
-import { type ActivationName, VAE } from './model.js';
+import { type ActivationName, oneHot, VAE } from './model.js';
 
 /** Everything that defines a training run; stored in the checkpoint so `--resume` needs no flags. */
 export interface TrainConfig {
@@ -33,12 +33,14 @@ export interface TrainConfig {
   warmupEpochs: number;
   seed: number;
   binarize: Binarization;
+  /** K > 0: a conditional VAE on the K classes of the data's labels (`elbo train --conditional`); 0: unconditional. */
+  classes: number;
 }
 
 /** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   data: 'mnist', hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', sigma: 1, activation: 'relu', dtype: 'float32',
-  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none',
+  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none', classes: 0,
 };
 
 /** One line of `metrics.jsonl`: means over the epoch's training batches and over the test set, in nats. */
@@ -97,7 +99,7 @@ export interface TrainResult {
 }
 
 export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
-  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed });
+  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed, classes: config.classes });
 
 /**
  * Trains a VAE by maximizing the ELBO with Adam, checkpointing atomically after every epoch into
@@ -147,7 +149,8 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     let weight = klWeight(step, config.beta, warmupSteps);
     for (const batch of batches(data.train, { batchSize: config.batchSize, shuffle: true, binarize: config.binarize, rng, dtype: config.dtype })) {
       weight = klWeight(step, config.beta, warmupSteps);
-      const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng });
+      const y = config.classes > 0 ? oneHot(batch.labels, config.classes, config.dtype) : undefined;
+      const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng, y });
       if (failure) diverged(failure, step + 1, epoch, checkpointPath);
       step++;
       batchIndex++;
@@ -190,11 +193,12 @@ export interface StepPhases {
 }
 
 /**
- * One training step on the batch `x`, exactly as {@link train} runs it: the ELBO forward pass,
+ * One training step on the batch `x` (with its one-hot classes `y` for a conditional model),
+ * exactly as {@link train} runs it: the ELBO forward pass,
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */
-export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator; y?: Tensor }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -220,7 +224,7 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
     const inScratch = kernels.isKept && kernels !== cpuBackend ? allocateEmpty(x.dtype, x.numel()) : undefined;
     const batch = inScratch && kernels.isKept!(inScratch) ? new Tensor(inScratch, x.shape) : x;
     if (batch !== x) batch.data.set(x.data);
-    const terms = elbo(model, batch, options);
+    const terms = elbo(options.y ? model.given(options.y) : model, batch, options);
     const value = terms.loss.item();
     lap('forward');
     if (Number.isFinite(value)) {
