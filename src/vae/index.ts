@@ -9,3 +9,5 @@ export { train, buildModel, loadTrainedModel, loadCheckpointConfig, storedRunCon
 export { writePictures, type Picture } from './artifacts.js';
 export { renderReport, writeReport, type ReportContents } from './report.js';
 export { projectTo2d, normalQuantile } from './latent.js';
+export { ConditionedVAE, oneHot, type LatentVariableModel } from './model.js';
+export { FixedPosterior, optimizePosterior, elboPerExample, inferenceGaps, aggregatePosteriorSplit, type InferenceGaps, type AggregatePosteriorSplit } from './gaps.js';

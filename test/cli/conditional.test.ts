@@ -32,6 +32,10 @@ describe('elbo CLI: a conditional VAE', () => {
     const e = elbo('eval', '--checkpoint', out, '--iwae', '5', '--limit', '100', '--json');
     expect(e.status, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout)).toMatchObject({ k: 5, n: 100 });
+    const g = elbo('gaps', '--checkpoint', out, '--n', '5', '--steps', '5', '--iwae', '5');
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stdout).toMatch(/I\(x; z\)\s+\d+\.\d\d\s+\(at most ln N = 7\.60\)/);
+    expect(g.stdout).toMatch(/amortization gap\s+-?\d+\.\d\d/);
   });
 
   it('--class on an unconditional model is a usage error', () => {
@@ -41,5 +45,13 @@ describe('elbo CLI: a conditional VAE', () => {
     const r = elbo('sample', '--checkpoint', out, '--class', '3', '--out', join(dir, 'x.png'));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--class needs a conditional model (one trained with --conditional)');
+  });
+});
+
+describe('elbo gaps', () => {
+  it('prints its help', () => {
+    const r = elbo('gaps', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('elbo gaps');
   });
 });
