@@ -5,7 +5,9 @@ import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import { subset } from '../data/dataset.js';
 import { spreadIndices } from '../vae/evaluate.js';
-import { int, parse, str } from './args.js';
+import { samplePicture } from '../vae/artifacts.js';
+import { oneHot } from '../vae/model.js';
+import { int, parse, str, UsageError } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { assertFinite, loadModelAndData } from './common.js';
 import { checkOutputFile } from './paths.js';
@@ -16,7 +18,9 @@ const out = (file: string): string => `  --out FILE            the PNG to write 
 const HELP_FLAG = '  -h, --help            this help';
 
 const SAMPLE_HELP = ['elbo sample: decode z ~ N(0, I) into a grid of images', '', 'Usage: elbo sample --checkpoint PATH [options]', '', CHECKPOINT,
-  '  --n N                 images to draw (default 64, at most 10000)', '  --seed S              seed of the draws (default 0)', DATA, out('samples.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
+  '  --n N                 images to draw (default 64, at most 10000)', '  --seed S              seed of the draws (default 0)',
+  '  --class C             a conditional model: draw from p(x|y = C) only (C a label, 0-based);',
+  '                        without it, one row per class (--n images a row, default 10)', DATA, out('samples.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
 const RECONSTRUCT_HELP = ['elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions', '', 'Usage: elbo reconstruct --checkpoint PATH [options]', '', CHECKPOINT,
   '  --n N                 test images to show (default 30, at most 10000)', DATA, out('reconstructions.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
 const INTERPOLATE_HELP = ['elbo interpolate: decode the segment between the codes of two test images (shown between the two images)', '', 'Usage: elbo interpolate --checkpoint PATH [options]', '', CHECKPOINT,
@@ -41,14 +45,21 @@ function done(path: string): void {
 }
 
 export async function sampleCommand(argv: string[]): Promise<void> {
-  const { values } = parse('sample', argv, { ...BASE, n: { type: 'string' }, seed: { type: 'string' } });
+  const { values } = parse('sample', argv, { ...BASE, n: { type: 'string' }, seed: { type: 'string' }, class: { type: 'string' } });
   if (values.help) return void process.stdout.write(SAMPLE_HELP);
-  const n = int('n', values.n, 64, 1, 10_000);
   const seed = int('seed', values.seed, 0, 0);
   const out = outputPath(values.out, 'samples.png');
   await selectBackend(values.backend);
   const { model, data } = loadModelAndData(values.checkpoint, values.data);
-  const images = model.sample(n, new Generator(seed)).data;
+  const classes = model.config.classes;
+  if (values.class !== undefined && classes === 0) throw new UsageError('--class needs a conditional model (one trained with --conditional)');
+  if (classes > 0 && values.class === undefined) {
+    writePng(out, samplePicture(model, data.test, seed, 0, int('n', values.n, 10, 1, 1000)).image); // one row per class
+    return done(out);
+  }
+  const n = int('n', values.n, 64, 1, 10_000);
+  const y = classes > 0 ? oneHot(new Array<number>(n).fill(int('class', values.class, 0, 0, classes - 1)), classes, model.config.dtype) : undefined;
+  const images = model.sample(n, new Generator(seed), y).data;
   assertFinitePixels('sample', images);
   writePng(out, imageGrid(images, n, data.test.rows, data.test.cols));
   done(out);
@@ -64,7 +75,8 @@ export async function reconstructCommand(argv: string[]): Promise<void> {
   const indices = spreadIndices(data.test.n, n);
   const count = indices.length;
   const x = tensor(subset(data.test, indices).images, { shape: [count, data.test.rows * data.test.cols], dtype: model.config.dtype });
-  const reconstructions = model.reconstruct(x).data;
+  const y = model.config.classes > 0 ? oneHot(indices.map((i) => data.test.labels[i]!), model.config.classes, model.config.dtype) : undefined;
+  const reconstructions = model.reconstruct(x, y).data;
   assertFinitePixels('reconstruct', reconstructions);
   writePng(out, pairGrid(x.data, reconstructions, count, data.test.rows, data.test.cols));
   done(out);

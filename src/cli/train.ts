@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
+import type { Dataset } from '../data/dataset.js';
 import { ACTIVATIONS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
 import { DEFAULT_TRAIN_CONFIG, storedRunConfig, testBinarization, train, type TrainConfig, TrainingDivergedError } from '../vae/train.js';
@@ -23,6 +24,7 @@ Data
                         or a directory holding the four MNIST-format IDX files (.gz or plain)
   --binarize MODE       none (default: grey pixels as Bernoulli targets), static (x > 0.5), dynamic
 Model
+  --conditional         a conditional VAE, p(x|y) with y the image's class (one-hot into encoder and decoder)
   --hidden LIST         encoder hidden sizes, decoder mirrors them (default 400)
   --latent N            latent dimension (default 20)
   --likelihood NAME     bernoulli (default), gaussian (fixed sigma), gaussian-learned
@@ -89,6 +91,9 @@ function trainOrCleanUp<T>(resume: boolean, outDir: string, run: () => T): T {
   }
 }
 
+/** The number of classes of a data set: its class names, else the largest label + 1. */
+export const classCount = (data: Dataset): number => data.classes?.length ?? data.labels.reduce((m, l) => Math.max(m, l + 1), 0);
+
 const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -96,7 +101,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     data: { type: 'string' }, binarize: { type: 'string' }, hidden: { type: 'string' }, latent: { type: 'string' }, likelihood: { type: 'string' },
     sigma: { type: 'string' }, activation: { type: 'string' }, dtype: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
     lr: { type: 'string' }, beta: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
+    resume: { type: 'boolean' }, conditional: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(TRAIN_HELP);
@@ -118,6 +123,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     beta: real('beta', values.beta, d.beta, 0),
     warmupEpochs: int('warmup', values.warmup, d.warmupEpochs, 0),
     seed: int('seed', values.seed, d.seed, 0),
+    classes: 0, // --conditional: the data's class count, set once the data is loaded
   };
   const iwaeK = int('iwae', values.iwae, 0, 0);
   const iwaeLimit = int('iwae-limit', values['iwae-limit'], 2000);
@@ -131,6 +137,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const stored = resume ? storedRunConfig(outDir) : null;
   if (stored) checkResumeFlags(values, config, stored, outDir);
   const data = loadDataset(stored?.data ?? config.data);
+  if (values.conditional) config.classes = classCount(data.train);
   checkModelSize(stored ?? config, data.train.rows * data.train.cols);
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.

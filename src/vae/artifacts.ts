@@ -9,7 +9,7 @@ import { lineChartSvg, scatterSvg } from '../io/chart.js';
 import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import { normalQuantile, projectTo2d } from './latent.js';
-import type { VAE } from './model.js';
+import { oneHot, type VAE } from './model.js';
 import type { EpochMetrics } from './train.js';
 
 /** One picture of a run: its file name, a caption, the image, and for charts the same chart as SVG. */
@@ -26,26 +26,40 @@ const rowsOf = (data: Dataset, from: number, count: number) => tensor(data.image
 /** The images at `indices`, as one [count, D] tensor. */
 const imagesAt = (data: Dataset, indices: number[]) => tensor(subset(data, indices).images, { shape: [indices.length, data.rows * data.cols], dtype: 'float32' });
 const asModelDtype = (model: VAE, t: ReturnType<typeof tensor>) => t.to(model.config.dtype);
+/** The one-hot classes of `labels` for a conditional model; undefined for an unconditional one. */
+const classesOf = (model: VAE, labels: ArrayLike<number>) => (model.config.classes > 0 ? oneHot(labels, model.config.classes, model.config.dtype) : undefined);
 
 /** Test images and their reconstructions (mean of p(x | z = μ(x))), `n` test images spread over the set. */
 export function reconstructionPicture(model: VAE, test: Dataset, n = 30): Picture {
   const indices = spreadIndices(test.n, n); // fewer than n when the test set is smaller
   const x = asModelDtype(model, imagesAt(test, indices));
-  const recon = model.reconstruct(x);
+  const recon = model.reconstruct(x, classesOf(model, indices.map((i) => test.labels[i]!)));
   return { file: 'reconstructions.png', caption: `${indices.length} test images spread evenly over the test set (upper rows) and their reconstructions through z = μ(x) (lower rows).`, image: pairGrid(x.data, recon.data, indices.length, test.rows, test.cols, { columns: 10 }) };
 }
 
-/** Means of p(x|z) for z drawn from the prior. */
-export function samplePicture(model: VAE, test: Dataset, seed: number, n = 64): Picture {
+/**
+ * Means of p(x|z) for z drawn from the prior; for a conditional model, means of p(x|z, y), one
+ * row per class y, `perClass` draws each.
+ */
+export function samplePicture(model: VAE, test: Dataset, seed: number, n = 64, perClass = 10): Picture {
+  const classes = model.config.classes;
+  if (classes > 0) {
+    const labels = Array.from({ length: classes * perClass }, (_, i) => Math.floor(i / perClass));
+    const samples = model.sample(labels.length, new Generator(seed), oneHot(labels, classes, model.config.dtype));
+    const names = test.classes ?? labels.filter((_, i) => i % perClass === 0).map(String);
+    return { file: 'samples.png', caption: `Row y (${names.join(', ')}): ${perClass} draws z ~ N(0, I) decoded to the mean of p(x|z, y).`, image: imageGrid(samples.data, labels.length, test.rows, test.cols, { columns: perClass }) };
+  }
   const samples = model.sample(n, new Generator(seed));
   return { file: 'samples.png', caption: `${n} draws z ~ N(0, I) from the prior, decoded to the mean of p(x|z).`, image: imageGrid(samples.data, n, test.rows, test.cols, { columns: 8 }) };
 }
 
 /**
  * Straight lines in latent space between the codes μ(x) of pairs of test digits of different
- * classes: each row shows the digit x₁, the `steps` decoded points, then the digit x₂.
+ * classes: each row shows the digit x₁, the `steps` decoded points, then the digit x₂. Null for
+ * a conditional model (the two ends would need a class to decode under).
  */
-export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pairs = 6): Picture {
+export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pairs = 6): Picture | null {
+  if (model.config.classes > 0) return null;
   const firstOf = (label: number): number => test.labels.indexOf(label);
   const frames: number[] = [];
   for (let p = 0; p < pairs; p++) {
@@ -65,7 +79,7 @@ export function testCodes(model: VAE, test: Dataset, batchSize = 500): Float64Ar
   noGrad(() => {
     for (let from = 0; from < test.n; from += batchSize) {
       const count = Math.min(batchSize, test.n - from);
-      codes.set(model.encode(asModelDtype(model, rowsOf(test, from, count))).mu.data, from * d);
+      codes.set(model.encode(asModelDtype(model, rowsOf(test, from, count)), classesOf(model, test.labels.subarray(from, from + count))).mu.data, from * d);
     }
   });
   return codes;
@@ -83,7 +97,7 @@ export function latentPicture(model: VAE, test: Dataset): Picture {
 
 /** For a 2-D latent: decodes a grid of z at standard normal quantiles 0.05 … 0.95 on each axis. */
 export function manifoldPicture(model: VAE, test: Dataset, side = 15): Picture | null {
-  if (model.config.latentDim !== 2) return null;
+  if (model.config.latentDim !== 2 || model.config.classes > 0) return null;
   const q = Array.from({ length: side }, (_, i) => normalQuantile(0.05 + (0.9 * i) / (side - 1)));
   const z = new Float64Array(side * side * 2);
   for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) z.set([q[c]!, q[side - 1 - r]!], 2 * (r * side + c));

@@ -2,7 +2,7 @@ import { mean, mul, sub } from '../autograd/ops.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { klMonteCarlo, klStandardNormal } from './kl.js';
-import type { VAE } from './model.js';
+import type { LatentVariableModel } from './model.js';
 
 /** Options of {@link elbo}. */
 export interface ElboOptions {
@@ -40,7 +40,7 @@ export interface ElboResult {
  * const { loss } = elbo(vae, x);
  * loss.backward();
  */
-export function elbo(model: VAE, x: Tensor, options: ElboOptions = {}): ElboResult {
+export function elbo(model: LatentVariableModel, x: Tensor, options: ElboOptions = {}): ElboResult {
   const beta = options.beta ?? 1;
   if (!Number.isFinite(beta) || beta < 0) throw new RangeError(`elbo: beta must be a finite number >= 0, got ${beta}`);
   const { z, mu, logVar } = model.sampleLatent(x, options.eps, options.rng);

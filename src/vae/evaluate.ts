@@ -5,7 +5,7 @@ import { inScratchScope } from '../kernels/index.js';
 import { Generator } from '../tensor/random.js';
 import { elbo } from './elbo.js';
 import { iwae } from './iwae.js';
-import type { VAE } from './model.js';
+import { oneHot, type VAE } from './model.js';
 
 /** Mean per-example terms over a data set, in nats. */
 export interface Evaluation {
@@ -39,7 +39,10 @@ export interface EvaluateOptions {
   onBatch?(done: number, total: number): void;
 }
 
-/** The ELBO, its two terms and optionally the IWAE bound, averaged over `data`, without gradients. */
+/**
+ * The ELBO, its two terms and optionally the IWAE bound, averaged over `data`, without gradients.
+ * A conditional model is scored on each image's own label: ln p(x|y) bounded, y from `data.labels`.
+ */
 export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {}): Evaluation {
   const rng = new Generator(options.seed ?? 0);
   const batchSize = options.batchSize ?? 500;
@@ -54,14 +57,16 @@ export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {
     };
     for (const batch of batches(view, { batchSize, binarize: options.binarize ?? 'none', rng, dtype: model.config.dtype })) {
       const x = batchTensor(batch);
+      const classes = model.config.classes;
+      const scored = classes > 0 ? model.given(oneHot(batch.labels, classes, model.config.dtype)) : model;
       // The batch's activations live in the backend's scratch memory; only the sums are kept.
       inScratchScope(model.config.dtype, () => {
-        const result = elbo(model, x, { rng });
+        const result = elbo(scored, x, { rng });
         add('elbo', result.elbo.data);
         add('reconstruction', result.reconstruction.data);
         add('kl', result.kl.data);
       });
-      if (k > 0) add('iwae', iwae(model, x, k, { rng }).data);
+      if (k > 0) add('iwae', iwae(scored, x, k, { rng }).data);
       done += x.shape[0]!;
       options.onBatch?.(done, n);
     }

@@ -15,3 +15,5 @@ export { evaluate, spreadIndices, type Evaluation, type EvaluateOptions } from '
 export { trainStep, buildModel, testBinarization, DEFAULT_TRAIN_CONFIG, type TrainConfig, type StepPhases } from './train-step.js';
 export { projectTo2d, normalQuantile } from './latent.js';
 export { latentGrid, gridLogLikelihoods, integrate, gaussHermite, elboByGaussHermite, type LatentGrid, type PointQuadrature } from '../verify/latent-grid.js';
+export { ConditionedVAE, oneHot, type LatentVariableModel } from './model.js';
+export { FixedPosterior, optimizePosterior, elboPerExample, inferenceGaps, aggregatePosteriorSplit, type InferenceGaps, type AggregatePosteriorSplit } from './gaps.js';

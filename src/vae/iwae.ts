@@ -6,7 +6,7 @@ import type { Generator } from '../tensor/random.js';
 import { fmt, ShapeError } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logNormal, logStandardNormal } from './likelihoods.js';
-import type { VAE } from './model.js';
+import type { LatentVariableModel } from './model.js';
 
 /** Options of {@link iwae}. */
 export interface IwaeOptions {
@@ -25,7 +25,7 @@ export interface IwaeOptions {
  * IWAE_1 is the one-sample ELBO; E[IWAE_k] rises with k toward ln p(x). Computed stably with
  * log-sum-exp, in chunks of draws so k = 1000 fits in memory, without recording gradients.
  */
-export function iwae(model: VAE, x: Tensor, k: number, options: IwaeOptions = {}): Tensor {
+export function iwae(model: LatentVariableModel, x: Tensor, k: number, options: IwaeOptions = {}): Tensor {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`iwae: k must be a positive integer, got ${k}`);
   const { latentDim, inputDim } = model.config;
   if (options.eps && (options.eps.ndim !== 3 || options.eps.shape[0] !== k || options.eps.shape[2] !== latentDim)) {

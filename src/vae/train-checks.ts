@@ -110,6 +110,7 @@ const RULES: { [K in keyof TrainConfig]: [Rule, string] } = {
   warmupEpochs: [integer(0), 'an integer >= 0'],
   seed: [integer(0), 'an integer >= 0'],
   binarize: [oneOf(['none', 'static', 'dynamic']), 'one of none, static, dynamic'],
+  classes: [integer(0), 'an integer >= 0 (0: unconditional)'],
 };
 
 /**

@@ -25,17 +25,19 @@ export interface TrainConfig {
   warmupEpochs: number;
   seed: number;
   binarize: Binarization;
+  /** K > 0: a conditional VAE on the K classes of the data's labels (`elbo train --conditional`); 0: unconditional. */
+  classes: number;
 }
 
 /** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   data: 'mnist', hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', sigma: 1, activation: 'relu', dtype: 'float32',
-  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none',
+  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none', classes: 0,
 };
 
 /** The VAE a training config describes, for inputs of `inputDim` pixels, its weights drawn from Generator(config.seed). */
 export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
-  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed });
+  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed, classes: config.classes });
 
 /** Milliseconds spent in each phase of {@link trainStep}, added to by every call that is given it. */
 export interface StepPhases {
@@ -48,11 +50,11 @@ export interface StepPhases {
 }
 
 /**
- * One training step on the batch `x`, exactly as `train` (in `elbo/node`) runs it: the ELBO forward pass,
+ * One training step on the batch `x` (with its one-hot classes `y` for a conditional model), exactly as `train` (in `elbo/node`) runs it: the ELBO forward pass,
  * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
  * update. When something is not finite, `failure` says what and no update is made.
  */
-export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator; y?: Tensor }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -78,7 +80,7 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
     const inScratch = kernels.isKept && kernels !== cpuBackend ? allocateEmpty(x.dtype, x.numel()) : undefined;
     const batch = inScratch && kernels.isKept!(inScratch) ? new Tensor(inScratch, x.shape) : x;
     if (batch !== x) batch.data.set(x.data);
-    const terms = elbo(model, batch, options);
+    const terms = elbo(options.y ? model.given(options.y) : model, batch, options);
     const value = terms.loss.item();
     lap('forward');
     if (Number.isFinite(value)) {

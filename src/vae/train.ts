@@ -13,7 +13,7 @@ import { getBackend } from '../kernels/index.js';
 import { Generator } from '../tensor/random.js';
 import { klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
-import type { VAE } from './model.js';
+import { oneHot, type VAE } from './model.js';
 import { divergenceCause, nonFiniteEntry, nonFiniteMetric, parseStoredConfig } from './train-checks.js';
 import { validateSplits } from '../data/validate.js';
 import { removeStaleTemporaries } from '../io/atomic.js';
@@ -131,7 +131,8 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     let weight = klWeight(step, config.beta, warmupSteps);
     for (const batch of batches(data.train, { batchSize: config.batchSize, shuffle: true, binarize: config.binarize, rng, dtype: config.dtype })) {
       weight = klWeight(step, config.beta, warmupSteps);
-      const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng });
+      const y = config.classes > 0 ? oneHot(batch.labels, config.classes, config.dtype) : undefined;
+      const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng, y });
       if (failure) diverged(failure, step + 1, epoch, checkpointPath, divergenceCause(config));
       const broken = nonFiniteEntry(model.namedParameters());
       if (broken) diverged(`parameter ${broken.name} holds ${broken.value} after the update (element ${broken.index})`, step + 1, epoch, checkpointPath, divergenceCause(config));

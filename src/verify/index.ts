@@ -11,3 +11,4 @@ export { latentGrid, gridLogLikelihoods, integrate, gaussHermite, elboByGaussHer
 export { trainLatent2dVae, runQuadrature, verifyQuadrature, type QuadratureOptions, type QuadratureResult } from './quadrature.js';
 export { compareEstimators, verifyEstimators, type EstimatorOptions, type EstimatorComparison } from './estimators.js';
 export { runCollapse, trainWithBeta, latentUsage, collapseData, collapsePicture, runLabel, ACTIVE_UNIT_THRESHOLD, INFORMATIVE_KL, type CollapseOptions, type CollapseRun } from './collapse.js';
+export { verifyConditional, givenClass, sampleConditional, linearCvae, engineConditionalElbo, type ConditionalLinearGaussian, type ConditionalOptions } from './conditional.js';

@@ -1,3 +1,4 @@
+import { verifyConditional } from './conditional.js';
 import { verifyEstimators } from './estimators.js';
 import { verifyLinearGaussianIdentities } from './identity.js';
 import { verifyLinearVae } from './linear-vae.js';
@@ -5,7 +6,7 @@ import { verifyQuadrature } from './quadrature.js';
 import type { VerifyRow } from './rows.js';
 
 /** The sections of `elbo verify`, in the order they run. */
-export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators'] as const;
+export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators', 'conditional'] as const;
 /** One section's name. */
 export type VerifySection = (typeof VERIFY_SECTIONS)[number];
 
@@ -33,6 +34,8 @@ export interface VerifyOptions {
  * - `quadrature`: a 2-D latent VAE trained on MNIST, its ln p(x) integrated on a grid, against
  *   its ELBO, KL(q‖p(z|x)) and the IWAE bounds.
  * - `estimators`: reparameterization versus score-function gradients of the ELBO.
+ * - `conditional`: the conditional VAE on the conditional linear-Gaussian model, where
+ *   ln p(x|y) = ELBO + KL(q(z|x,y)‖p(z|x,y)) is checked in closed form.
  *
  * @example
  * const rows = runVerify({ fast: true });
@@ -46,6 +49,7 @@ export function runVerify(options: VerifyOptions = {}): VerifyRow[] {
     'linear-vae': () => verifyLinearVae(fast ? { seed, examples: 300, steps: 800, draws: 5000 } : { seed, examples: 500, steps: 1500 }),
     quadrature: () => verifyQuadrature(fast ? { seed, trainImages: 1000, epochs: 2, testImages: 4, gridPoints: 128, draws: 1000 } : { seed }),
     estimators: () => verifyEstimators({ seed, draws: fast ? 5000 : 20000 }),
+    conditional: () => verifyConditional({ seed }),
   };
   const rows: VerifyRow[] = [];
   for (const section of options.sections ?? VERIFY_SECTIONS) {

@@ -17,7 +17,7 @@ describe('run pictures', () => {
     const images = Float32Array.from({ length: 40 }, (_, i) => (i % 4 === Math.floor(i / 4) % 4 ? 1 : 0));
     const test: Dataset = { name: 'tiny', n: 10, rows: 2, cols: 2, images, labels: Uint8Array.from({ length: 10 }, (_, i) => i) };
     const model = new VAE({ inputDim: 4, hiddenDims: [3], latentDim: 2, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 1 });
-    const { image, caption } = interpolationPicture(model, test, 3, 1); // digit 0 to digit 5
+    const { image, caption } = interpolationPicture(model, test, 3, 1)!; // digit 0 to digit 5
     const [pad, tile] = [2, 2 * 2 + 2];
     expect(image.width).toBe(pad + 5 * tile); // x₁, 3 decoded points, x₂
     const grey = (tileIndex: number, pixel: number): number => image.data[3 * ((pad + 2 * Math.floor(pixel / 2)) * image.width + pad + tileIndex * tile + 2 * (pixel % 2))]!;

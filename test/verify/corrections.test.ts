@@ -4,7 +4,10 @@ import { gaussianNll } from '../../src/autograd/ops.js';
 import { tensor } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import { elbo } from '../../src/vae/elbo.js';
-import { gaussianLogProb } from '../../src/vae/likelihoods.js';
+import { gaussianLogProb, logNormal } from '../../src/vae/likelihoods.js';
+import { klStandardNormal } from '../../src/vae/kl.js';
+import { VAE } from '../../src/vae/model.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { ascendPhi, logMarginalByQuadrature2d, randomLinearGaussian, sampleLinearGaussian } from '../../src/verify/identity.js';
 import { LOG_2PI } from '../../src/autograd/ops.js';
 import { matvec, type Vector } from '../../src/verify/linalg.js';
@@ -140,5 +143,100 @@ describe('slip 7: N(D(z), I) gives ln p(x|z) = −½‖x − D(z)‖² − (D/2)
     const full = gaussianLogProb(xt, mu, zero).item();
     expect(dropped - full).toBeCloseTo(2 * LOG_2PI, 12);
     expect((784 / 2) * LOG_2PI).toBeCloseTo(720.45, 2);
+  });
+});
+
+describe('slip 8: the decoder network outputs η, the parameters of p_θ(x|z); the encoder outputs those of q_φ(z|x)', () => {
+  it('Σ over all x ∈ {0,1}³ of p(x|z) from decode(z) is 1; the encoder’s N(μ, σ²) integrates to 1 over z, and has L, not D, means', () => {
+    const model = new VAE({ inputDim: 3, hiddenDims: [4], latentDim: 2, dtype: 'float64', seed: 8 });
+    const z = tensor([[0.3, -1.2]], { dtype: 'float64' });
+    const eta = noGrad(() => model.decode(z)); // the logits of p(x|z): one per pixel
+    let total = 0;
+    for (let bits = 0; bits < 8; bits++) {
+      const x = tensor([[bits & 1, (bits >> 1) & 1, (bits >> 2) & 1]], { dtype: 'float64' });
+      total += Math.exp(noGrad(() => model.logLikelihood(x, eta)).item());
+    }
+    expect(total).toBeCloseTo(1, 12);
+    const { mu, logVar } = noGrad(() => model.encode(tensor([[1, 0, 1]], { dtype: 'float64' })));
+    expect(mu.shape).toEqual([1, 2]);
+    expect(eta.shape).toEqual([1, 3]);
+    // ∫ q(z|x) dz on a 200 × 200 grid over ±10 σ, q = N(μ, diag σ²) from the encoder's outputs
+    const s = Array.from(logVar.data, (v) => Math.exp(0.5 * v));
+    const h = 0.1;
+    const grid: number[][] = [];
+    for (let a = -10 + h / 2; a < 10; a += h) for (let b = -10 + h / 2; b < 10; b += h) grid.push([mu.data[0]! + a * s[0]!, mu.data[1]! + b * s[1]!]);
+    const logQ = noGrad(() => logNormal(tensor(grid, { dtype: 'float64' }), mu, logVar)).data;
+    const mass = Array.from(logQ).reduce((sum, v) => sum + Math.exp(v) * h * s[0]! * h * s[1]!, 0);
+    expect(mass).toBeCloseTo(1, 6);
+  });
+});
+
+describe('slip 9: a minibatch estimates ∇ ln p(D) without bias only when scaled by N/|M|', () => {
+  it('every 2-subset of 6 points enumerated: the mean of (N/|M|) ∇ ln p(M) is ∇ ln p(D); unscaled it is |M|/N of it', () => {
+    const data = [0.5, 1.7, -0.4, 2.2, 0.9, 3.1];
+    const gradient = (points: number[]): number => {
+      const mu = tensor([0.2], { dtype: 'float64', requiresGrad: true });
+      const x = tensor(points.map((p) => [p]), { dtype: 'float64' });
+      gaussianLogProb(x, mu.expand([points.length, 1]), tensor(0, { dtype: 'float64' })).sum().backward();
+      return mu.grad!.data[0]!;
+    };
+    const full = gradient(data);
+    const batches: number[][] = [];
+    for (let i = 0; i < 6; i++) for (let j = i + 1; j < 6; j++) batches.push([data[i]!, data[j]!]);
+    const unscaled = batches.reduce((s, b) => s + gradient(b), 0) / batches.length;
+    expect(batches.length).toBe(15);
+    expect(Math.abs(full)).toBeGreaterThan(1);
+    expect(unscaled * (6 / 2)).toBeCloseTo(full, 12);
+    expect(unscaled).toBeCloseTo(full / 3, 12);
+  });
+});
+
+describe('slip 10: a rising ELBO does not imply a non-decreasing ln p(x)', () => {
+  it('p(x|z) = N(w z, 1), x = 2: from (w = 1, q = prior) to (w = ½, q = exact posterior) the ELBO rises 0.788 while ln p(x) falls 0.365', () => {
+    const x = [2];
+    const before: LinearGaussian = { weight: [[1]], bias: [0], noiseVar: 1 };
+    const after: LinearGaussian = { weight: [[0.5]], bias: [0], noiseVar: 1 };
+    const elboBefore = gaussianElbo(before, x, standardNormal(1));
+    const elboAfter = gaussianElbo(after, x, posterior(after, x));
+    expect(elboBefore).toBeCloseTo(-3.418939, 6);
+    expect(elboAfter).toBeCloseTo(-2.630510, 6);
+    expect(logMarginal(before, x)).toBeCloseTo(-2.265512, 6);
+    expect(logMarginal(after, x)).toBeCloseTo(-2.630510, 6);
+    expect(elboAfter - elboBefore).toBeGreaterThan(0.78);
+    expect(logMarginal(after, x) - logMarginal(before, x)).toBeLessThan(-0.36);
+  });
+});
+
+describe('slip 11: KL is a divergence, not a distance', () => {
+  it('not symmetric: KL(N(0,4) ‖ N(0,1)) = 0.8069 by the engine, KL(N(0,1) ‖ N(0,4)) = 0.3181', () => {
+    const forward = klStandardNormal(tensor([0], { dtype: 'float64' }), tensor([Math.log(4)], { dtype: 'float64' })).item();
+    const backward = klGaussians({ mean: [0], cov: [[1]] }, { mean: [0], cov: [[4]] });
+    expect(forward).toBeCloseTo(0.806853, 6);
+    expect(backward).toBeCloseTo(0.318147, 6);
+  });
+
+  it('no triangle inequality: KL(N(0,1) ‖ N(2,1)) = 2 > KL(N(0,1) ‖ N(1,1)) + KL(N(1,1) ‖ N(2,1)) = 1', () => {
+    const kl = (a: number, b: number): number => klGaussians({ mean: [a], cov: [[1]] }, { mean: [b], cov: [[1]] });
+    expect(kl(0, 2)).toBeCloseTo(2, 12);
+    expect(kl(0, 1) + kl(1, 2)).toBeCloseTo(1, 12);
+  });
+});
+
+describe('slip 12: θ is the generative model (decoder), φ the recognition model (encoder)', () => {
+  it('∇ ln p_θ(x|z) at fixed z reaches only decoder parameters; ∇ KL(q_φ(z|x) ‖ p(z)) only encoder ones', () => {
+    const model = new VAE({ inputDim: 4, hiddenDims: [3], latentDim: 2, dtype: 'float64', seed: 12 });
+    const x = tensor([[1, 0, 1, 1]], { dtype: 'float64' });
+    const isPhi = (name: string): boolean => /^(encoder|mu|logVar)\./.test(name);
+    const reached = (loss: () => Tensor): Set<string> => {
+      model.zeroGrad();
+      loss().backward();
+      return new Set([...model.namedParameters()].filter(([, p]) => p.grad && p.grad.data.some((v) => v !== 0)).map(([n]) => n));
+    };
+    const byLikelihood = reached(() => model.logLikelihood(x, model.decode(tensor([[0.4, -0.7]], { dtype: 'float64' }))).sum());
+    const byKl = reached(() => { const { mu, logVar } = model.encode(x); return klStandardNormal(mu, logVar).sum(); });
+    expect([...byLikelihood].length).toBeGreaterThan(0);
+    expect([...byLikelihood].every((n) => !isPhi(n))).toBe(true);
+    expect([...byKl].length).toBeGreaterThan(0);
+    expect([...byKl].every(isPhi)).toBe(true);
   });
 });
