@@ -146,7 +146,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     onStart: ({ resumedFromEpoch, config: c }) => {
       epochs = c.epochs;
       bar = new ProgressBar(); // the clock starts with the first epoch, after loading data and model
-      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} VAE, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
+      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
       process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${plural(c.epochs, 'epoch')} on the ${backend} backend\nrun folder: ${outDir}\n`);
       const warning = warmupWarning(c.warmupEpochs, c.epochs);
       if (warning) process.stderr.write(`elbo train: warning: ${warning}\n`);
