@@ -34,6 +34,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` recording the graph even inside {@link noGrad}, like `torch.enable_grad()`. */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
 /** Runs `fn` checking every op's output (and, in backward, every gradient) for NaN/±Inf. */
 export function detectAnomaly<T>(fn: () => T): T {
   anomalyDepth++;
