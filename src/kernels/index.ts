@@ -2,7 +2,7 @@ import type { DType } from '../tensor/dtype.js';
 import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu.js';
 
-export type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
+export type { AdamStep, Backend, BinaryOp, Fused, Kernels, MatmulDims, Memory, ReduceOp, UnaryOp } from './backend.js';
 export { cpuBackend } from './cpu.js';
 
 const registry = new Map<string, Backend>([['cpu', cpuBackend]]);
@@ -21,16 +21,6 @@ export function getBackend(): Backend {
 /** The backend a tensor of `dtype` runs on: the active one for float32, the cpu reference for float64. */
 export function backendFor(dtype: DType): Backend {
   return dtype === 'float64' ? cpuBackend : active;
-}
-
-/**
- * Runs `fn` in the scratch scope of the backend `dtype` runs on (`Backend.scope`: long float32
- * results held in its own memory and dropped when `fn` returns), or simply runs it when that
- * backend has none. Nothing made inside may be used after: return copies of what must live on.
- */
-export function inScratchScope<T>(dtype: DType, fn: () => T): T {
-  const backend = backendFor(dtype);
-  return backend.scope ? backend.scope(fn) : fn();
 }
 
 /** Switches the active backend by name ('cpu', or one registered with {@link registerBackend}). */

@@ -7,9 +7,8 @@ import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backendFor, cpuBackend, getBackend, inScratchScope } from '../kernels/index.js';
-import { zeroGradInPlace } from '../autograd/engine.js';
-import { allocate, allocateEmpty, type DType } from '../tensor/dtype.js';
+import { deviceName, scratchScope } from '../tensor/device.js';
+import type { DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
 import { type ElboResult, elbo, klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
@@ -166,7 +165,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     const m: EpochMetrics = {
       epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
       test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
-      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: getBackend().name,
+      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: deviceName(config.dtype),
     };
     metrics.push(m);
     // Checkpoint first (it carries the metrics history too), then metrics.jsonl: a kill between
@@ -189,12 +188,20 @@ export interface StepPhases {
   optimizer: number;
 }
 
+/** What {@link trainStep} needs of an optimizer: `zeroGrad` and a step that checks the gradients first. */
+export interface StepOptimizer {
+  zeroGrad(options?: { setToNone?: boolean }): void;
+  stepIfFinite(): boolean;
+}
+
 /**
- * One training step on the batch `x`, exactly as {@link train} runs it: the ELBO forward pass,
- * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
- * update. When something is not finite, `failure` says what and no update is made.
+ * One training step on the batch `x`, exactly as {@link train} runs it: the loop any user
+ * writes (forward, zeroGrad, backward, step), with the gradients zeroed in place (PyTorch's
+ * `zero_grad(set_to_none=False)`: backward writes them into the same memory every step) and
+ * the step checked: when the loss or a gradient is not finite, `failure` says what and no update
+ * is made. Forward and backward run in a scratch scope, so the returned terms are copies.
  */
-export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: StepOptimizer, x: Tensor, options: { beta: number; rng: Generator }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -202,38 +209,16 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
     phases[key] += now - t;
     t = now;
   };
-  // Every parameter keeps one gradient tensor from step to step, zeroed in place (created on the
-  // first step, moved into the backend's memory): backward writes the gradients there.
-  const params = optimizer.paramGroups.flatMap((group) => group.params);
-  for (const p of params) {
-    p.grad ??= new Tensor(allocate(p.dtype, p.numel()), p.shape);
-    zeroGradInPlace(p, { deferFill: true }); // backward writes every one of them (zeros only where it does not)
-  }
-  // Forward and backward in the backend's scratch scope: the activations and the gradients
-  // flowing between layers live in its memory (wasm: no copies) and are dropped when it ends, so
-  // the returned terms are copies, detached from the graph.
-  const { result, loss } = inScratchScope(params[0]?.dtype ?? 'float32', () => {
-    // The batch is read three times (the first layer, the likelihood, the first layer's weight
-    // gradient): copied once into scratch memory, read in place after (the cpu backend reads
-    // every array in place, and backends that cannot keep arrays have no scratch memory).
-    const kernels = backendFor(x.dtype);
-    const inScratch = kernels.isKept && kernels !== cpuBackend ? allocateEmpty(x.dtype, x.numel()) : undefined;
-    const batch = inScratch && kernels.isKept!(inScratch) ? new Tensor(inScratch, x.shape) : x;
-    if (batch !== x) batch.data.set(x.data);
-    const terms = elbo(model, batch, options);
+  const { result, loss } = scratchScope(x.dtype, () => {
+    const terms = elbo(model, x, options);
     const value = terms.loss.item();
     lap('forward');
-    if (Number.isFinite(value)) {
-      terms.loss.backward();
-      lap('backward');
-    }
-    const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, t.copy()])) as unknown as ElboResult;
-    return { result: kept, loss: value };
+    optimizer.zeroGrad({ setToNone: false });
+    if (Number.isFinite(value)) terms.loss.backward();
+    lap('backward');
+    return { result: Object.fromEntries(Object.entries(terms).map(([key, term]) => [key, term.copy()])) as unknown as ElboResult, loss: value };
   });
-  if (!Number.isFinite(loss)) {
-    for (const p of params) zeroGradInPlace(p); // backward did not run: the deferred zeros now
-    return { result, loss, failure: `the loss is ${loss}` };
-  }
+  if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
   const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞
   lap('optimizer');
   return stepped ? { result, loss } : { result, loss, failure: 'a gradient is not finite' };
