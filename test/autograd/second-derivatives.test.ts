@@ -54,6 +54,12 @@ describe('breaking a rule\'s second derivative fails checkOp', () => {
     expect(gradgradcheck((a, b) => ops.sum(ops.mul(ops.binaryCrossEntropyWithLogits(a!, b!, { reduction: 'none' }), a!)), [x, y]).ok).toBe(true);
   });
 
+  it('gradgradcheck takes the cotangent v it is given, and names a v of the wrong shape', () => {
+    const x = new Tensor(Float64Array.of(0.3, -1.2), [2], { requiresGrad: true });
+    expect(gradgradcheck(ops.tanh, [x], { gradOutput: new Tensor(Float64Array.of(1, -2), [2]) }).ok).toBe(true);
+    expect(() => gradgradcheck(ops.tanh, [x], { gradOutput: new Tensor(Float64Array.of(1), [1]) })).toThrow('gradgradcheck: gradOutput has shape [1], fn\'s output [2]');
+  });
+
   for (const prim of Object.keys(originals) as DifferentiablePrim[]) {
     it(`${prim}: a rule that detaches its incoming gradient g fails (checked in the cotangent v)`, () => {
       breakRule(prim, 'g');
