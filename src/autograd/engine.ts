@@ -115,7 +115,7 @@ const takesInPlace = (leaf: Tensor): boolean => leaf.grad !== null && leaf.grad.
 /**
  * Accumulates a leaf's gradient, as PyTorch does: a zeroed gradient takes it (in its own memory),
  * one holding values adds it in place, a recorded one (createGraph) out of place; a leaf without
- * one gets it, kept where its backend reads it in place (a copy when the memory is not its own).
+ * one gets it (a copy when its memory is not its own or would not outlive a scratch scope).
  */
 function accumulate(leaf: Tensor, { g, own }: Flow, createGraph: boolean): void {
   const grad = leaf.grad;
@@ -125,18 +125,22 @@ function accumulate(leaf: Tensor, { g, own }: Flow, createGraph: boolean): void 
     else memory.into(grad.data, () => add(grad, g)); // grad + g, into grad's memory
   } else if (grad) leaf.grad = add(grad, g);
   else if (g.requiresGrad) leaf.grad = g; // recorded: the leaf's own
-  else leaf.grad = new Tensor(memory.keep(own ? g.data : g.data.slice()), g.shape);
+  else leaf.grad = new Tensor(own ? memory.persist(g.data) : g.data.slice(), g.shape);
 }
 
 /**
  * PyTorch's `zero_grad(set_to_none=False)` for one leaf: its gradient tensor, if it has one,
  * stays (the same tensor, the same memory) and becomes zeros (see `Tensor.zero_`); the next
- * backward writes into it. A recorded gradient (from a createGraph backward) is replaced by
+ * backward writes into it, kept where the backend reads it in place. A recorded gradient (from a createGraph backward) is replaced by
  * zeros instead of being changed under its graph, as PyTorch detaches it first.
  */
 export function zeroGradInPlace(leaf: Tensor): void {
-  if (leaf.grad?.requiresGrad) leaf.grad = new Tensor(leaf.grad.dtype === 'float64' ? new Float64Array(leaf.numel()) : new Float32Array(leaf.numel()), leaf.shape);
-  leaf.grad?.zero_();
+  if (!leaf.grad) return;
+  if (leaf.grad.requiresGrad) leaf.grad = new Tensor(leaf.grad.dtype === 'float64' ? new Float64Array(leaf.numel()) : new Float32Array(leaf.numel()), leaf.shape);
+  // A gradient that stays from step to step lives where its backend reads it in place (wasm: its memory).
+  const kept = backendFor(leaf.grad.dtype).memory.keep(leaf.grad.data);
+  if (kept !== leaf.grad.data) leaf.grad.set_(kept);
+  leaf.grad.zero_();
 }
 
 type RuleFn = (g: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: unknown) => ReadonlyArray<(() => Tensor) | null>;

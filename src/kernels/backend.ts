@@ -44,8 +44,10 @@ export interface Memory {
    * The caller uses what is returned from then on.
    */
   keep(x: TypedArray): TypedArray;
-  /** Whether `x` is already where {@link Memory.keep} puts arrays (then keep(x) is x). */
+  /** Whether `x` is where this backend's kernels read it in place (kept, or scratch memory). */
   isKept(x: TypedArray): boolean;
+  /** `x` if it outlives the current {@link Memory.scope}, else a copy of it in ordinary memory that does (a gradient made in a scope). */
+  persist(x: TypedArray): TypedArray;
   /**
    * Runs `fn` with the long float32 results of ops made inside it held in scratch memory (wasm:
    * read and written there in place, no copies), reused once `fn` returns. Nothing made inside

@@ -22,6 +22,10 @@ export class HostMemory implements Memory {
     return true;
   }
 
+  persist(x: TypedArray): TypedArray {
+    return x;
+  }
+
   scope<T>(fn: () => T): T {
     return fn();
   }

@@ -64,5 +64,8 @@ describe('scratch scopes', () => {
     const inside = wasm.memory.scope(() => wasm.memory.empty('float32', 8192));
     expect(wasm.memory.isKept(inside)).toBe(true);
     expect(wasm.memory.keep(inside)).not.toBe(inside); // kept arrays live on: a scratch array is copied out
+    expect(wasm.memory.persist(inside)).not.toBe(inside); // and a gradient made in a scope is copied to ordinary memory
+    const ordinary = new Float32Array(8192);
+    expect(wasm.memory.persist(ordinary)).toBe(ordinary);
   });
 });

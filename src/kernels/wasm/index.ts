@@ -176,6 +176,10 @@ class WasmMemory extends HostMemory {
     return x instanceof Float32Array && this.engine.addressOf(x) !== undefined;
   }
 
+  override persist(x: TypedArray): TypedArray {
+    return x instanceof Float32Array && this.engine.isScratch(x) ? x.slice() : x;
+  }
+
   override scope<T>(fn: () => T): T {
     return this.engine.scope(fn);
   }

@@ -255,6 +255,11 @@ export class WasmMatmul {
     return view;
   }
 
+  /** Whether `x` was handed out by the scratch arena (it does not outlive its scope). */
+  isScratch(x: Float32Array): boolean {
+    return this.resident.has(x) && !this.kept.has(x);
+  }
+
   /** The byte address of `x` if it is resident ({@link WasmMatmul.keep}), else undefined. */
   addressOf(x: Float32Array): number | undefined {
     return this.resident.has(x) ? x.byteOffset : undefined;
