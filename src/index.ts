@@ -16,18 +16,20 @@ export { type DType, type TypedArray, DTypeError } from './tensor/dtype.js';
 export { type Shape, ShapeError, broadcastShapes } from './tensor/shape.js';
 export { Generator, type GeneratorState, defaultGenerator, manualSeed } from './tensor/random.js';
 export { Tensor, type NestedArray, type GradFn } from './tensor/tensor.js';
+export { Storage } from './tensor/storage.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, type CreateOptions, type RandomOptions } from './tensor/create.js';
 export {
   add, sub, mul, div, neg, exp, log, log1p, sqrt, abs, sign, step, relu, sigmoid, tanh, softplus, logSigmoid, pow, square,
   leakyRelu, elu, clamp, eq, sum, mean, max, logSumExp, reshape, expand, permute, transpose, slice, pad, concat, unsqueeze,
   squeeze, matmul, linear, binaryCrossEntropyWithLogits, gaussianNll, LOG_2PI, type Operand, type Reduction,
 } from './autograd/ops.js';
-export { noGrad, isGradEnabled, detectAnomaly, AnomalyError, backward } from './autograd/engine.js';
-export { gradcheck, type GradcheckOptions, type GradcheckReport, type JacobianEntry, GradcheckError } from './autograd/gradcheck.js';
+export { noGrad, enableGrad, isGradEnabled, detectAnomaly, AnomalyError, backward } from './autograd/engine.js';
+export { gradcheck, gradgradcheck, type GradcheckOptions, type GradgradcheckOptions, type GradcheckReport, type JacobianEntry, GradcheckError } from './autograd/gradcheck.js';
 export {
-  type Backend, type MatmulDims, type AdamStep, type UnaryOp, type BinaryOp, type ReduceOp, type BackendName, type BackendAvailability,
-  useBackend, getBackend, setBackend, registerBackend, listBackends, availableBackends, cpuBackend, BACKEND_NAMES,
+  type Backend, type Kernels, type Memory, type Fused, type MatmulDims, type AdamStep, type UnaryOp, type BinaryOp, type ReduceOp, type BackendName, type BackendAvailability,
+  useBackend, getBackend, setBackend, registerBackend, listBackends, availableBackends, cpuBackend, type CpuBackend, BACKEND_NAMES,
 } from './kernels/index.js';
 export { UNARY_OPS, BINARY_OPS } from './kernels/backend.js';
+export { HostMemory } from './kernels/memory.js';
 export type { Prim, PrimAttrs } from './autograd/primitives.js';
 export { createWasmBackend, wasmInfo, type WasmBackend, type WasmBackendOptions, type WasmInfo, type WasmMatmulStats } from './kernels/wasm/index.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { gradcheck, type GradcheckOptions } from '../src/autograd/gradcheck.js';
+import { gradcheck, gradgradcheck, type GradcheckOptions } from '../src/autograd/gradcheck.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/engine.js';
 
@@ -48,10 +48,15 @@ export interface OpCase {
   gradcheck?: GradcheckOptions;
 }
 
-/** The one helper every op is proven by: forward against its reference, then gradcheck. */
-export function checkOp(opCase: OpCase): void {
+/**
+ * The one helper every op is proven by: forward against its reference, gradcheck (first
+ * derivatives), then gradgradcheck (second derivatives: the backward pass, recorded with
+ * createGraph, checked by central differences of itself, in the inputs and in a random cotangent
+ * v drawn here). `parameters` override fast-check's (a test that expects a failure stops early).
+ */
+export function checkOp(opCase: OpCase, parameters: fc.Parameters<unknown> = {}): void {
   fc.assert(
-    fc.property(opCase.arb, ({ inputs, fn, reference }) => {
+    fc.property(opCase.arb, fc.integer({ min: 0, max: 2 ** 31 - 1 }), ({ inputs, fn, reference }, seed) => {
       if (reference) {
         const out = noGrad(() => fn(...inputs));
         const expected = reference(...inputs);
@@ -61,8 +66,10 @@ export function checkOp(opCase: OpCase): void {
       const report = gradcheck(fn, inputs, opCase.gradcheck);
       expect(report.ok).toBe(true);
       expect(report.checked).toBeGreaterThanOrEqual(0);
+      const second = gradgradcheck(fn, inputs, { ...opCase.gradcheck, seed });
+      expect(second.ok).toBe(true);
     }),
-    fcOptions(),
+    { ...fcOptions(), ...parameters },
   );
 }
 

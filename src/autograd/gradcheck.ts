@@ -1,6 +1,8 @@
-import { fmt } from '../tensor/shape.js';
+import { fmt, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { noGrad } from './engine.js';
+import { backward, enableGrad, noGrad } from './engine.js';
+import { concat, reshape } from './ops.js';
+import { Generator } from '../tensor/random.js';
 
 /** Tolerances and behaviour of {@link gradcheck}; the defaults are PyTorch's. */
 export interface GradcheckOptions {
@@ -137,4 +139,56 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     );
   }
   return report;
+}
+
+/** Options of {@link gradgradcheck}: {@link gradcheck}'s tolerances, and the cotangent. */
+export interface GradgradcheckOptions extends GradcheckOptions {
+  /** The cotangent v of the vector-Jacobian product (shaped like `fn`'s output); drawn uniform in [−1, 1) when omitted. */
+  gradOutput?: Tensor;
+  /** Seed of the generator that draws v when `gradOutput` is omitted (default 0). */
+  seed?: number;
+}
+
+/**
+ * Checks second derivatives, as PyTorch's `gradgradcheck`: gradchecks the map
+ * (x₁, …, xₙ, v) ↦ vᵀ·∂fn/∂xᵢ (every xᵢ that requires a gradient, flattened and concatenated),
+ * the backward pass itself, computed with `createGraph`. Its Jacobian by backward through the
+ * recorded gradients (the derivative rules differentiated) is compared with central differences
+ * of the backward pass. Differentiating in v as well catches a rule that cuts its gradient g from
+ * the graph; in x, a rule that cuts its inputs or output (a `detach` or a raw array inside it).
+ *
+ * @example
+ * const x = tensor([0.5, -1.5], { dtype: 'float64', requiresGrad: true });
+ * gradgradcheck((x) => tanh(x), [x]).ok; // true
+ */
+export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradgradcheckOptions = {}): GradcheckReport {
+  const differentiated = inputs.filter((t) => t.requiresGrad);
+  if (differentiated.length === 0) throw new Error('gradgradcheck: no input has requiresGrad: true, so there is nothing to check');
+  const outShape = noGrad(() => fn(...inputs)).shape;
+  let v = options.gradOutput;
+  if (v === undefined) {
+    const rng = new Generator(options.seed ?? 0);
+    v = new Tensor(Float64Array.from({ length: sizeOf(outShape) }, () => 2 * rng.uniform() - 1), outShape);
+  } else if (v.shape.length !== outShape.length || v.shape.some((d, i) => d !== outShape[i])) {
+    throw new Error(`gradgradcheck: gradOutput has shape ${fmt(v.shape)}, fn's output ${fmt(outShape)}`);
+  }
+  const cotangent = new Tensor(Float64Array.from(v.data), v.shape, { requiresGrad: true });
+  // The backward pass as a function of the inputs and v: vᵀ·J, recorded (createGraph), flattened.
+  const vjp = (...args: Tensor[]): Tensor => enableGrad(() => {
+    const xs = args.slice(0, inputs.length);
+    const cot = args[inputs.length]!;
+    for (const t of differentiated) t.grad = null;
+    const out = fn(...xs);
+    if (out.requiresGrad) backward(out, cot, { createGraph: true });
+    const grads = differentiated.map((t) => t.grad ?? new Tensor(new Float64Array(t.numel()), t.shape)); // not reached: 0
+    for (const t of differentiated) t.grad = null;
+    return concat(grads.map((g) => reshape(g, [g.numel()])), 0);
+  });
+  try {
+    return gradcheck(vjp, [...inputs, cotangent], options);
+  } catch (error) {
+    if (!(error instanceof GradcheckError)) throw error;
+    const what = error.report.worst?.input === inputs.length ? 'the cotangent v' : 'an input';
+    throw new GradcheckError(`gradgradcheck: the backward pass's derivative in ${what} (input ${inputs.length} is v) is wrong: ${error.message.replace(/^gradcheck: /, '')}`, error.report);
+  }
 }

@@ -1,4 +1,4 @@
-import { allocate, allocateEmpty } from '../tensor/dtype.js';
+import { allocate, type DType, type TypedArray } from '../tensor/dtype.js';
 import { broadcastShapes, fmt, type Shape, ShapeError, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backendFor } from '../kernels/index.js';
@@ -40,9 +40,12 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(NON_DIFFERENT
 
 type Forward<P extends Prim> = (inputs: readonly Tensor[], attrs: PrimAttrs[P]) => Tensor;
 
+/** Memory for an op's result from the backend `dtype` runs on, its contents unspecified: the kernel writes all of it. */
+const empty = (dtype: DType, size: number): TypedArray => backendFor(dtype).memory.empty(dtype, size);
+
 const unary = (op: UnaryOp, p = (_: PrimAttrs[Prim]): [number, number] => [0, 0]) =>
   ([x]: readonly Tensor[], attrs: PrimAttrs[Prim]): Tensor => {
-    const out = allocateEmpty(x!.dtype, x!.numel());
+    const out = empty(x!.dtype, x!.numel());
     backendFor(x!.dtype).unary(op, x!.data, out, ...p(attrs));
     return new Tensor(out, x!.shape);
   };
@@ -57,7 +60,7 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 const binary = (op: BinaryOp) =>
   ([a, b]: readonly Tensor[]): Tensor => {
     const shape = broadcastShapes(op, a!.shape, b!.shape);
-    const out = allocateEmpty(a!.dtype, sizeOf(shape));
+    const out = empty(a!.dtype, sizeOf(shape));
     backendFor(a!.dtype).binary(op, a!.data, broadcastStrides(a!.shape, shape), b!.data, broadcastStrides(b!.shape, shape), shape, out);
     return new Tensor(out, shape);
   };
@@ -66,7 +69,7 @@ const reduce = (op: 'sum' | 'max') =>
   ([x]: readonly Tensor[], { axes }: { axes: number[] }): Tensor => {
     const shape = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     if (op === 'max' && axes.some((a) => x!.shape[a] === 0)) throw new ShapeError(`max: cannot reduce an empty axis of ${fmt(x!.shape)}`);
-    const out = allocateEmpty(x!.dtype, sizeOf(shape));
+    const out = empty(x!.dtype, sizeOf(shape));
     backendFor(x!.dtype).reduce(op, x!.data, x!.shape, axes, out);
     return new Tensor(out, shape);
   };
@@ -75,7 +78,7 @@ const reduce = (op: 'sum' | 'max') =>
 function stridedCopy(x: Tensor, srcOffset: number, srcStrides: number[], viewShape: Shape, outShape: Shape, dstOffset = 0, dstStrides = stridesOf(outShape)): Tensor {
   // Only pad leaves elements unwritten (its zeros); every other copy writes all of them.
   const whole = sizeOf(viewShape) === sizeOf(outShape);
-  const out = (whole ? allocateEmpty : allocate)(x.dtype, sizeOf(outShape));
+  const out = whole ? empty(x.dtype, sizeOf(outShape)) : allocate(x.dtype, sizeOf(outShape));
   backendFor(x.dtype).copy(x.data, srcOffset, srcStrides, viewShape, out, dstOffset, dstStrides);
   return new Tensor(out, outShape);
 }
@@ -113,7 +116,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
   concat: (inputs, { axis }) => {
     const shape = [...inputs[0]!.shape];
     shape[axis] = inputs.reduce((s, t) => s + t.shape[axis]!, 0);
-    const out = allocateEmpty(inputs[0]!.dtype, sizeOf(shape));
+    const out = empty(inputs[0]!.dtype, sizeOf(shape));
     const outStrides = stridesOf(shape);
     let offset = 0;
     for (const t of inputs) {
@@ -129,7 +132,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const batchB = b!.shape.slice(0, -2);
     const batchShape = broadcastShapes('matmul', batchA, batchB);
     const batch = sizeOf(batchShape);
-    const out = allocateEmpty(a!.dtype, batch * m * n);
+    const out = empty(a!.dtype, batch * m * n);
     backendFor(a!.dtype).matmul(a!.data, b!.data, out, {
       batch, m, k, n, transA, transB,
       aBatchStride: sizeOf(batchA) === 1 ? 0 : m * k,
@@ -142,7 +145,7 @@ export const forward: { [P in Prim]: Forward<P> } = {
     const [n, k] = w!.shape as [number, number];
     const lead = x!.shape.slice(0, -1);
     const m = sizeOf(lead);
-    const out = allocateEmpty(x!.dtype, m * n);
+    const out = empty(x!.dtype, m * n);
     const backend = backendFor(x!.dtype);
     if (backend.linear) backend.linear(x!.data, w!.data, b!.data, out, m, k, n);
     else {

@@ -13,6 +13,7 @@ import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { buildModel, DEFAULT_TRAIN_CONFIG, trainStep } from '../vae/train.js';
+import { elbo } from '../vae/elbo.js';
 import { type MatmulCase, type MatmulResult, type Stat, round, seededUniform, stepResult, timeCalls, timeMatmul, type TimerOptions, type TrainStepResult } from './bench-timing.js';
 
 /** The batch size of the standard training step. */
@@ -141,3 +142,26 @@ export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResul
   return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss }, timing);
 }
 
+
+/**
+ * The README's loop, as written, on one backend: `elbo(...)`, `optimizer.zeroGrad()` (gradients
+ * set to null, PyTorch's default), `loss.backward()`, `optimizer.step()`, reading the loss; no
+ * scratch scope, no finiteness check. Its row says what a user's own loop costs next to
+ * {@link benchTrainStep}'s.
+ */
+export function benchUserLoop(be: BenchBackend, quick: boolean): TrainStepResult {
+  setBackend(be.name);
+  const x: Tensor = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
+  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
+  const optimizer = new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr });
+  const rng = new Generator(2);
+  let loss = NaN;
+  const timing = timeCalls(() => {
+    const terms = elbo(vae, x, { rng, beta: 1 });
+    optimizer.zeroGrad();
+    terms.loss.backward();
+    optimizer.step();
+    loss = terms.loss.item();
+  }, stepTimer(quick));
+  return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: "the README's loop" }, timing);
+}

@@ -12,6 +12,8 @@ export interface BenchReport {
   train_step: TrainStepResult;
   /** The training step on every backend measured. */
   train_steps: TrainStepResult[];
+  /** The README's loop (elbo, zeroGrad, backward, step) on every backend measured, in the same run. */
+  user_loops: TrainStepResult[];
   /** Our matmul results, one per case and backend. */
   matmul: MatmulResult[];
   /** The cases timed, in order. */
@@ -111,7 +113,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     '',
     `### Training step: standard VAE (784-400-20, Bernoulli, analytic KL, Adam 1e-3), batch ${r.train_step.batch}`,
     '',
-    ...stepTable([...r.train_steps, ...peers]),
+    ...stepTable([...r.train_steps, ...(r.user_loops ?? []), ...peers]),
     '',
     ...(peers.length ? [PEER_NOTES, ''] : []),
     '### matmul (float32; elbo: inputs copied into and the result out of wasm memory on every call; jax-js: inputs resident, result read back)',

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES, type BackendName } from '../kernels/index.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
-import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, createBenchBackends, stepTimer } from './bench-measure.js';
+import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer } from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
 import { formatDuration } from './progress.js';
@@ -82,6 +82,12 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       log(`  ${r.ms_median} ms/step, ${r.samples_per_sec} samples/s, ${r.cpu_ms_per_step} CPU ms/step`);
       return r;
     });
+    const userLoops = backends.map((be) => {
+      log(`the README's training loop on ${be.label}...`);
+      const r = benchUserLoop(be, o.quick);
+      log(`  ${r.ms_median} ms/step (${(r.ms_median / trainSteps[backends.indexOf(be)]!.ms_median).toFixed(2)}x the training step)`);
+      return r;
+    });
     // The headline: what `elbo train` would use (wasm on all threads), else the first backend measured.
     const headline = trainSteps.find((s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
     let peers: BenchReport['peers'] = null;
@@ -96,7 +102,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
     return {
       command, date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
       machine: { cpu: cpus()[0]?.model ?? 'unknown cpu', cores: availableParallelism(), node: process.version, platform: `${process.platform}/${process.arch}`, load_before: loadBefore, load_after: loadavg() },
-      quick: o.quick, train_step: headline, train_steps: trainSteps, matmul, matmul_cases: cases, elementwise,
+      quick: o.quick, train_step: headline, train_steps: trainSteps, user_loops: userLoops, matmul, matmul_cases: cases, elementwise,
       wasm: wasm && { threads: wasm.threads, simd: wasm.simd, relaxed_simd: wasm.relaxedSimd },
       gpujs_mode: gpujs ? gpujs.detail().replace(/^gpujs \((.*) mode\)$/, '$1') : null,
       peers, ...(peersUnavailable ? { peers_unavailable: peersUnavailable } : {}),

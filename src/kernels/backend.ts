@@ -1,13 +1,11 @@
-import type { TypedArray } from '../tensor/dtype.js';
+import type { DType, TypedArray } from '../tensor/dtype.js';
 
 /**
  * The forward kernels every backend provides, on plain contiguous row-major typed arrays.
  * Ops and derivatives never touch numbers except through these; a backend never knows about
  * autograd. A new backend may implement only what it speeds up and take the rest from `cpu`.
  */
-export interface Backend {
-  /** A short name: 'cpu', 'wasm', 'gpujs'. */
-  readonly name: string;
+export interface Kernels {
   /** out[i] = f(x[i]); `p`, `q` are the op's scalar parameters (exponent, alpha, min/max). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, p: number, q: number): void;
   /**
@@ -30,31 +28,64 @@ export interface Backend {
    * [n, k], out is [m, n]). Without it, ops run `matmul` and then add b to each row.
    */
   linear?(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void;
+}
+
+/**
+ * Where a backend's arrays live: it allocates every op result (`empty`), decides which arrays
+ * stay where its kernels read them in place (`keep`), reuses scratch memory (`scope`) and writes a
+ * result into a given target (`into`). Ops, the engine and the models never ask where memory is.
+ */
+export interface Memory {
+  /** An array of `size` elements of `dtype` for an op's result, its contents unspecified (`torch.empty`): the op writes it in full. */
+  empty(dtype: DType, size: number): TypedArray;
   /**
-   * Optional (the cpu reference's is used otherwise): one Adam step on one parameter, θ, m and v updated in place from the gradient (the formulas
+   * `x`, or a copy of it kept where this backend's kernels read and write it without copying
+   * (wasm: inside its memory), for long-lived arrays: parameters, gradients, optimizer state.
+   * The caller uses what is returned from then on.
+   */
+  keep(x: TypedArray): TypedArray;
+  /** Whether `x` is where this backend's kernels read it in place (kept, or scratch memory). */
+  isKept(x: TypedArray): boolean;
+  /** `x` if it outlives the current {@link Memory.scope}, else a copy of it in ordinary memory that does (a gradient made in a scope). */
+  persist(x: TypedArray): TypedArray;
+  /**
+   * Runs `fn` with the long float32 results of ops made inside it held in scratch memory (wasm:
+   * read and written there in place, no copies), reused once `fn` returns. Nothing made inside
+   * may be used after: copy out what must live on. Where there is none, just runs `fn`.
+   */
+  scope<T>(fn: () => T): T;
+  /**
+   * Runs `fn` with `target` given as the storage of the first result of its size and dtype that
+   * `fn` allocates (an op's result, which the op then writes in full): how a gradient is computed
+   * straight into its own memory. Whatever took `target` must not be needed once `fn` returns,
+   * unless it is the result. An inner call stands in for the outer one while it runs.
+   */
+  into<T>(target: TypedArray, fn: () => T): T;
+}
+
+/** Optional fused capabilities: one kernel for what ops would do in several passes. */
+export interface Fused {
+  /**
+   * One Adam step on one parameter, θ, m and v updated in place from the gradient (the formulas
    * of `nn/optim/adam.ts`), element by element:
    *   g = grad + l2·θ;  m = β₁m + (1 − β₁)g;  v = β₂v + (1 − β₂)g²;  θ = θ·decay − stepSize·m/(√v/sqrtBc2 + eps)
    */
   adam?(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, step: AdamStep): void;
-  /**
-   * Optional: `x`, or a copy of it kept where this backend's kernels read and write it without
-   * copying (wasm: inside its memory). For long-lived arrays a kernel updates in place every
-   * step, like Adam's moments; the caller uses what is returned from then on.
-   */
-  keep?(x: TypedArray): TypedArray;
-  /** Optional: whether `x` is already where {@link Backend.keep} puts arrays (then keep(x) is x). */
-  isKept?(x: TypedArray): boolean;
-  /**
-   * Optional: runs `fn` with the long float32 results of ops made inside it held in this
-   * backend's own scratch memory (wasm: read and written there in place, no copies), which is
-   * reused once `fn` returns. Nothing made inside may be used after: copy out what must live on.
-   */
-  scope?<T>(fn: () => T): T;
-  /** Optional: whether every element of `x` is finite (no NaN, no ±∞); fast when `x` was kept. */
+  /** Whether every element of `x` is finite (no NaN, no ±∞); fast when `x` was kept. */
   allFinite?(x: TypedArray): boolean;
 }
 
-/** The scalars of one {@link Backend.adam} step (t = the step number, from 1). */
+/** A backend: its forward kernels, the memory they work in, and optional fused capabilities. */
+export interface Backend extends Kernels {
+  /** A short name: 'cpu', 'wasm', 'gpujs'. */
+  readonly name: string;
+  /** Where its arrays live (see {@link Memory}). */
+  readonly memory: Memory;
+  /** Fused kernels it offers; the cpu reference's are used for those it lacks. */
+  readonly fused: Fused;
+}
+
+/** The scalars of one {@link Fused.adam} step (t = the step number, from 1). */
 export interface AdamStep {
   beta1: number;
   beta2: number;

@@ -1,6 +1,7 @@
 import { allocate, dtypeOf, type TypedArray } from '../tensor/dtype.js';
 import { sizeOf, stridesOf } from '../tensor/shape.js';
-import type { AdamStep, Backend, MatmulDims, ReduceOp } from './backend.js';
+import type { AdamStep, Backend, Fused, Kernels, MatmulDims, ReduceOp } from './backend.js';
+import { HostMemory } from './memory.js';
 import { binaryLoop, reduceRun, unaryLoop } from './loops.js';
 
 /**
@@ -142,5 +143,12 @@ function allFinite(values: TypedArray): boolean {
   return true;
 }
 
-/** The reference CPU backend (every optional kernel included). */
-export const cpuBackend: Required<Backend> = { name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear, adam, keep: (x) => x, isKept: () => true, allFinite, scope: (fn) => fn() };
+/** The reference backend's type: every kernel and every fused capability present. */
+export type CpuBackend = Required<Kernels> & Backend & { readonly fused: Required<Fused> };
+
+/** The reference CPU backend (every optional kernel and fused capability included), on host memory. */
+export const cpuBackend: CpuBackend = {
+  name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear,
+  memory: new HostMemory(),
+  fused: { adam, allFinite },
+};

@@ -220,6 +220,8 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
     reduce,
     matmul,
     copy: cpuBackend.copy,
+    memory: cpuBackend.memory,
+    fused: {},
     info: () => ({
       mode: lastMode ?? engineOfClass(instance().Kernel),
       requested,

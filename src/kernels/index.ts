@@ -3,8 +3,8 @@ import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu.js';
 import { initWasmBackend, wasmInfo } from './wasm/index.js';
 
-export type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
-export { cpuBackend } from './cpu.js';
+export type { AdamStep, Backend, BinaryOp, Fused, Kernels, MatmulDims, Memory, ReduceOp, UnaryOp } from './backend.js';
+export { cpuBackend, type CpuBackend } from './cpu.js';
 
 /** The backends {@link useBackend} knows by name, in the order the default rule prefers them. */
 export const BACKEND_NAMES = ['wasm', 'gpujs', 'cpu'] as const;
@@ -40,16 +40,6 @@ export function getBackend(): Backend {
 /** The backend a tensor of `dtype` runs on: the active one for float32, the cpu reference for float64. */
 export function backendFor(dtype: DType): Backend {
   return dtype === 'float64' ? cpuBackend : (active ?? getBackend());
-}
-
-/**
- * Runs `fn` in the scratch scope of the backend `dtype` runs on (`Backend.scope`: long float32
- * results held in its own memory and dropped when `fn` returns), or simply runs it when that
- * backend has none. Nothing made inside may be used after: return copies of what must live on.
- */
-export function inScratchScope<T>(dtype: DType, fn: () => T): T {
-  const backend = backendFor(dtype);
-  return backend.scope ? backend.scope(fn) : fn();
 }
 
 /** Each backend {@link useBackend} knows or was given, whether it can run here, and why not. */

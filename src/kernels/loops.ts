@@ -41,7 +41,13 @@ export function unaryLoop(op: UnaryOp, x: TypedArray, out: TypedArray, p: number
     case 'leakyRelu': for (; i < n; i++) { const v = x[i]!; out[i] = v > 0 ? v : p * v; } return;
     case 'elu': for (; i < n; i++) { const v = x[i]!; out[i] = v > 0 ? v : p * Math.expm1(v); } return;
     case 'clamp': for (; i < n; i++) { const v = x[i]!; out[i] = v < p ? p : v > q ? q : v; } return;
+    default: unknownOp('unaryLoop', op);
   }
+}
+
+/** The `default` of a switch over an op union: compiles only when every op has its case. */
+function unknownOp(loop: string, op: never): never {
+  throw new Error(`${loop}: no loop for op ${JSON.stringify(op)}`);
 }
 
 /**
@@ -68,6 +74,7 @@ export function binaryRows(op: BinaryOp, a: TypedArray, ia: number, aR: number, 
         else for (; i < n; i++) out[i] = sigmoid(a[i]!) - b[i]!;
         return;
       case 'maskPositive': for (; i < n; i++) out[i] = a[i]! * +(b[i]! > 0); return; // +(bool): no branch to mispredict
+      default: unknownOp('binaryRows', op);
     }
   }
   for (let r = 0; r < rows; r++, o += cols, ia += aR, ib += bR) {
@@ -87,6 +94,7 @@ export function binaryRows(op: BinaryOp, a: TypedArray, ia: number, aR: number, 
         else for (; j < cols; j++) out[o + j] = sigmoid(a[ia + j * aC]!) - b[ib + j * bC]!;
         break;
       case 'maskPositive': for (; j < cols; j++) out[o + j] = a[ia + j * aC]! * +(b[ib + j * bC]! > 0); break;
+      default: unknownOp('binaryRows', op);
     }
   }
 }

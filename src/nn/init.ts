@@ -42,8 +42,10 @@ export function calculateGain(nonlinearity: Nonlinearity, a?: number): number {
     }
     case 'selu':
       return 3 / 4;
-    default:
-      throw new RangeError(`calculateGain: unknown nonlinearity ${JSON.stringify(nonlinearity)}`);
+    default: {
+      const unknown: never = nonlinearity; // a Nonlinearity without a case does not compile
+      throw new RangeError(`calculateGain: unknown nonlinearity ${JSON.stringify(unknown)}`);
+    }
   }
 }
 

@@ -44,8 +44,8 @@ export abstract class Module {
     parameter.requiresGrad_(true);
     // Stored where the current backend reads it in place (wasm: in its memory), so that products
     // and optimizer steps do not copy it every time; the same tensor, its values unchanged.
-    const kept = backendFor(parameter.dtype).keep?.(parameter.data);
-    if (kept && kept !== parameter.data) parameter.set_(kept);
+    const kept = backendFor(parameter.dtype).memory.keep(parameter.data);
+    if (kept !== parameter.data) parameter.set_(kept);
     this.#parameters.set(name, parameter);
     return parameter;
   }

@@ -1,4 +1,5 @@
 import { type DType, dtypeOf, type TypedArray } from './dtype.js';
+import { Storage } from './storage.js';
 import { fmt, type Shape, sizeOf } from './shape.js';
 import type { Prim, PrimAttrs } from '../autograd/primitives.js';
 import * as ops from '../autograd/ops.js';
@@ -27,24 +28,31 @@ export class Tensor {
   /** Sizes per axis; [] for a scalar. */
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** The elements, row-major. Treat as read-only: ops never write into their inputs. */
-  readonly data: TypedArray;
+  /** The memory behind the elements, allocated by the tensor's backend (see {@link Storage}). */
+  readonly storage: Storage;
   /** Whether backward should compute a gradient for this tensor (leaves) or through it. */
   requiresGrad: boolean;
   /** ∂L/∂this, filled in by `backward()` for leaves that require a gradient; accumulates. */
   grad: Tensor | null = null;
   /** The primitive that produced this tensor; null for leaves. */
   readonly gradFn: GradFn | null;
+  readonly #numel: number;
 
   constructor(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradFn | null } = {}) {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: ${data.length} elements do not fill shape ${fmt(shape)} (${sizeOf(shape)} needed)`);
     }
-    this.data = data;
+    this.storage = new Storage(data);
+    this.#numel = data.length;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOf(data);
     this.gradFn = options.gradFn ?? null;
     this.requiresGrad = options.requiresGrad ?? this.gradFn !== null;
+  }
+
+  /** The elements, row-major. Treat as read-only: ops never write into their inputs. */
+  get data(): TypedArray {
+    return this.storage.array;
   }
 
   /** Number of axes. */
@@ -58,16 +66,28 @@ export class Tensor {
    * reads it without copying. Returns this tensor.
    */
   set_(data: TypedArray): this {
-    if (data.length !== this.data.length || (data instanceof Float64Array) !== (this.dtype === 'float64')) {
-      throw new Error(`set_: new storage (${data instanceof Float64Array ? 'float64' : 'float32'}, ${data.length} elements) does not match this tensor (${this.dtype}, ${this.data.length} elements)`);
+    if (data.length !== this.#numel || (data instanceof Float64Array) !== (this.dtype === 'float64')) {
+      throw new Error(`set_: new storage (${data instanceof Float64Array ? 'float64' : 'float32'}, ${data.length} elements) does not match this tensor (${this.dtype}, ${this.#numel} elements)`);
     }
-    (this as { data: TypedArray }).data = data;
+    this.storage.replace(data);
+    return this;
+  }
+
+  /**
+   * Fills this tensor with zeros in place, like PyTorch's `zero_()`: the same memory, so whoever
+   * holds it sees the zeros. They are written when the elements are next read, unless a backward
+   * first writes a gradient straight into this memory (how `zeroGrad({ setToNone: false })`
+   * saves a pass per step). Not for a tensor that requires a gradient. Returns this tensor.
+   */
+  zero_(): this {
+    if (this.requiresGrad) throw new Error(`zero_: cannot change a tensor that requires a gradient in place (shape ${fmt(this.shape)}); use detach()`);
+    this.storage.zero();
     return this;
   }
 
   /** Number of elements. */
   numel(): number {
-    return this.data.length;
+    return this.#numel;
   }
 
   /** True when no op produced this tensor (a user-created input or parameter). */

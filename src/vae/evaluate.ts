@@ -1,7 +1,7 @@
 import { noGrad } from '../autograd/engine.js';
 import { batches, batchTensor, type Binarization } from '../data/batches.js';
 import { type Dataset, subset } from '../data/dataset.js';
-import { inScratchScope } from '../kernels/index.js';
+import { scratchScope } from '../tensor/device.js';
 import { Generator } from '../tensor/random.js';
 import { elbo } from './elbo.js';
 import { iwae } from './iwae.js';
@@ -60,7 +60,7 @@ export function evaluate(model: VAE, data: Dataset, options: EvaluateOptions = {
       const classes = model.config.classes;
       const scored = classes > 0 ? model.given(oneHot(batch.labels, classes, model.config.dtype)) : model;
       // The batch's activations live in the backend's scratch memory; only the sums are kept.
-      inScratchScope(model.config.dtype, () => {
+      scratchScope(model.config.dtype, () => {
         const result = elbo(scored, x, { rng });
         add('elbo', result.elbo.data);
         add('reconstruction', result.reconstruction.data);

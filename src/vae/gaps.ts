@@ -73,7 +73,7 @@ export function optimizePosterior(model: LatentVariableModel, x: Tensor, options
 export function elboPerExample(model: LatentVariableModel, x: Tensor, draws: number, rng: Generator): Float64Array {
   const out = new Float64Array(x.shape[0]!);
   noGrad(() => {
-    for (let d = 0; d < draws; d++) elbo(model, x, { rng }).elbo.data.forEach((v, i) => (out[i] += v / draws));
+    for (let d = 0; d < draws; d++) elbo(model, x, { rng }).elbo.data.forEach((v, i) => (out[i]! += v / draws));
   });
   return out;
 }
@@ -145,7 +145,7 @@ export function aggregatePosteriorSplit(model: LatentVariableModel, x: Tensor, o
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < l; j++) {
       const a = i * l + j;
-      logNorm[i] -= 0.5 * (LOG_2PI + lv[a]!);
+      logNorm[i]! -= 0.5 * (LOG_2PI + lv[a]!);
       meanKl += (0.5 * (m[a]! ** 2 + Math.exp(lv[a]!) - 1 - lv[a]!)) / n;
     }
   }

@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/engine.js';
-import { inScratchScope } from '../kernels/index.js';
+import { scratchScope } from '../tensor/device.js';
 import { add, concat, exp, logSumExp, mul, reshape, sub } from '../autograd/ops.js';
 import { randn } from '../tensor/create.js';
 import type { Generator } from '../tensor/random.js';
@@ -41,7 +41,7 @@ export function iwae(model: LatentVariableModel, x: Tensor, k: number, options: 
       const c = Math.min(chunk, k - start);
       // Each chunk's large intermediates live in the backend's scratch memory (wasm: no copies),
       // dropped after the chunk; only its [1, batch] bound is kept (copied out).
-      chunkBounds.push(inScratchScope(x.dtype, () => {
+      chunkBounds.push(scratchScope(x.dtype, () => {
         const eps = options.eps ? options.eps.slice(0, start, start + c) : randn([c, batch, latentDim], { dtype: x.dtype, rng: options.rng });
         const z = add(mu, mul(sigma, eps)); // [c, batch, latentDim]
         const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);

@@ -1,9 +1,8 @@
 import type { Binarization } from '../data/batches.js';
-import { allocate, allocateEmpty, type DType } from '../tensor/dtype.js';
-import { backendFor, cpuBackend, inScratchScope } from '../kernels/index.js';
-import { zeroGradInPlace } from '../autograd/engine.js';
+import type { DType } from '../tensor/dtype.js';
+import { scratchScope } from '../tensor/device.js';
 import type { Generator } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { type ElboResult, elbo } from './elbo.js';
 import type { LikelihoodName } from './likelihoods.js';
 import { type ActivationName, VAE } from './model.js';
@@ -43,18 +42,29 @@ export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
 export interface StepPhases {
   /** The ELBO's forward pass and reading the loss. */
   forward: number;
-  /** zeroGrad, backward and the gradients' finiteness check. */
+  /** zeroGrad and backward. */
   backward: number;
-  /** The optimizer's update. */
+  /** The gradients' finiteness check and the optimizer's update. */
   optimizer: number;
 }
 
+/** What {@link trainStep} needs of an optimizer: `zeroGrad` and a step that checks the gradients first. */
+export interface StepOptimizer {
+  /** Clears the gradients (in place with `setToNone: false`, PyTorch's semantics). */
+  zeroGrad(options?: { setToNone?: boolean }): void;
+  /** Updates the parameters unless a gradient is NaN/±∞; says whether it did. */
+  stepIfFinite(): boolean;
+}
+
 /**
- * One training step on the batch `x` (with its one-hot classes `y` for a conditional model), exactly as `train` (in `elbo/node`) runs it: the ELBO forward pass,
- * zeroGrad, backward, a check that the loss and every gradient are finite, and the optimizer's
- * update. When something is not finite, `failure` says what and no update is made.
+ * One training step on the batch `x` (with its one-hot classes `y` for a conditional model),
+ * exactly as `train` (in `elbo/node`) runs it: the loop any user writes (forward, zeroGrad,
+ * backward, step), with the gradients zeroed in place (PyTorch's `zero_grad(set_to_none=False)`:
+ * backward writes them into the same memory every step) and the step checked: when the loss or a
+ * gradient is not finite, `failure` says what and no update is made. Forward and backward run in
+ * a scratch scope, so the returned terms are copies.
  */
-export function trainStep(model: VAE, optimizer: { readonly paramGroups: ReadonlyArray<{ readonly params: readonly Tensor[] }>; stepIfFinite(): boolean }, x: Tensor, options: { beta: number; rng: Generator; y?: Tensor }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(model: VAE, optimizer: StepOptimizer, x: Tensor, options: { beta: number; rng: Generator; y?: Tensor }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -62,38 +72,16 @@ export function trainStep(model: VAE, optimizer: { readonly paramGroups: Readonl
     phases[key] += now - t;
     t = now;
   };
-  // Every parameter keeps one gradient tensor from step to step, zeroed in place (created on the
-  // first step, moved into the backend's memory): backward writes the gradients there.
-  const params = optimizer.paramGroups.flatMap((group) => group.params);
-  for (const p of params) {
-    p.grad ??= new Tensor(allocate(p.dtype, p.numel()), p.shape);
-    zeroGradInPlace(p, { deferFill: true }); // backward writes every one of them (zeros only where it does not)
-  }
-  // Forward and backward in the backend's scratch scope: the activations and the gradients
-  // flowing between layers live in its memory (wasm: no copies) and are dropped when it ends, so
-  // the returned terms are copies, detached from the graph.
-  const { result, loss } = inScratchScope(params[0]?.dtype ?? 'float32', () => {
-    // The batch is read three times (the first layer, the likelihood, the first layer's weight
-    // gradient): copied once into scratch memory, read in place after (the cpu backend reads
-    // every array in place, and backends that cannot keep arrays have no scratch memory).
-    const kernels = backendFor(x.dtype);
-    const inScratch = kernels.isKept && kernels !== cpuBackend ? allocateEmpty(x.dtype, x.numel()) : undefined;
-    const batch = inScratch && kernels.isKept!(inScratch) ? new Tensor(inScratch, x.shape) : x;
-    if (batch !== x) batch.data.set(x.data);
-    const terms = elbo(options.y ? model.given(options.y) : model, batch, options);
+  const { result, loss } = scratchScope(x.dtype, () => {
+    const terms = elbo(options.y ? model.given(options.y) : model, x, options);
     const value = terms.loss.item();
     lap('forward');
-    if (Number.isFinite(value)) {
-      terms.loss.backward();
-      lap('backward');
-    }
-    const kept = Object.fromEntries(Object.entries(terms).map(([key, t]) => [key, t.copy()])) as unknown as ElboResult;
-    return { result: kept, loss: value };
+    optimizer.zeroGrad({ setToNone: false });
+    if (Number.isFinite(value)) terms.loss.backward();
+    lap('backward');
+    return { result: Object.fromEntries(Object.entries(terms).map(([key, term]) => [key, term.copy()])) as unknown as ElboResult, loss: value };
   });
-  if (!Number.isFinite(loss)) {
-    for (const p of params) zeroGradInPlace(p); // backward did not run: the deferred zeros now
-    return { result, loss, failure: `the loss is ${loss}` };
-  }
+  if (!Number.isFinite(loss)) return { result, loss, failure: `the loss is ${loss}` };
   const stepped = optimizer.stepIfFinite(); // checks every gradient first; no update if one is NaN/±∞
   lap('optimizer');
   return stepped ? { result, loss } : { result, loss, failure: 'a gradient is not finite' };

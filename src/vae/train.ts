@@ -8,8 +8,8 @@ import { loadSafetensors } from '../io/safetensors-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
 import { buildModel, DEFAULT_TRAIN_CONFIG, testBinarization, type TrainConfig, trainStep } from './train-step.js';
-export { buildModel, DEFAULT_TRAIN_CONFIG, testBinarization, type TrainConfig, trainStep, type StepPhases } from './train-step.js';
-import { getBackend } from '../kernels/index.js';
+export { buildModel, DEFAULT_TRAIN_CONFIG, testBinarization, type TrainConfig, trainStep, type StepPhases, type StepOptimizer } from './train-step.js';
+import { deviceName } from '../tensor/device.js';
 import { Generator } from '../tensor/random.js';
 import { klWeight } from './elbo.js';
 import { evaluate } from './evaluate.js';
@@ -153,7 +153,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
     const m: EpochMetrics = {
       epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
       test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
-      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: getBackend().name,
+      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: deviceName(config.dtype),
     };
     const notFinite = nonFiniteMetric(m);
     if (notFinite) diverged(`the end-of-epoch evaluation's ${notFinite}`, step, epoch, checkpointPath, divergenceCause(config));

@@ -33,7 +33,7 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
     const out = new Array<number>(cols).fill(0);
     row.forEach((aik, k) => {
       const bk = b[k]!;
-      for (let j = 0; j < cols; j++) out[j] += aik * bk[j]!;
+      for (let j = 0; j < cols; j++) out[j]! += aik * bk[j]!;
     });
     return out;
   });

@@ -79,11 +79,11 @@ export function sampleMoments(data: readonly Vector[]): { mean: Vector; cov: Mat
   const n = data.length;
   const d = data[0]!.length;
   const mean = new Array<number>(d).fill(0);
-  for (const x of data) x.forEach((v, j) => (mean[j] += v / n));
+  for (const x of data) x.forEach((v, j) => (mean[j]! += v / n));
   const cov = zerosMatrix(d, d);
   for (const x of data) {
     const c = subVectors(x, mean);
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i]![j] += (c[i]! * c[j]!) / n;
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i]![j]! += (c[i]! * c[j]!) / n;
   }
   return { mean, cov };
 }

@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnomalyError, backward, detectAnomaly, zeroGradInPlace } from '../../src/autograd/engine.js';
 import { add, linear, mean, mul, pow, relu, sum } from '../../src/autograd/ops.js';
-import { setBackend } from '../../src/kernels/index.js';
+import { cpuBackend, setBackend } from '../../src/kernels/index.js';
 import { initWasmBackend } from '../../src/kernels/wasm/index.js';
 import { Adam } from '../../src/nn/optim/adam.js';
-import { allocateEmpty, allocatingInto } from '../../src/tensor/dtype.js';
 import { Generator } from '../../src/tensor/random.js';
 import { randn, tensor } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -20,19 +19,20 @@ afterAll(() => setBackend('cpu'));
 
 const bits = (t: Tensor | null): number[] => Array.from(t!.data);
 
-describe('allocatingInto', () => {
+describe('Memory.into (how a gradient is computed straight into its memory)', () => {
   it('gives the offered storage to the first allocation of its size and dtype only; an inner offer stands in for the outer one while it runs', () => {
+    const memory = cpuBackend.memory;
     const into = new Float32Array(5000);
-    const [other, first, second] = allocatingInto(into, () => [allocateEmpty('float32', 4999), allocateEmpty('float32', 5000), allocateEmpty('float32', 5000)]);
+    const [other, first, second] = memory.into(into, () => [memory.empty('float32', 4999), memory.empty('float32', 5000), memory.empty('float32', 5000)]);
     expect(other).not.toBe(into);
     expect(first).toBe(into);
     expect(second).not.toBe(into);
     const outer = new Float64Array(3);
-    const [inner, after] = allocatingInto(outer, () => [allocatingInto(new Float64Array(2), () => allocateEmpty('float64', 3)), allocateEmpty('float64', 3)]);
+    const [inner, after] = memory.into(outer, () => [memory.into(new Float64Array(2), () => memory.empty('float64', 3)), memory.empty('float64', 3)]);
     expect(inner).not.toBe(outer); // the inner offer (which does not fit) replaced the outer one
     expect(after).toBe(outer); // restored afterwards
-    expect(allocateEmpty('float32', 5000)).not.toBe(into); // nothing offered outside
-    expect(allocatingInto(new Float32Array(4), () => allocateEmpty('float64', 4))).toBeInstanceOf(Float64Array);
+    expect(memory.empty('float32', 5000)).not.toBe(into); // nothing offered outside
+    expect(memory.into(new Float32Array(4), () => memory.empty('float64', 4))).toBeInstanceOf(Float64Array);
   });
 });
 
@@ -108,20 +108,21 @@ for (const backend of ['cpu', 'wasm'] as const) {
 }
 
 describe('the wasm scratch scope', () => {
+  const allocateEmpty = (dtype: 'float32' | 'float64', size: number) => initWasmBackend().memory.empty(dtype, size);
   it('gives long float32 results resident memory, reused from the start by the next scope; nested scopes keep theirs', () => {
     const wasm = initWasmBackend();
-    const [first, nestedOuter, nestedInner] = wasm.scope!(() => {
+    const [first, nestedOuter, nestedInner] = wasm.memory.scope(() => {
       const a = allocateEmpty('float32', 5000) as Float32Array;
-      const [outer, inner] = wasm.scope!(() => [allocateEmpty('float32', 5000), allocateEmpty('float32', 5000)]);
+      const [outer, inner] = wasm.memory.scope(() => [allocateEmpty('float32', 5000), allocateEmpty('float32', 5000)]);
       return [a, outer, inner];
     }) as Float32Array[];
-    for (const v of [first, nestedOuter, nestedInner]) expect(wasm.isKept!(v!)).toBe(true);
+    for (const v of [first, nestedOuter, nestedInner]) expect(wasm.memory.isKept(v!)).toBe(true);
     expect(new Set([first!.byteOffset, nestedOuter!.byteOffset, nestedInner!.byteOffset]).size).toBe(3); // no reuse while open
-    const again = wasm.scope!(() => allocateEmpty('float32', 5000)) as Float32Array;
+    const again = wasm.memory.scope(() => allocateEmpty('float32', 5000)) as Float32Array;
     expect(again.byteOffset).toBe(first!.byteOffset);
-    expect(wasm.isKept!(wasm.scope!(() => allocateEmpty('float32', 4095)))).toBe(false); // short: ordinary memory
-    expect(wasm.isKept!(allocateEmpty('float32', 5000))).toBe(false); // outside a scope: ordinary memory
-    expect(wasm.scope!(() => allocateEmpty('float64', 5000))).toBeInstanceOf(Float64Array);
+    expect(wasm.memory.isKept(wasm.memory.scope(() => allocateEmpty('float32', 4095)))).toBe(false); // short: ordinary memory
+    expect(wasm.memory.isKept(allocateEmpty('float32', 5000))).toBe(false); // outside a scope: ordinary memory
+    expect(wasm.memory.scope(() => allocateEmpty('float64', 5000))).toBeInstanceOf(Float64Array);
   });
 
   it('elementwise ops on resident operands read and write in place, with the same bits as on copies', () => {
@@ -132,7 +133,7 @@ describe('the wasm scratch scope', () => {
     for (const op of ['bceWithLogits', 'sigmoidSub', 'mul', 'maskPositive'] as const) {
       const copied = new Float32Array(n);
       wasm.binary(op, x, [1], y, [1], [n], copied);
-      const inPlace = wasm.scope!(() => {
+      const inPlace = wasm.memory.scope(() => {
         const [rx, ry, out] = [allocateEmpty('float32', n), allocateEmpty('float32', n), allocateEmpty('float32', n)] as Float32Array[];
         rx!.set(x);
         ry!.set(y);
@@ -156,7 +157,7 @@ describe('the wasm scratch scope', () => {
     const snapshot = (): number[][] => [...Object.values(result), ...model.parameters(), ...model.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
     const before = snapshot();
     // Fill everything the next scope can hand out (at least what a step used) with NaN.
-    wasm.scope!(() => {
+    wasm.memory.scope(() => {
       for (let i = 0; i < 64; i++) allocateEmpty('float32', 128 * 784).fill(NaN);
     });
     expect(snapshot()).toEqual(before);
@@ -198,8 +199,8 @@ describe('zeroing in place with the fill deferred (what trainStep does)', () => 
     const [a, b] = [randn([5000], { rng, requiresGrad: true }), randn([5000], { rng, requiresGrad: true })];
     backward(sum(mul(a, b)));
     const [ga, gb] = [a.grad!, b.grad!];
-    zeroGradInPlace(a, { deferFill: true });
-    zeroGradInPlace(b, { deferFill: true });
+    zeroGradInPlace(a);
+    zeroGradInPlace(b);
     backward(sum(mul(a, a))); // reaches a only
     expect(a.grad).toBe(ga);
     expect(b.grad).toBe(gb);
@@ -211,7 +212,7 @@ describe('zeroing in place with the fill deferred (what trainStep does)', () => 
     setBackend('cpu');
     const w = randn([4], { rng: new Generator(12), requiresGrad: true, dtype: 'float64' });
     backward(sum(mul(w, w)));
-    zeroGradInPlace(w, { deferFill: true });
+    zeroGradInPlace(w);
     backward(sum(mul(w, w)), undefined, { createGraph: true });
     expect(bits(w.grad)).toEqual(bits(w).map((v) => 2 * v));
   });

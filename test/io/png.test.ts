@@ -76,7 +76,7 @@ describe('PNG encoder', () => {
 
   it('decodePng detects a corrupted chunk', () => {
     const png = encodePng({ width: 2, height: 2, channels: 1, data: Uint8Array.of(1, 2, 3, 4) });
-    png[20] ^= 1; // inside IHDR
+    png[20]! ^= 1; // inside IHDR
     expect(() => decodePng(png)).toThrow('decodePng: bad CRC in IHDR chunk at byte 8');
     expect(() => decodePng(Uint8Array.of(1, 2, 3))).toThrow(PngError);
   });

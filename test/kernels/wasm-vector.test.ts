@@ -74,16 +74,16 @@ describe('wasm vector loops', () => {
     // any rounding of θ a large relative error of g, in both loops alike).
     const theta = floats(n, 1, 4).map(Math.abs);
     const grad = floats(n, 1e-2, 5).map(Math.abs);
-    const m = backend.keep!(new Float32Array(n)) as Float32Array;
-    const v = backend.keep!(new Float32Array(n)) as Float32Array;
-    expect(backend.keep!(m)).toBe(m); // already resident: kept as it is
+    const m = backend.memory.keep(new Float32Array(n)) as Float32Array;
+    const v = backend.memory.keep(new Float32Array(n)) as Float32Array;
+    expect(backend.memory.keep(m)).toBe(m); // already resident: kept as it is
     const theta64 = Float64Array.from(theta);
     const m64 = new Float64Array(n);
     const v64 = new Float64Array(n);
     for (let t = 1; t <= 5; t++) {
       const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** t), sqrtBc2: Math.sqrt(1 - 0.999 ** t), decay: 1 - 1e-5, l2: 0.01 };
-      backend.adam!(theta, grad, m, v, step);
-      cpuBackend.adam(theta64, Float64Array.from(grad), m64, v64, step);
+      backend.fused.adam!(theta, grad, m, v, step);
+      cpuBackend.fused.adam(theta64, Float64Array.from(grad), m64, v64, step);
     }
     // Each step rounds m and v about four times in float32 (u each, as the float64 loop rounds
     // them once when stored), and carries the earlier error scaled by β < 1: after T = 5 steps
@@ -112,9 +112,9 @@ describe('wasm vector loops', () => {
       const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, sqrtBc2: 0.03, decay: 1, l2: 0 };
       const [one, many] = [backend, threaded].map((b) => {
         const theta = floats(n, 1, 13);
-        const m = b.keep!(new Float32Array(n)) as Float32Array;
-        const v = b.keep!(new Float32Array(n)) as Float32Array;
-        for (let t = 0; t < 3; t++) b.adam!(theta, floats(n, 0.1, 14 + t), m, v, step);
+        const m = b.memory.keep(new Float32Array(n)) as Float32Array;
+        const v = b.memory.keep(new Float32Array(n)) as Float32Array;
+        for (let t = 0; t < 3; t++) b.fused.adam!(theta, floats(n, 0.1, 14 + t), m, v, step);
         return [theta, m, v];
       });
       one!.forEach((a, k) => expect(Array.from(many![k]!)).toEqual(Array.from(a)));
@@ -151,17 +151,17 @@ describe('wasm vector loops', () => {
     try {
       for (const n of [1, 3, 4, 7, 64, 1001, 50003]) {
         const clean = floats(n, 3e38, n);
-        const resident = threaded.keep!(clean) as Float32Array;
+        const resident = threaded.memory.keep(clean) as Float32Array;
         expect(resident).not.toBe(clean); // copied into wasm memory (shared, so kept)
-        expect(threaded.allFinite!(resident)).toBe(true);
-        expect(threaded.allFinite!(clean)).toBe(true);
+        expect(threaded.fused.allFinite!(resident)).toBe(true);
+        expect(threaded.fused.allFinite!(clean)).toBe(true);
         for (const bad of [NaN, Infinity, -Infinity]) {
           for (const i of new Set([0, n >> 1, n - 5, n - 1].filter((i) => i >= 0))) {
             for (const x of [resident, clean]) {
               const keep = x[i]!;
               x[i] = bad;
-              expect(threaded.allFinite!(x), `n=${n} i=${i} ${bad}`).toBe(false);
-              expect(cpuBackend.allFinite(x)).toBe(false);
+              expect(threaded.fused.allFinite!(x), `n=${n} i=${i} ${bad}`).toBe(false);
+              expect(cpuBackend.fused.allFinite(x)).toBe(false);
               x[i] = keep;
             }
           }
@@ -183,10 +183,10 @@ describe('wasm vector loops', () => {
         const inPlace = new Float32Array(m * n);
         const half = new Float32Array(m * n);
         threaded.matmul(a, b, copied, dims);
-        threaded.matmul(threaded.keep!(a), threaded.keep!(b), inPlace, dims);
-        threaded.matmul(a, threaded.keep!(b), half, dims);
-        const residentOut = threaded.keep!(new Float32Array(m * n).fill(NaN)) as Float32Array; // written where it is when unpadded
-        threaded.matmul(threaded.keep!(a), b, residentOut, dims);
+        threaded.matmul(threaded.memory.keep(a), threaded.memory.keep(b), inPlace, dims);
+        threaded.matmul(a, threaded.memory.keep(b), half, dims);
+        const residentOut = threaded.memory.keep(new Float32Array(m * n).fill(NaN)) as Float32Array; // written where it is when unpadded
+        threaded.matmul(threaded.memory.keep(a), b, residentOut, dims);
         expect(Array.from(inPlace)).toEqual(Array.from(copied));
         expect(Array.from(half)).toEqual(Array.from(copied));
         expect(Array.from(residentOut)).toEqual(Array.from(copied));
@@ -205,8 +205,8 @@ describe('wasm vector loops', () => {
     const wasm = initWasmBackend();
     for (const name of ['weight', 'bias'] as const) {
       expect(Array.from(onWasm[name]!.data)).toEqual(Array.from(onCpu[name]!.data));
-      expect(wasm.keep!(onWasm[name]!.data)).toBe(onWasm[name]!.data); // already resident
-      expect(cpuBackend.keep(onCpu[name]!.data)).toBe(onCpu[name]!.data);
+      expect(wasm.memory.keep(onWasm[name]!.data)).toBe(onWasm[name]!.data); // already resident
+      expect(cpuBackend.memory.keep(onCpu[name]!.data)).toBe(onCpu[name]!.data);
     }
     expect(() => onWasm.weight.set_(new Float32Array(3))).toThrow('set_: new storage (float32, 3 elements) does not match this tensor (float32, 210 elements)');
     expect(() => onWasm.weight.set_(new Float64Array(210))).toThrow('set_: new storage (float64, 210 elements) does not match this tensor (float32, 210 elements)');

@@ -3,7 +3,8 @@ import { WasmVector } from './vector.js';
 import { SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
 import { registerBackend } from '../index.js';
-import type { TypedArray } from '../../tensor/dtype.js';
+import { type DType, EMPTY_MIN, type TypedArray } from '../../tensor/dtype.js';
+import { HostMemory } from '../memory.js';
 import { wasmHost } from './host.js';
 import { WasmMatmul, type WasmMatmulStats, canShareMemory, compileGemm } from './matmul.js';
 
@@ -132,14 +133,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const f32 = x instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array && out instanceof Float32Array;
       if (!f32 || !engine.matmul(x, weight, out, dims, bias)) cpuBackend.linear(x, weight, bias, out, m, k, n);
     },
-    adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, step: AdamStep): void {
-      const f32 = theta instanceof Float32Array && grad instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array;
-      if (!f32 || !vector.adam(theta, grad, m, v, step)) cpuBackend.adam(theta, grad, m, v, step);
+    memory: new WasmMemory(engine),
+    fused: {
+      adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, step: AdamStep): void {
+        const f32 = theta instanceof Float32Array && grad instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array;
+        if (!f32 || !vector.adam(theta, grad, m, v, step)) cpuBackend.fused.adam(theta, grad, m, v, step);
+      },
+      allFinite: (x: TypedArray): boolean => (x instanceof Float32Array ? vector.allFinite(x) : undefined) ?? cpuBackend.fused.allFinite(x),
     },
-    keep: (x: TypedArray): TypedArray => (x instanceof Float32Array ? engine.keep(x) ?? x : x),
-    isKept: (x: TypedArray): boolean => x instanceof Float32Array && engine.addressOf(x) !== undefined,
-    scope: <T>(fn: () => T): T => engine.scope(fn),
-    allFinite: (x: TypedArray): boolean => (x instanceof Float32Array ? vector.allFinite(x) : undefined) ?? cpuBackend.allFinite(x),
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;
       cpuBackend.matmul(a, b, out, dims);
@@ -148,6 +149,40 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ready: () => engine.ready(),
     dispose: () => engine.dispose(),
   };
+}
+
+/**
+ * The wasm backend's memory: long-lived arrays kept inside the WebAssembly memory (read and
+ * updated there in place), long float32 results of a scope taken from its scratch arena, the
+ * rest host memory.
+ */
+class WasmMemory extends HostMemory {
+  constructor(private readonly engine: WasmMatmul) {
+    super();
+  }
+
+  override empty(dtype: DType, size: number): TypedArray {
+    const target = this.takeTarget(dtype, size);
+    if (target !== undefined) return target;
+    if (dtype === 'float32' && size >= EMPTY_MIN) return this.engine.scratchArray(size) ?? super.empty(dtype, size);
+    return super.empty(dtype, size);
+  }
+
+  override keep(x: TypedArray): TypedArray {
+    return x instanceof Float32Array ? this.engine.keep(x) ?? x : x;
+  }
+
+  override isKept(x: TypedArray): boolean {
+    return x instanceof Float32Array && this.engine.addressOf(x) !== undefined;
+  }
+
+  override persist(x: TypedArray): TypedArray {
+    return x instanceof Float32Array && this.engine.isScratch(x) ? x.slice() : x;
+  }
+
+  override scope<T>(fn: () => T): T {
+    return this.engine.scope(fn);
+  }
 }
 
 let shared: WasmBackend | undefined;

@@ -1,4 +1,3 @@
-import { EMPTY_MIN, withScratch } from '../../tensor/dtype.js';
 import type { MatmulDims } from '../backend.js';
 import { binaryRows } from '../loops.js';
 import { JOB, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
@@ -121,8 +120,10 @@ export class WasmMatmul {
   private readonly arena: Array<{ at: number; bytes: number }> = [];
   private arenaUsed: [number, number] = [0, 0];
   private scopeDepth = 0;
-  /** Views handed out by keep(), by identity, and the blocks of collected ones, by byte size, for reuse. */
+  /** Views of this memory handed out (by keep() and the scratch arena), by identity. */
   private readonly resident = new WeakSet<Float32Array>();
+  /** Those handed out by keep(), which live on, and the blocks of collected ones, by byte size, for reuse. */
+  private readonly kept = new WeakSet<Float32Array>();
   private readonly freeBlocks = new Map<number, number[]>();
   private readonly reclaim = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
     const list = this.freeBlocks.get(bytes) ?? [];
@@ -198,12 +199,13 @@ export class WasmMatmul {
   }
 
   /**
-   * `x` if it is a view handed out here, else a view of the memory holding a copy of it, which
-   * stays there (its block is reused once the view is collected); undefined when the memory is
-   * not shared, since growing an unshared memory detaches every view of it.
+   * `x` if keep() handed it out, else a view of the memory holding a copy of it (of a scratch
+   * array too, which would not live on), which stays there (its block is reused once the view is
+   * collected); undefined when the memory is not shared, since growing an unshared memory
+   * detaches every view of it.
    */
   keep(x: Float32Array): Float32Array | undefined {
-    if (this.resident.has(x)) return x;
+    if (this.kept.has(x)) return x;
     if (!this.shared) return undefined;
     const bytes = roundUp(Math.max(x.length, 1) * 4, 64);
     const at = this.freeBlocks.get(bytes)?.pop() ?? this.takeResident(bytes);
@@ -211,27 +213,32 @@ export class WasmMatmul {
     const view = new Float32Array(this.memory.buffer, at, x.length);
     view.set(x);
     this.resident.add(view);
+    this.kept.add(view);
     this.reclaim.register(view, [at, bytes]);
     return view;
   }
 
   /**
-   * Runs `fn` with op results of {@link EMPTY_MIN} floats or more taken from a scratch arena in
-   * this memory (so kernels read and write them in place), reused from the start once the
-   * outermost scope ends: nothing made inside may be used after. Unshared memory: just `fn()`.
+   * Runs `fn` with a scratch arena open in this memory: {@link WasmMatmul.scratchArray} hands
+   * out resident arrays from it (kernels read and write them in place), reused from the start
+   * once the outermost scope ends: nothing made inside may be used after. Unshared memory: just `fn()`.
    */
   scope<T>(fn: () => T): T {
     if (!this.shared) return fn();
     this.scopeDepth++;
     try {
-      return withScratch((size) => this.arenaTake(size), fn);
+      return fn();
     } finally {
       if (--this.scopeDepth === 0) this.arenaUsed = [0, 0];
     }
   }
 
-  /** A resident view of `size` floats from the arena: bump allocation in chunks that are kept for reuse. */
-  private arenaTake(size: number): Float32Array | undefined {
+  /**
+   * A resident view of `size` floats from the scratch arena while a {@link WasmMatmul.scope} is
+   * open (bump allocation in chunks that are kept for reuse); undefined outside one or when full.
+   */
+  scratchArray(size: number): Float32Array | undefined {
+    if (this.scopeDepth === 0) return undefined;
     const bytes = roundUp(size * 4, 64);
     let [chunk, used] = this.arenaUsed;
     while (chunk < this.arena.length && used + bytes > this.arena[chunk]!.bytes) [chunk, used] = [chunk + 1, 0];
@@ -245,6 +252,11 @@ export class WasmMatmul {
     this.resident.add(view);
     this.arenaUsed = [chunk, used + bytes];
     return view;
+  }
+
+  /** Whether `x` was handed out by the scratch arena (it does not outlive its scope). */
+  isScratch(x: Float32Array): boolean {
+    return this.resident.has(x) && !this.kept.has(x);
   }
 
   /** The byte address of `x` if it is resident ({@link WasmMatmul.keep}), else undefined. */

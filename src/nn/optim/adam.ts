@@ -33,40 +33,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (typeof g.weightDecay !== 'number' || !(g.weightDecay >= 0)) fail(`weightDecay must be a number >= 0, got ${g.weightDecay}`);
   }
 
-  /** Each gradient's copy where the backend reads it in place (wasm memory), reused every step. */
-  readonly #staged = new WeakMap<Tensor, TypedArray>();
-
   /** One update of every parameter that has a gradient (see the class comments for the formulas). */
   step(): void {
     this.update((p) => this.gradOf(p));
-  }
-
-  /**
-   * {@link Optimizer.stepIfFinite} in two passes: each gradient is copied where the backend reads
-   * it in place (on wasm, its memory, where θ, m and v already are) and checked there; only if
-   * all are finite does the update run, from those copies, with nothing more to copy.
-   */
-  override stepIfFinite(): boolean {
-    const staged = new Map<Tensor, TypedArray>();
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        const grad = this.gradOf(p);
-        if (grad === null) continue;
-        const kernels = backendFor(p.dtype);
-        let values = grad; // read in place if it is kept already (a gradient zeroed in place is)
-        if (kernels.keep && !kernels.isKept?.(grad)) {
-          const stage = this.#staged.get(p);
-          if (stage?.length === grad.length) {
-            stage.set(grad);
-            values = stage;
-          } else if ((values = kernels.keep(grad)) !== grad) this.#staged.set(p, values);
-        }
-        if (!(kernels.allFinite ?? cpuBackend.allFinite)(values)) return false;
-        staged.set(p, values);
-      }
-    }
-    this.update((p) => staged.get(p) ?? null);
-    return true;
   }
 
   /** The update of every parameter `gradOf` gives a gradient for. */
@@ -90,14 +59,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           state.step = t;
           // The update runs as one kernel: m and v are kept where the backend reads them without
           // copying (wasm: inside its memory), moved there on first use or after a state load.
-          const kernels = backendFor(p.dtype);
-          const update = kernels.adam ?? cpuBackend.adam;
-          if (kernels.keep) {
-            const m = kernels.keep(state.expAvg.data);
-            const v = kernels.keep(state.expAvgSq.data);
-            if (m !== state.expAvg.data) state.expAvg = new Tensor(m, p.shape);
-            if (v !== state.expAvgSq.data) state.expAvgSq = new Tensor(v, p.shape);
-          }
+          const { memory, fused } = backendFor(p.dtype);
+          const update = fused.adam ?? cpuBackend.fused.adam;
+          const m = memory.keep(state.expAvg.data);
+          const v = memory.keep(state.expAvgSq.data);
+          if (m !== state.expAvg.data) state.expAvg = new Tensor(m, p.shape);
+          if (v !== state.expAvgSq.data) state.expAvgSq = new Tensor(v, p.shape);
           update(theta, grad, state.expAvg.data, state.expAvgSq.data, {
             beta1, beta2, eps,
             stepSize: lr / (1 - beta1 ** t), // α / (1 − β₁ᵗ), so α·m̂ = stepSize·m

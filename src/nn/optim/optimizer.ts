@@ -70,7 +70,7 @@ export abstract class Optimizer<H extends Hyper> {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         const grad = this.gradOf(p);
-        if (grad !== null && !(backendFor(p.dtype).allFinite ?? cpuBackend.allFinite)(grad)) return false;
+        if (grad !== null && !(backendFor(p.dtype).fused.allFinite ?? cpuBackend.fused.allFinite)(grad)) return false;
       }
     }
     this.step();

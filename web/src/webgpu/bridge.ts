@@ -66,6 +66,8 @@ export async function connectWebgpu(port: MessagePort, base: Backend, minFlops =
     binary: base.binary,
     reduce: base.reduce,
     copy: base.copy,
+    memory: base.memory,
+    fused: base.fused,
     matmul,
     info: () => ({ adapter, gpuMatmuls: counts.gpu, baseMatmuls: counts.base }),
   };
