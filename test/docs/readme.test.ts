@@ -9,7 +9,7 @@ const readme = readFileSync('README.md', 'utf8');
 /** The package's entries, as the source files they compile from. */
 const ENTRIES: Record<string, string> = {
   elbo: 'src/index.ts', 'elbo/nn': 'src/nn/index.ts', 'elbo/optim': 'src/nn/optim/index.ts', 'elbo/vae': 'src/vae/index.ts',
-  'elbo/data': 'src/data/index.ts', 'elbo/io': 'src/io/index.ts', 'elbo/gpujs': 'src/gpujs.ts', 'elbo/node': 'src/node.ts',
+  'elbo/data': 'src/data/index.ts', 'elbo/io': 'src/io/index.ts', 'elbo/gpujs': 'src/gpujs.ts', 'elbo/testing': 'src/testing/index.ts', 'elbo/node': 'src/node.ts',
 };
 /** `code` with each `from 'elbo…'` pointing at the entry's source, as `to(file)` names it. */
 const toSources = (code: string, to: (file: string) => string): string =>
