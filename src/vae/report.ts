@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { encodePng } from '../io/png.js';
 import type { Picture } from './artifacts.js';
 import type { Evaluation } from './evaluate.js';
-import type { EpochMetrics, TrainConfig } from './train.js';
+import { type EpochMetrics, scoresAreNats, type TrainConfig } from './train.js';
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 2 : 4));
@@ -30,7 +30,7 @@ export function renderReport(contents: ReportContents): string {
   const last = metrics.at(-1);
   const configRows = Object.entries(config).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(', ')}]` : String(v)]);
   const summary = last
-    ? table(['', 'nats per example'], [
+    ? table(['', scoresAreNats(config) ? 'nats per example' : 'nats per example, of the BCE objective (grey pixels)'], [
         ['test ELBO (one draw per example)', last.test_elbo],
         ['test reconstruction E_q[ln p(x|z)]', last.test_reconstruction],
         ['test KL(q(z|x) || p(z))', last.test_kl],
@@ -53,7 +53,7 @@ td:first-child, th:first-child { text-align: left; } figure { display: inline-bl
 img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
 </style></head><body>
 <h1>VAE training report</h1>
-<p>The ELBO = E<sub>q</sub>[ln p(x|z)] − KL(q(z|x) || p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included.</p>
+<p>The ELBO = E<sub>q</sub>[ln p(x|z)] − KL(q(z|x) || p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included${scoresAreNats(config) ? `${config.binarize === 'dynamic' ? ', on the test digits binarized once by Bernoulli draws with a fixed seed' : ''}.` : '. <b>This run fed grey pixels to a Bernoulli decoder: its numbers are the negative BCE objective, not bounds on a log-likelihood</b> (train with --binarize dynamic for nats).'}</p>
 ${Object.keys(notes).length ? table(['', ''], Object.entries(notes)) : ''}
 <h2>Result</h2>${summary}
 <h2>Pictures</h2>

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { batches, batchTensor, type Binarization, numBatches } from '../data/batches.js';
-import type { DataSplits } from '../data/dataset.js';
+import { batches, batchTensor, type Binarization, binarizeStatic, numBatches, sampledTestSet } from '../data/batches.js';
+import type { DataSplits, Dataset } from '../data/dataset.js';
 import { type CheckpointJson, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -137,6 +137,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   writeFileAtomic(configPath, new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));
   hooks.onStart?.({ resumedFromEpoch: startEpoch, config, outDir, model });
 
+  const testSet = testSetFor(config, data.test);
   const perEpoch = numBatches(data.train.n, config.batchSize);
   const warmupSteps = config.warmupEpochs * perEpoch;
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
@@ -162,7 +163,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
       hooks.afterStep?.(step);
     }
     const trainSeconds = (performance.now() - started) / 1000;
-    const test = evaluate(model, data.test, { seed: config.seed, binarize: testBinarization(config) });
+    const test = evaluate(model, testSet, { seed: config.seed });
     const m: EpochMetrics = {
       epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
       test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
@@ -245,11 +246,26 @@ function diverged(what: string, step: number, epoch: number, checkpointPath: str
 }
 
 /**
- * How a model trained with `config` is evaluated on test digits: grey pixels when it trained on
- * them, else the fixed x > 0.5 binarization (a dynamically binarized run is scored on static
- * binary digits, so every evaluation of it sees the same targets).
+ * The test digits a model trained with `config` is scored on, chosen so that its bounds are in
+ * nats of a density of those very digits:
+ * - `'dynamic'`: the test set binarized ONCE by Bernoulli draws with the fixed seed
+ *   SAMPLED_TEST_SEED ({@link sampledTestSet}): the standard protocol, the same binary digits
+ *   for every run, every seed and every command.
+ * - `'static'`: the test set thresholded at 0.5, as the run's training digits were.
+ * - `'none'`: grey pixels as they are. With a Bernoulli decoder the scores are then the BCE
+ *   objective, not log-likelihoods (docs/likelihoods.md).
  */
-export const testBinarization = (config: Pick<TrainConfig, 'binarize'>): Binarization => (config.binarize === 'none' ? 'none' : 'static');
+export function testSetFor(config: Pick<TrainConfig, 'binarize'>, test: Dataset): Dataset {
+  if (config.binarize === 'dynamic') return sampledTestSet(test);
+  if (config.binarize === 'static') return binarizeStatic(test);
+  return test;
+}
+
+/**
+ * Whether a run's scores are log-likelihood bounds in nats: true unless a Bernoulli decoder was
+ * fed grey pixels (then they are the negative BCE objective, which is not a density of the data).
+ */
+export const scoresAreNats = (config: Pick<TrainConfig, 'binarize' | 'likelihood'>): boolean => !(config.likelihood === 'bernoulli' && config.binarize === 'none');
 
 /** The training config stored in a checkpoint's metadata. */
 export function loadCheckpointConfig(path: string): TrainConfig {
