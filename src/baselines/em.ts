@@ -12,6 +12,9 @@
  * src/verify/mixtures.ts).
  */
 
+/** Responsibilities below this are rounded to 0 by {@link exactPosterior}. */
+export const MIN_RESPONSIBILITY = 1e-12;
+
 /** The joint log-probabilities ln πₖ + ln p(xₙ|k) of n examples under K components, [n, K] row-major. */
 export interface LogJoint {
   values: Float64Array;
@@ -48,30 +51,46 @@ export function totalLogLikelihood(joint: LogJoint): number {
   return logMarginals(joint).reduce((s, v) => s + v, 0);
 }
 
-/** The exact E-step: q(k|xₙ) = p(k|xₙ) = exp(ln πₖ p(xₙ|k) − ln p(xₙ)). */
+/**
+ * The exact E-step: q(k|xₙ) = p(k|xₙ) = exp(ln πₖ p(xₙ|k) − ln p(xₙ)), except that
+ * responsibilities below {@link MIN_RESPONSIBILITY} are set to 0 and the row renormalized. That
+ * moves q from the posterior by KL(q ‖ p(k|xₙ)) = −ln(1 − dropped mass) ≤ K·1e-12 nats, and keeps
+ * every nonzero responsibility ≥ 1e-12: a smaller one could make a maximum-likelihood M-step
+ * round a Bernoulli μ to exactly 0 or 1 while q still weighs an image with that pixel the other
+ * way, and q · ln 0 = −∞ where the true term is ~0.
+ */
 export function exactPosterior(joint: LogJoint): Responsibilities {
   const { n, k } = joint;
   const values = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     const lse = rowLogSumExp(joint.values, i, k);
-    for (let j = 0; j < k; j++) values[i * k + j] = Math.exp(joint.values[i * k + j]! - lse);
+    let kept = 0;
+    for (let j = 0; j < k; j++) {
+      const r = Math.exp(joint.values[i * k + j]! - lse);
+      values[i * k + j] = r < MIN_RESPONSIBILITY ? 0 : r;
+      kept += values[i * k + j]!;
+    }
+    for (let j = 0; j < k; j++) values[i * k + j]! /= kept;
   }
   return { values, n, k };
 }
 
 /**
- * F(q, θ) = Σₙ Σₖ q(k|xₙ) [ln πₖ p(xₙ|k) − ln q(k|xₙ)], with 0 · ln 0 = 0 (a component q gives no
- * mass to contributes nothing, even when its joint is −∞).
+ * Each example's term of F: Fₙ(q, θ) = Σₖ q(k|xₙ) [ln πₖ p(xₙ|k) − ln q(k|xₙ)] ≤ ln p(xₙ), with
+ * 0 · ln 0 = 0 (a component q gives no mass to contributes nothing, even when its joint is −∞).
  */
-export function mixtureElbo(joint: LogJoint, q: Responsibilities): number {
+export function mixtureElboPerExample(joint: LogJoint, q: Responsibilities): Float64Array {
   if (joint.n !== q.n || joint.k !== q.k) throw new RangeError(`mixtureElbo: joint is [${joint.n}, ${joint.k}] but q is [${q.n}, ${q.k}]`);
-  let total = 0;
+  const out = new Float64Array(q.n);
   for (let i = 0; i < q.values.length; i++) {
     const r = q.values[i]!;
-    if (r > 0) total += r * (joint.values[i]! - Math.log(r));
+    if (r > 0) out[Math.floor(i / q.k)]! += r * (joint.values[i]! - Math.log(r));
   }
-  return total;
+  return out;
 }
+
+/** F(q, θ) = Σₙ Fₙ(q, θ): the data set's ELBO in nats. */
+export const mixtureElbo = (joint: LogJoint, q: Responsibilities): number => mixtureElboPerExample(joint, q).reduce((s, v) => s + v, 0);
 
 /** An E-step: new responsibilities from the joint (and the previous q, for damped variants). */
 export type EStep = (joint: LogJoint, previous: Responsibilities | undefined) => Responsibilities;
@@ -101,6 +120,8 @@ export interface EmIteration {
   /** F(q, θ) right after the E-step, and ln p(X|θ) at that θ (equal when the E-step is exact). */
   elboAfterE: number;
   logLikelihoodBefore: number;
+  /** The largest |Fₙ(q, θ) − ln p(xₙ|θ)| over the examples right after the E-step (0 when it is exact). */
+  worstGapAfterE: number;
   /** F(q, θ') after the M-step, and ln p(X|θ') at the new θ'. */
   elboAfterM: number;
   logLikelihoodAfter: number;
@@ -124,12 +145,15 @@ export function fitEm<Model, Data>(family: MixtureFamily<Model, Data>, data: Dat
   const history: EmIteration[] = [];
   for (let it = 0; it < options.iterations; it++) {
     q = eStep(joint, q);
-    const logLikelihoodBefore = totalLogLikelihood(joint);
-    const elboAfterE = mixtureElbo(joint, q);
+    const logPx = logMarginals(joint);
+    const perExample = mixtureElboPerExample(joint, q);
+    const logLikelihoodBefore = logPx.reduce((s, v) => s + v, 0);
+    const elboAfterE = perExample.reduce((s, v) => s + v, 0);
+    const worstGapAfterE = perExample.reduce((worst, f, i) => Math.max(worst, Math.abs(f - logPx[i]!)), 0);
     model = family.mStep(data, q, model);
     joint = family.logJoint(model, data);
     const logLikelihoodAfter = totalLogLikelihood(joint);
-    history.push({ elboAfterE, logLikelihoodBefore, elboAfterM: mixtureElbo(joint, q), logLikelihoodAfter });
+    history.push({ elboAfterE, logLikelihoodBefore, worstGapAfterE, elboAfterM: mixtureElbo(joint, q), logLikelihoodAfter });
     if (options.tolerance !== undefined && options.tolerance > 0 && logLikelihoodAfter - logLikelihoodBefore < options.tolerance) break;
   }
   return { model, q: q ?? exactPosterior(joint), history };

@@ -1,11 +1,12 @@
 import { verifyEstimators } from './estimators.js';
 import { verifyLinearGaussianIdentities } from './identity.js';
 import { verifyLinearVae } from './linear-vae.js';
+import { verifyMixtures } from './mixtures.js';
 import { verifyQuadrature } from './quadrature.js';
 import type { VerifyRow } from './rows.js';
 
 /** The sections of `elbo verify`, in the order they run. */
-export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators'] as const;
+export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators', 'mixtures'] as const;
 /** One section's name. */
 export type VerifySection = (typeof VERIFY_SECTIONS)[number];
 
@@ -31,6 +32,8 @@ export interface VerifyOptions {
  * - `quadrature`: a 2-D latent VAE trained on MNIST, its ln p(x) integrated on a grid, against
  *   its ELBO, KL(q‖p(z|x)) and the IWAE bounds.
  * - `estimators`: reparameterization versus score-function gradients of the ELBO.
+ * - `mixtures`: EM on Bernoulli and Gaussian mixtures as coordinate ascent on the ELBO, with the
+ *   exact posterior as q; and a counter-example under a non-exact q.
  *
  * @example
  * const rows = runVerify({ fast: true });
@@ -42,8 +45,9 @@ export function runVerify(options: VerifyOptions = {}): VerifyRow[] {
   const run: Record<VerifySection, () => VerifyRow[]> = {
     ppca: () => verifyLinearGaussianIdentities({ seed }),
     'linear-vae': () => verifyLinearVae(fast ? { seed, examples: 300, steps: 800, draws: 5000 } : { seed, examples: 500, steps: 1500 }),
-    quadrature: () => verifyQuadrature(fast ? { seed, trainImages: 1000, epochs: 2, testImages: 4, gridPoints: 128, draws: 1000 } : { seed }),
+    quadrature: () => verifyQuadrature(fast ? { seed, trainImages: 1000, epochs: 2, testImages: 4, gridPoints: 128, draws: 4000 } : { seed }),
     estimators: () => verifyEstimators({ seed, draws: fast ? 5000 : 20000 }),
+    mixtures: () => verifyMixtures(fast ? { seed, images: 300, iterations: 12 } : { seed }),
   };
   const rows: VerifyRow[] = [];
   for (const section of options.sections ?? VERIFY_SECTIONS) {
