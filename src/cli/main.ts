@@ -11,6 +11,7 @@ import { gapsCommand } from './gaps.js';
 import { benchCommand } from './bench.js';
 import { serveCommand } from './serve.js';
 import { packageVersion } from './version.js';
+import { baselinesCommand } from './baselines.js';
 
 const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
 
@@ -26,13 +27,14 @@ Commands
   info          versions, cores and kernel backends
   verify        check the ELBO, IWAE and gradient math against exact ground truth
   gaps          a trained model's KL split by the aggregate posterior, and its amortization gap
+  baselines     KDE, mixtures by EM and the VAE on one binarized test set, in nats
   collapse      train with KL weights beta in {0.5, 1, 4}, with and without warm-up; count active units
   bench         matmul, elementwise and training-step throughput per backend, with peers (tfjs, jax-js, PyTorch)
   serve         the VAE lab in the browser: train, watch and probe a VAE live (npm run build:web first)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, gaps: gapsCommand, serve: serveCommand, bench: benchCommand,
+  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, gaps: gapsCommand, serve: serveCommand, bench: benchCommand, baselines: baselinesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

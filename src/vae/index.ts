@@ -12,7 +12,7 @@ export { bernoulliLogProb, gaussianLogProb, logNormal, logStandardNormal, likeli
 export { elbo, klWeight, type ElboOptions, type ElboResult } from './elbo.js';
 export { iwae, type IwaeOptions } from './iwae.js';
 export { evaluate, spreadIndices, type Evaluation, type EvaluateOptions } from './evaluate.js';
-export { trainStep, buildModel, testBinarization, DEFAULT_TRAIN_CONFIG, type TrainConfig, type StepPhases, type StepOptimizer } from './train-step.js';
+export { trainStep, buildModel, testSetFor, scoresAreNats, DEFAULT_TRAIN_CONFIG, type TrainConfig, type StepPhases, type StepOptimizer } from './train-step.js';
 export { projectTo2d, normalQuantile } from './latent.js';
 export { latentGrid, gridLogLikelihoods, integrate, gaussHermite, elboByGaussHermite, type LatentGrid, type PointQuadrature } from '../verify/latent-grid.js';
 export { ConditionedVAE, oneHot, type LatentVariableModel } from './model.js';

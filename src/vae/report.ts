@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { encodePng } from '../io/png.js';
 import { svgFileOf, type Picture } from './artifacts.js';
 import type { Evaluation } from './evaluate.js';
-import type { EpochMetrics, TrainConfig } from './train.js';
+import { type EpochMetrics, scoresAreNats, type TrainConfig } from './train.js';
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 /** Escaped text with `_{…}` as a subscript (the charts' notation, see mathText). */
@@ -40,7 +40,7 @@ export function renderReport(contents: ReportContents): string {
   const { config, metrics, pictures, final, notes = {} } = contents;
   const last = metrics.at(-1);
   const summary = last
-    ? table(['on the test set', 'nats per example'], [
+    ? table(['on the test set', scoresAreNats(config) ? 'nats per example' : 'nats per example, of the BCE objective (grey pixels)'], [
         ['ELBO (one draw per example)', nats(last.test_elbo)],
         ['reconstruction 𝔼_{q}[ln p(x|z)]', nats(last.test_reconstruction)],
         ['KL(q(z|x) ‖ p(z))', nats(last.test_kl)],
@@ -69,7 +69,7 @@ td:first-child, th:first-child { text-align: left; } figure { margin: 0; min-wid
 img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; } figure.chart svg { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; } figcaption { font-size: 13px; color: #555; }
 </style></head><body>
 <h1>VAE training report</h1>
-<p>The ELBO = 𝔼<sub>q(z|x)</sub>[ln p(x|z)] − KL(q(z|x) ‖ p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included.</p>
+<p>The ELBO = 𝔼<sub>q(z|x)</sub>[ln p(x|z)] − KL(q(z|x) ‖ p(z)) is a lower bound on ln p(x); all numbers are in nats per example, with every constant included${scoresAreNats(config) ? `${config.binarize === 'dynamic' ? ', on the test digits binarized once by Bernoulli draws with a fixed seed' : ''}.` : '. <b>This run fed grey pixels to a Bernoulli decoder: its numbers are the negative BCE objective, not bounds on a log-likelihood</b> (train with --binarize dynamic for nats).'}</p>
 ${Object.keys(notes).length ? table(null, Object.entries(notes)) : ''}
 <h2>Result</h2>${summary}
 <h2>Pictures</h2>

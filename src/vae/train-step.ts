@@ -1,4 +1,5 @@
-import type { Binarization } from '../data/batches.js';
+import { type Binarization, binarizeStatic, sampledTestSet } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
 import type { DType } from '../tensor/dtype.js';
 import { scratchScope } from '../tensor/device.js';
 import type { Generator } from '../tensor/random.js';
@@ -88,8 +89,23 @@ export function trainStep(model: VAE, optimizer: StepOptimizer, x: Tensor, optio
 }
 
 /**
- * How a model trained with `config` is evaluated on test digits: grey pixels when it trained on
- * them, else the fixed x > 0.5 binarization (a dynamically binarized run is scored on static
- * binary digits, so every evaluation of it sees the same targets).
+ * The test digits a model trained with `config` is scored on, chosen so that its bounds are in
+ * nats of a density of those very digits:
+ * - `'dynamic'`: the test set binarized ONCE by Bernoulli draws with the fixed seed
+ *   SAMPLED_TEST_SEED ({@link sampledTestSet}): the standard protocol, the same binary digits
+ *   for every run, every seed and every command.
+ * - `'static'`: the test set thresholded at 0.5, as the run's training digits were.
+ * - `'none'`: grey pixels as they are. With a Bernoulli decoder the scores are then the BCE
+ *   objective, not log-likelihoods (docs/likelihoods.md).
  */
-export const testBinarization = (config: Pick<TrainConfig, 'binarize'>): Binarization => (config.binarize === 'none' ? 'none' : 'static');
+export function testSetFor(config: Pick<TrainConfig, 'binarize'>, test: Dataset): Dataset {
+  if (config.binarize === 'dynamic') return sampledTestSet(test);
+  if (config.binarize === 'static') return binarizeStatic(test);
+  return test;
+}
+
+/**
+ * Whether a run's scores are log-likelihood bounds in nats: true unless a Bernoulli decoder was
+ * fed grey pixels (then they are the negative BCE objective, which is not a density of the data).
+ */
+export const scoresAreNats = (config: Pick<TrainConfig, 'binarize' | 'likelihood'>): boolean => !(config.likelihood === 'bernoulli' && config.binarize === 'none');

@@ -7,8 +7,8 @@ import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-file.js';
 import { loadSafetensors } from '../io/safetensors-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, testBinarization, type TrainConfig, trainStep } from './train-step.js';
-export { buildModel, DEFAULT_TRAIN_CONFIG, testBinarization, type TrainConfig, trainStep, type StepPhases, type StepOptimizer } from './train-step.js';
+import { buildModel, DEFAULT_TRAIN_CONFIG, testSetFor, type TrainConfig, trainStep } from './train-step.js';
+export { buildModel, DEFAULT_TRAIN_CONFIG, testSetFor, scoresAreNats, type TrainConfig, trainStep, type StepPhases, type StepOptimizer } from './train-step.js';
 import { deviceName } from '../tensor/device.js';
 import { Generator } from '../tensor/random.js';
 import { klWeight } from './elbo.js';
@@ -121,6 +121,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   writeFileAtomic(configPath, new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));
   hooks.onStart?.({ resumedFromEpoch: startEpoch, config, outDir, model });
 
+  const testSet = testSetFor(config, data.test);
   const perEpoch = numBatches(data.train.n, config.batchSize);
   const warmupSteps = config.warmupEpochs * perEpoch;
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
@@ -149,7 +150,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
       hooks.afterStep?.(step);
     }
     const trainSeconds = (performance.now() - started) / 1000;
-    const test = evaluate(model, data.test, { seed: config.seed, binarize: testBinarization(config) });
+    const test = evaluate(model, testSet, { seed: config.seed });
     const m: EpochMetrics = {
       epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
       test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,

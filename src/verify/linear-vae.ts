@@ -152,13 +152,13 @@ export function verifyLinearVae(options: LinearVaeOptions = {}): VerifyRow[] {
   const r = runLinearVae(options);
   const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
   return [
-    row(SECTION, 'trained linear VAE: exact mean ln p(x) = PPCA maximum likelihood (Tipping & Bishop)', r.trainedLogLikelihood, '=', r.ppcaLogLikelihood, 0.005 * Math.abs(r.ppcaLogLikelihood),
-      `tolerance 0.5% of |ML|; relative gap ${rel(r.trainedLogLikelihood, r.ppcaLogLikelihood).toExponential(2)}`),
+    row(SECTION, 'trained linear VAE: exact mean ln p(x) = PPCA maximum likelihood (Tipping & Bishop)', r.trainedLogLikelihood, '=', r.ppcaLogLikelihood, 5e-4,
+      `absolute tolerance 5e-4 nats (observed gaps 1e-5 to 9e-5 over seeds 1-3, fast and full); relative gap ${rel(r.trainedLogLikelihood, r.ppcaLogLikelihood).toExponential(2)}`),
     row(SECTION, 'trained linear VAE: ln p(x) ≤ the PPCA maximum (no model beats the ML fit)', r.trainedLogLikelihood, '≤', r.ppcaLogLikelihood, 1e-9),
-    row(SECTION, 'trained linear VAE: learned σ² = σ²_ML (mean of the discarded eigenvalues)', r.trainedNoiseVar, '=', r.ppcaNoiseVar, 0.02 * r.ppcaNoiseVar, 'tolerance 2% of σ²_ML'),
+    row(SECTION, 'trained linear VAE: learned σ² = σ²_ML (mean of the discarded eigenvalues)', r.trainedNoiseVar, '=', r.ppcaNoiseVar, 5e-3, 'absolute tolerance 5e-3 (observed 2e-4 to 1.3e-3)'),
     row(SECTION, 'trained linear VAE: ELBO + KL(q‖p(z|x)) = ln p(x) on every example', r.worstIdentity, '=', 0, 1e-9, 'lhs: the largest |ELBO + KL − ln p(x)|'),
-    row(SECTION, 'trained encoder q(z|x) ≈ the true posterior p_θ(z|x): mean KL(q‖p_θ(z|x))', r.posteriorKl, '=', 0, 0.01,
-      `nats per example; for contrast, mean KL(q‖p(z)) = ${r.priorKl.toFixed(3)}; ELBO ${r.trainedElbo.toFixed(4)}`),
+    row(SECTION, 'trained encoder q(z|x) ≈ the true posterior p_θ(z|x): mean KL(q‖p_θ(z|x))', r.posteriorKl, '=', 0, 2e-3,
+      `nats per example (observed 2e-4 to 6e-4); for contrast, mean KL(q‖p(z)) = ${r.priorKl.toFixed(3)}; ELBO ${r.trainedElbo.toFixed(4)}`),
     row(SECTION, `engine elbo(): mean of ${options.draws ?? 20000} one-sample estimates = closed-form ELBO`, r.estimate.mean, '=', r.estimate.exact, 4 * r.estimate.se,
       `tolerance 4 standard errors; one estimate has sd ${r.estimate.sd.toFixed(3)} nats, so it is not the ELBO`),
   ];

@@ -2,11 +2,12 @@ import { verifyConditional } from './conditional.js';
 import { verifyEstimators } from './estimators.js';
 import { verifyLinearGaussianIdentities } from './identity.js';
 import { verifyLinearVae } from './linear-vae.js';
+import { verifyMixtures } from './mixtures.js';
 import { verifyQuadrature } from './quadrature.js';
 import type { VerifyRow } from './rows.js';
 
 /** The sections of `elbo verify`, in the order they run. */
-export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators', 'conditional'] as const;
+export const VERIFY_SECTIONS = ['ppca', 'linear-vae', 'quadrature', 'estimators', 'conditional', 'mixtures'] as const;
 /** One section's name. */
 export type VerifySection = (typeof VERIFY_SECTIONS)[number];
 
@@ -36,6 +37,8 @@ export interface VerifyOptions {
  * - `estimators`: reparameterization versus score-function gradients of the ELBO.
  * - `conditional`: the conditional VAE on the conditional linear-Gaussian model, where
  *   ln p(x|y) = ELBO + KL(q(z|x,y)‖p(z|x,y)) is checked in closed form.
+ * - `mixtures`: EM on Bernoulli and Gaussian mixtures as coordinate ascent on the ELBO, with the
+ *   exact posterior as q; and a counter-example under a non-exact q.
  *
  * @example
  * const rows = runVerify({ fast: true });
@@ -47,9 +50,10 @@ export function runVerify(options: VerifyOptions = {}): VerifyRow[] {
   const run: Record<VerifySection, () => VerifyRow[]> = {
     ppca: () => verifyLinearGaussianIdentities({ seed }),
     'linear-vae': () => verifyLinearVae(fast ? { seed, examples: 300, steps: 800, draws: 5000 } : { seed, examples: 500, steps: 1500 }),
-    quadrature: () => verifyQuadrature(fast ? { seed, trainImages: 1000, epochs: 2, testImages: 4, gridPoints: 128, draws: 1000 } : { seed }),
+    quadrature: () => verifyQuadrature(fast ? { seed, trainImages: 1000, epochs: 2, testImages: 4, gridPoints: 128, draws: 4000 } : { seed }),
     estimators: () => verifyEstimators({ seed, draws: fast ? 5000 : 20000 }),
     conditional: () => verifyConditional({ seed }),
+    mixtures: () => verifyMixtures(fast ? { seed, images: 300, iterations: 12 } : { seed }),
   };
   const rows: VerifyRow[] = [];
   for (const section of options.sections ?? VERIFY_SECTIONS) {

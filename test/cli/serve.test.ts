@@ -33,7 +33,9 @@ function get(url: string, path: string, options: { host?: string; method?: strin
     req.end();
   });
 }
-import { testBinarization } from '../../src/vae/train.js';
+import { binarizeStatic, sampledTestSet } from '../../src/data/batches.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { scoresAreNats, testSetFor } from '../../src/vae/train.js';
 
 describe('elbo serve', () => {
   it('answers 400 to a path that is not valid percent-encoding, and keeps serving', async () => {
@@ -105,9 +107,24 @@ describe('elbo serve under load', () => {
 });
 
 describe('test-set binarization', () => {
-  it('scores a binarized run (static or dynamic) on static binary digits, a grey-pixel run on grey pixels', () => {
-    expect(testBinarization({ binarize: 'none' })).toBe('none');
-    expect(testBinarization({ binarize: 'static' })).toBe('static');
-    expect(testBinarization({ binarize: 'dynamic' })).toBe('static');
+  const { test } = loadMnist();
+  it('scores a dynamically binarized run on the test set sampled once (fixed seed), not thresholded', () => {
+    const a = testSetFor({ binarize: 'dynamic' }, test);
+    expect(a.images).toEqual(sampledTestSet(test).images);
+    expect(a.images).toEqual(testSetFor({ binarize: 'dynamic' }, test).images); // the same digits every time
+    const thresholded = binarizeStatic(test).images;
+    let differ = 0;
+    for (let i = 0; i < a.images.length; i++) if (a.images[i] !== thresholded[i]) differ++;
+    expect(differ).toBeGreaterThan(0.02 * a.images.length);
+    expect(a.images.every((v) => v === 0 || v === 1)).toBe(true);
+  });
+  it('thresholds a static run at 0.5 and leaves grey pixels to a grey run', () => {
+    expect(testSetFor({ binarize: 'static' }, test).images).toEqual(binarizeStatic(test).images);
+    expect(testSetFor({ binarize: 'none' }, test)).toBe(test);
+  });
+  it('calls only a density of the scored data nats: a Bernoulli decoder on grey pixels is the BCE objective', () => {
+    expect(scoresAreNats({ binarize: 'none', likelihood: 'bernoulli' })).toBe(false);
+    expect(scoresAreNats({ binarize: 'dynamic', likelihood: 'bernoulli' })).toBe(true);
+    expect(scoresAreNats({ binarize: 'none', likelihood: 'gaussian' })).toBe(true);
   });
 });
