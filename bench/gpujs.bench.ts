@@ -22,7 +22,9 @@ const SHAPES: [string, number, number, number, boolean][] = [
 
 function print(where: string, rows: Record<string, Row>): void {
   for (const [shape, r] of Object.entries(rows)) {
-    console.log(`${where.padEnd(8)} ${r.mode.padEnd(7)} ${shape.padEnd(22)} gpujs ${r.gpujs.toFixed(2).padStart(6)} GFLOP/s   cpu reference ${r.cpu.toFixed(2).padStart(6)} GFLOP/s`);
+    console.log(
+      `${where.padEnd(8)} ${r.mode.padEnd(7)} ${shape.padEnd(22)} gpujs ${r.gpujs.toFixed(2).padStart(6)} GFLOP/s   cpu reference ${r.cpu.toFixed(2).padStart(6)} GFLOP/s`,
+    );
   }
 }
 

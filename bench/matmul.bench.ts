@@ -23,9 +23,14 @@ const quick = process.argv.includes('--quick');
 const tiles = process.argv.includes('--tiles');
 const write = process.argv.includes('--write');
 
-interface Case { name: string; d: MatmulDims }
-const mm = (name: string, m: number, k: number, n: number, transA = false, transB = false): Case =>
-  ({ name, d: { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 } });
+interface Case {
+  name: string;
+  d: MatmulDims;
+}
+const mm = (name: string, m: number, k: number, n: number, transA = false, transB = false): Case => ({
+  name,
+  d: { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 },
+});
 
 /** One linear layer y = x·Wᵀ (W is [out, in]) at batch B: its forward and both backward products. */
 const layer = (label: string, B: number, inp: number, out: number): Case[] => [
@@ -35,17 +40,27 @@ const layer = (label: string, B: number, inp: number, out: number): Case[] => [
 ];
 
 const squares = [64, 128, 256, 512, 1024].map((s) => mm(`square ${s}`, s, s, s));
-const vae = [...layer('enc 784→400', 128, 784, 400), ...layer('μ,logσ² 400→20 (×2)', 128, 400, 20),
-  ...layer('dec 20→400', 128, 20, 400), ...layer('dec 400→784', 128, 400, 784)];
+const vae = [
+  ...layer('enc 784→400', 128, 784, 400),
+  ...layer('μ,logσ² 400→20 (×2)', 128, 400, 20),
+  ...layer('dec 20→400', 128, 20, 400),
+  ...layer('dec 400→784', 128, 400, 784),
+];
 
 /** Seeded uniforms in [-1, 1): no Math.random, so runs are comparable. */
 function fill(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
+  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
 }
 
 /** GFLOP/s over samples; `perCpuSecond` = flops per second of CPU time the process got (robust to other load for one thread). */
-interface Stat { median: number; min: number; max: number; seconds: number; perCpuSecond: number }
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  seconds: number;
+  perCpuSecond: number;
+}
 
 /** Times `backend` on `c`: warm-up, then samples of ≥ 20 ms each; GFLOP/s statistics. */
 function time(backend: Backend, c: Case): Stat {
@@ -67,7 +82,13 @@ function time(backend: Backend, c: Case): Stat {
   const rates = Array.from({ length: samples }, () => (flops * reps) / run(reps) / 1e9).sort((x, y) => x - y);
   const cpu = process.cpuUsage(cpu0);
   const median = rates[Math.floor(samples / 2)]!;
-  return { median, min: rates[0]!, max: rates[samples - 1]!, seconds: flops / 1e9 / median, perCpuSecond: (flops * reps * samples) / ((cpu.user + cpu.system) * 1e3) };
+  return {
+    median,
+    min: rates[0]!,
+    max: rates[samples - 1]!,
+    seconds: flops / 1e9 / median,
+    perCpuSecond: (flops * reps * samples) / ((cpu.user + cpu.system) * 1e3),
+  };
 }
 
 const fmt = (s: Stat): string => `${s.median.toFixed(s.median < 10 ? 2 : 1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
@@ -76,9 +97,22 @@ const fmt = (s: Stat): string => `${s.median.toFixed(s.median < 10 ? 2 : 1)} (${
 function compareTiles(): void {
   const cases = [vae[0]!, vae[1]!, vae[2]!, squares[3]!];
   console.log(`| MR×NR, U | ${cases.map((c) => c.name.replace(/ {2,}/g, ' ')).join(' | ')} |\n|---|${cases.map(() => '---:').join('|')}|`);
-  for (const [MR, NR, U] of [[4, 8, 1], [4, 8, 2], [4, 8, 4], [2, 16, 1], [3, 16, 1], [4, 12, 1], [6, 8, 1], [8, 8, 1]] as const) {
+  for (const [MR, NR, U] of [
+    [4, 8, 1],
+    [4, 8, 2],
+    [4, 8, 4],
+    [2, 16, 1],
+    [3, 16, 1],
+    [4, 12, 1],
+    [6, 8, 1],
+    [8, 8, 1],
+  ] as const) {
     const engine = new WasmMatmul({ threads: 1, minParallelFlops: Infinity, relaxedSimd: false, tasksPerThread: 1, tile: { ...TILE, MR, NR, U } });
-    const be: Backend = { ...cpuBackend, name: 'tile', matmul: (a, b, out, d) => void engine.matmul(a as Float32Array, b as Float32Array, out as Float32Array, d) };
+    const be: Backend = {
+      ...cpuBackend,
+      name: 'tile',
+      matmul: (a, b, out, d) => void engine.matmul(a as Float32Array, b as Float32Array, out as Float32Array, d),
+    };
     console.log(`| ${MR}×${NR}, ${U} | ${cases.map((c) => time(be, c).perCpuSecond.toFixed(1)).join(' | ')} |`);
   }
 }
@@ -89,11 +123,20 @@ async function main(): Promise<void> {
   const one = createWasmBackend({ threads: 1 });
   const all: WasmBackend = createWasmBackend({ threads });
   await all.ready();
-  const backends: [string, Backend][] = [['cpu', cpuBackend], ['wasm 1 thread', one], [`wasm ${all.info.threads} threads`, all]];
+  const backends: [string, Backend][] = [
+    ['cpu', cpuBackend],
+    ['wasm 1 thread', one],
+    [`wasm ${all.info.threads} threads`, all],
+  ];
   const load0 = loadavg()[0]!;
   const lines: string[] = [];
   const table = (title: string, cases: Case[], weights?: number[]): void => {
-    lines.push(`### ${title}`, '', `| product | MFLOP | ${backends.map(([n]) => `${n} GFLOP/s`).join(' | ')} | wasm 1 thread per CPU-second |`, `|---|---:|${backends.map(() => '---:').join('|')}|---:|`);
+    lines.push(
+      `### ${title}`,
+      '',
+      `| product | MFLOP | ${backends.map(([n]) => `${n} GFLOP/s`).join(' | ')} | wasm 1 thread per CPU-second |`,
+      `|---|---:|${backends.map(() => '---:').join('|')}|---:|`,
+    );
     const totals = backends.map(() => 0);
     let totalFlops = 0;
     cases.forEach((c, i) => {
@@ -105,26 +148,40 @@ async function main(): Promise<void> {
       lines.push(`| ${c.name} | ${mflop.toFixed(1)} | ${stats.map(fmt).join(' | ')} | ${stats[1]!.perCpuSecond.toFixed(1)} |`);
       process.stderr.write(`${c.name}: ${stats.map(fmt).join('  ')}\n`);
     });
-    if (weights) lines.push(`| **all matmuls of one training step** (median times summed) | ${totalFlops.toFixed(0)} | ${totals.map((t) => `**${(totalFlops / 1e3 / t).toFixed(1)}** (${(t * 1e3).toFixed(2)} ms)`).join(' | ')} | |`);
+    if (weights)
+      lines.push(
+        `| **all matmuls of one training step** (median times summed) | ${totalFlops.toFixed(0)} | ${totals.map((t) => `**${(totalFlops / 1e3 / t).toFixed(1)}** (${(t * 1e3).toFixed(2)} ms)`).join(' | ')} | |`,
+      );
     lines.push('');
   };
   table('Square C[s,s] = A[s,s]·B[s,s]', squares);
-  table('VAE 784-400-20 at batch 128 (forward and both gradients of each layer)', vae, vae.map((c) => (c.name.includes('(×2)') ? 2 : 1)));
+  table(
+    'VAE 784-400-20 at batch 128 (forward and both gradients of each layer)',
+    vae,
+    vae.map((c) => (c.name.includes('(×2)') ? 2 : 1)),
+  );
   const info = all.info;
   const header = [
-    '## matmul (float32)', '',
+    '## matmul (float32)',
+    '',
     `Command: \`npx tsx bench/matmul.bench.ts${quick ? ' --quick' : ''}\`. Machine: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, ` +
       `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. wasm: ${info.threads} threads, SIMD ${info.simd}, relaxed SIMD ${info.relaxedSimd}. ` +
       `Load average (1 min) ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (this run's own threads count ~1-2; more means other processes shared the cores, and the 2-thread column then measures contention).`,
-    '', 'GFLOP/s median (min–max over samples), copies into and out of wasm memory included. The last column divides the',
-    "1-thread run's flops by the CPU time the process was given, which other processes' load does not lower.", '',
+    '',
+    'GFLOP/s median (min–max over samples), copies into and out of wasm memory included. The last column divides the',
+    "1-thread run's flops by the CPU time the process was given, which other processes' load does not lower.",
+    '',
   ];
   const section = [...header, ...lines].join('\n');
   console.log(section);
   if (write) {
     const path = new URL('./RESULTS.md', import.meta.url);
     let text = '';
-    try { text = readFileSync(path, 'utf8'); } catch { text = '# Benchmark results\n'; }
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      text = '# Benchmark results\n';
+    }
     const begin = '<!-- matmul.bench:begin -->';
     const end = '<!-- matmul.bench:end -->';
     const block = `${begin}\n${section}\n${end}`;

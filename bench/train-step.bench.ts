@@ -76,21 +76,44 @@ async function main(): Promise<void> {
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   const sorted = [...wall].sort((a, b) => a - b);
   const result = {
-    bench: 'vae_train_step', impl: 'elbo', backend: backend.name, threads, batch: BATCH, steps, warmup,
-    median_ms: median(wall), min_ms: sorted[0]!, max_ms: sorted.at(-1)!, mean_ms: elapsed / steps,
+    bench: 'vae_train_step',
+    impl: 'elbo',
+    backend: backend.name,
+    threads,
+    batch: BATCH,
+    steps,
+    warmup,
+    median_ms: median(wall),
+    min_ms: sorted[0]!,
+    max_ms: sorted.at(-1)!,
+    mean_ms: elapsed / steps,
     samples_per_sec: (BATCH / median(wall)) * 1e3,
-    forward_ms: median(phases.map((p) => p.forward)), backward_ms: median(phases.map((p) => p.backward)), optimizer_ms: median(phases.map((p) => p.optimizer)),
-    cpu_ms_per_step: cpuMs, cpu_per_wall: (cpu.user + cpu.system) / 1e3 / elapsed,
-    load_before: load0, load_after: load1, cores: availableParallelism(), cpu: cpus()[0]?.model ?? '?', node: process.version, date: new Date().toISOString().slice(0, 10),
+    forward_ms: median(phases.map((p) => p.forward)),
+    backward_ms: median(phases.map((p) => p.backward)),
+    optimizer_ms: median(phases.map((p) => p.optimizer)),
+    cpu_ms_per_step: cpuMs,
+    cpu_per_wall: (cpu.user + cpu.system) / 1e3 / elapsed,
+    load_before: load0,
+    load_after: load1,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? '?',
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
   };
   const f = (v: number): string => v.toFixed(2);
   if (!json) {
-    console.log(`elbo VAE train step, batch ${BATCH}, float32, backend ${backend.name}${backend.name === 'wasm' ? ` (${threads} thread${threads > 1 ? 's' : ''})` : ''}; ${steps} steps after ${warmup} warm-up`);
-    console.log(`  wall: median ${f(result.median_ms)} ms  min ${f(result.min_ms)}  max ${f(result.max_ms)}  mean ${f(result.mean_ms)}  -> ${result.samples_per_sec.toFixed(0)} samples/s`);
+    console.log(
+      `elbo VAE train step, batch ${BATCH}, float32, backend ${backend.name}${backend.name === 'wasm' ? ` (${threads} thread${threads > 1 ? 's' : ''})` : ''}; ${steps} steps after ${warmup} warm-up`,
+    );
+    console.log(
+      `  wall: median ${f(result.median_ms)} ms  min ${f(result.min_ms)}  max ${f(result.max_ms)}  mean ${f(result.mean_ms)}  -> ${result.samples_per_sec.toFixed(0)} samples/s`,
+    );
     console.log(`  phases (median): forward ${f(result.forward_ms)} ms  backward ${f(result.backward_ms)} ms  optimizer ${f(result.optimizer_ms)} ms`);
     console.log(`  process CPU: ${f(cpuMs)} ms per step (${f(result.cpu_per_wall)} cores busy on average)`);
-    console.log(`  machine: ${result.cpu}, ${result.cores} cores, Node ${result.node}; load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
-    console.log('  note: the machine may be shared; other processes\' load stretches wall time, CPU ms per step is this process\'s own work.');
+    console.log(
+      `  machine: ${result.cpu}, ${result.cores} cores, Node ${result.node}; load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`,
+    );
+    console.log("  note: the machine may be shared; other processes' load stretches wall time, CPU ms per step is this process's own work.");
   } else console.log(JSON.stringify(result));
   if (backend.name === 'wasm') await initWasmBackend().dispose();
 }

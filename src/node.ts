@@ -15,8 +15,17 @@ export { loadMnist, MNIST_SPLIT_RULE } from './data/mnist.js';
 export { loadIdxDataset } from './data/idx-file.js';
 export { loadDataset, findIdxFiles, type DatasetSource, type IdxPair, DATASET_NAMES, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES } from './data/datasets.js';
 export {
-  train, loadTrainedModel, loadCheckpointConfig, storedRunConfig, TrainingDivergedError, CHECKPOINT_FILE, METRICS_FILE,
-  type TrainHooks, type TrainResult, type EpochMetrics, type BatchProgress,
+  train,
+  loadTrainedModel,
+  loadCheckpointConfig,
+  storedRunConfig,
+  TrainingDivergedError,
+  CHECKPOINT_FILE,
+  METRICS_FILE,
+  type TrainHooks,
+  type TrainResult,
+  type EpochMetrics,
+  type BatchProgress,
 } from './vae/train.js';
 export { writePictures, type Picture } from './vae/artifacts.js';
 export { renderReport, writeReport, type ReportContents } from './vae/report.js';

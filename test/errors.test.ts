@@ -15,8 +15,12 @@ describe('clear errors', () => {
   });
 
   it('gaussianNll names itself (not the sub inside it) when shapes do not broadcast', () => {
-    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 4]), zeros([2, 3]))).toThrow(new ShapeError('gaussianNll (x and mu): cannot broadcast [2, 3] with [2, 4] (axis 1: 3 vs 4)'));
-    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 3]), zeros([5, 3]))).toThrow('gaussianNll (x and logVar): cannot broadcast [2, 3] with [5, 3] (axis 0: 2 vs 5)');
+    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 4]), zeros([2, 3]))).toThrow(
+      new ShapeError('gaussianNll (x and mu): cannot broadcast [2, 3] with [2, 4] (axis 1: 3 vs 4)'),
+    );
+    expect(() => ops.gaussianNll(zeros([2, 3]), zeros([2, 3]), zeros([5, 3]))).toThrow(
+      'gaussianNll (x and logVar): cannot broadcast [2, 3] with [5, 3] (axis 0: 2 vs 5)',
+    );
   });
 
   it('broadcasting names the op, both shapes and the axis', () => {
@@ -51,13 +55,17 @@ describe('clear errors', () => {
 
   it('backward on a non-scalar without a seed gradient', () => {
     const x = ones([2, 3], { requiresGrad: true });
-    expect(() => ops.mul(x, 2).backward()).toThrow(new ShapeError('backward: a gradient can be implicitly created only for a scalar output, got shape [2, 3]; pass backward(gradient) with that shape'));
+    expect(() => ops.mul(x, 2).backward()).toThrow(
+      new ShapeError('backward: a gradient can be implicitly created only for a scalar output, got shape [2, 3]; pass backward(gradient) with that shape'),
+    );
     expect(() => ops.mul(x, 2).backward(ones([3]))).toThrow('backward: gradient shape [3] does not match output shape [2, 3]');
     expect(() => ones([1]).backward()).toThrow('backward: this tensor does not require a gradient');
   });
 
   it('mixed dtypes', () => {
-    expect(() => ops.add(ones([2]), ones([2], { dtype: 'float64' }))).toThrow(new DTypeError("add: dtype mismatch: float32 [2] vs float64 [2] (convert with .to(dtype))"));
+    expect(() => ops.add(ones([2]), ones([2], { dtype: 'float64' }))).toThrow(
+      new DTypeError('add: dtype mismatch: float32 [2] vs float64 [2] (convert with .to(dtype))'),
+    );
   });
 
   it('gradcheck reports the worst Jacobian entry readably', () => {
@@ -65,10 +73,14 @@ describe('clear errors', () => {
     // x ⊙ detach(x) has true derivative 2x but backward sees only x: a wrong gradient on purpose.
     const wrong = (t: ReturnType<typeof tensor>) => ops.mul(t, t.detach());
     expect(() => gradcheck(wrong, [x])).toThrow(GradcheckError);
-    expect(() => gradcheck(wrong, [x])).toThrow(/^gradcheck: Jacobian mismatch for input 0 \(shape \[2\]\) at element \[1\], output \[1\]: analytic 2 vs numeric 4\.0000\d* \(\|diff\| 2\.000e\+0 > atol 1e-5 \+ rtol 1e-3·\|numeric\|\)$/);
+    expect(() => gradcheck(wrong, [x])).toThrow(
+      /^gradcheck: Jacobian mismatch for input 0 \(shape \[2\]\) at element \[1\], output \[1\]: analytic 2 vs numeric 4\.0000\d* \(\|diff\| 2\.000e\+0 > atol 1e-5 \+ rtol 1e-3·\|numeric\|\)$/,
+    );
     const report = gradcheck(wrong, [x], { raise: false });
     expect(report.ok).toBe(false);
     expect(report.worst).toMatchObject({ input: 0, index: [1], outputIndex: [1], analytic: 2 });
-    expect(() => gradcheck(wrong, [x.to('float32').requiresGrad_()])).toThrow("gradcheck: input 0 is float32; gradcheck needs float64 inputs (use .to('float64'))");
+    expect(() => gradcheck(wrong, [x.to('float32').requiresGrad_()])).toThrow(
+      "gradcheck: input 0 is float32; gradcheck needs float64 inputs (use .to('float64'))",
+    );
   });
 });

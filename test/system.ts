@@ -19,7 +19,11 @@ export interface SystemRequirement {
 }
 
 /** Debian's Chromium, driven through playwright-core for the browser tests. */
-export const CHROMIUM: SystemRequirement = { what: 'Chromium (/usr/bin/chromium)', present: () => existsSync('/usr/bin/chromium'), install: 'apt-get install -y chromium' };
+export const CHROMIUM: SystemRequirement = {
+  what: 'Chromium (/usr/bin/chromium)',
+  present: () => existsSync('/usr/bin/chromium'),
+  install: 'apt-get install -y chromium',
+};
 
 /** Debian's Fashion-MNIST IDX files. */
 export const FASHION_MNIST: SystemRequirement = {

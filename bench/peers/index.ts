@@ -22,7 +22,9 @@ export const runPeers: PeerRunner = async (o: PeerOptions): Promise<PeerReport> 
     try {
       await run();
     } catch (error) {
-      const reason = notInstalled(error) ? `not installed (npm install -D ${peer === 'jax-js' ? '@jax-js/jax' : '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm'})` : message(error);
+      const reason = notInstalled(error)
+        ? `not installed (npm install -D ${peer === 'jax-js' ? '@jax-js/jax' : '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm'})`
+        : message(error);
       report.skipped.push({ peer, reason });
       o.log(`${peer}: skipped, ${reason}`);
     }

@@ -14,7 +14,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultDevice, init, jit, numpy as np, nn, random, tree, valueAndGrad } from '@jax-js/jax';
-import { flops, type MatmulCase, type MatmulResult, seededUniform, stepResult, type TimerOptions, timeCalls, timeMatmul, type TrainStepResult } from '../../src/cli/bench-timing.js';
+import {
+  flops,
+  type MatmulCase,
+  type MatmulResult,
+  seededUniform,
+  stepResult,
+  type TimerOptions,
+  timeCalls,
+  timeMatmul,
+  type TrainStepResult,
+} from '../../src/cli/bench-timing.js';
 
 type JArray = np.Array;
 /** The VAE's parameters as a jax-js tree (a `type`, not an `interface`, as jax-js's JsTree needs). */
@@ -54,7 +64,11 @@ function loss(p: Params, x: JArray, eps: JArray): JArray {
   const z = mu.ref.add(np.exp(logVar.ref.mul(0.5)).mul(eps));
   const logits = np.matmul(nn.relu(np.matmul(z, p.w3).add(p.b3)), p.w4).add(p.b4);
   // BCE with logits, stable: max(l, 0) − l·x + log(1 + e^(−|l|)), summed over the pixels.
-  const bce = nn.relu(logits.ref).sub(logits.ref.mul(x)).add(np.log1p(np.exp(np.abs(logits).neg()))).sum(1);
+  const bce = nn
+    .relu(logits.ref)
+    .sub(logits.ref.mul(x))
+    .add(np.log1p(np.exp(np.abs(logits).neg())))
+    .sum(1);
   // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (σ² + μ² − 1 − log σ²).
   const kl = np.exp(logVar.ref).add(mu.ref.mul(mu)).sub(1).sub(logVar).sum(1).mul(0.5);
   return bce.add(kl).mean();
@@ -85,7 +99,12 @@ export async function jaxTrainStep(batch: Float32Array, timer: TimerOptions): Pr
     const [value, g] = valueAndGrad(loss)(tree.ref(p), xs, eps);
     const m1 = tree.map((mi: JArray, gi: JArray) => mi.mul(0.9).add(gi.mul(0.1)), m0, tree.ref(g)) as Params;
     const v1 = tree.map((vi: JArray, gi: JArray) => vi.mul(0.999).add(gi.ref.mul(gi).mul(0.001)), v0, g) as Params;
-    const p1 = tree.map((pi: JArray, mi: JArray, vi: JArray) => pi.sub(mi.mul(stepSize.ref).div(np.sqrt(vi).div(sqrtBc2.ref).add(1e-8))), p, tree.ref(m1), tree.ref(v1)) as Params;
+    const p1 = tree.map(
+      (pi: JArray, mi: JArray, vi: JArray) => pi.sub(mi.mul(stepSize.ref).div(np.sqrt(vi).div(sqrtBc2.ref).add(1e-8))),
+      p,
+      tree.ref(m1),
+      tree.ref(v1),
+    ) as Params;
     stepSize.dispose();
     sqrtBc2.dispose();
     return [p1, m1, v1, value];
@@ -107,7 +126,18 @@ export async function jaxTrainStep(batch: Float32Array, timer: TimerOptions): Pr
   step.dispose();
   tree.dispose([params, m, v, x, key]);
   const threads = jaxThreads();
-  return stepResult({ impl: 'jax-js', version: jaxVersion(), backend: 'wasm', detail: `wasm (jit + valueAndGrad, ${threads} thread${threads === 1 ? '' : 's'})`, threads, batch: B, loss: lossValue }, timing);
+  return stepResult(
+    {
+      impl: 'jax-js',
+      version: jaxVersion(),
+      backend: 'wasm',
+      detail: `wasm (jit + valueAndGrad, ${threads} thread${threads === 1 ? '' : 's'})`,
+      threads,
+      batch: B,
+      loss: lossValue,
+    },
+    timing,
+  );
 }
 
 /**

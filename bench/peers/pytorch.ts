@@ -49,14 +49,33 @@ export function torchTrainStep(threads: number, quick: boolean): TrainStepResult
   const args = [SCRIPT, '--threads', String(threads), '--warmup', quick ? '10' : '50', '--steps', quick ? '30' : '300'];
   const r = spawnSync(PYTHON, args, { env: env(), encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`train_step.py exited with ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').at(-1) ?? ''}`);
-  const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (!line) throw new Error('train_step.py printed no JSON line');
   const j = JSON.parse(line) as TorchJson;
   const blas = j.blas.replace(/ NO_LAPACKE| DYNAMIC_ARCH| NO_AFFINITY| MAX_THREADS=\d+| core=\S+/g, '');
   return {
-    impl: 'pytorch', version: j.torch, backend: 'openblas', threads: j.threads, batch: j.batch,
-    detail: `${blas} (BLAS threads: ${j.blas_threads ?? '?'}; ${j.blas_libs.map((l) => l.split('/').at(-1)).filter((l) => l?.startsWith('libopenblas')).join(', ') || 'no OpenBLAS mapped'})`,
-    ms_median: round(j.median_ms), ms_min: round(j.min_ms), ms_max: round(j.max_ms), samples_per_sec: j.samples_per_sec,
-    cpu_ms_per_step: j.cpu_ms_per_step ?? null, warmup: j.warmup, steps: j.steps, loss: j.loss ?? NaN,
+    impl: 'pytorch',
+    version: j.torch,
+    backend: 'openblas',
+    threads: j.threads,
+    batch: j.batch,
+    detail: `${blas} (BLAS threads: ${j.blas_threads ?? '?'}; ${
+      j.blas_libs
+        .map((l) => l.split('/').at(-1))
+        .filter((l) => l?.startsWith('libopenblas'))
+        .join(', ') || 'no OpenBLAS mapped'
+    })`,
+    ms_median: round(j.median_ms),
+    ms_min: round(j.min_ms),
+    ms_max: round(j.max_ms),
+    samples_per_sec: j.samples_per_sec,
+    cpu_ms_per_step: j.cpu_ms_per_step ?? null,
+    warmup: j.warmup,
+    steps: j.steps,
+    loss: j.loss ?? NaN,
   };
 }

@@ -83,9 +83,17 @@ export async function tfjsTrainStep(backend: 'cpu' | 'wasm', batch: Float32Array
   const version = tf.version.tfjs;
   optimizer.dispose();
   tf.dispose([...vars, x]);
-  return stepResult({
-    impl: 'tfjs', version, backend, threads: usedThreads, batch: B, loss,
-    detail: backend === 'wasm' ? `wasm (XNNPACK, SIMD, ${usedThreads} thread${usedThreads === 1 ? '' : 's'})` : 'cpu (plain JS)',
-    ...(leaked > 0 ? { note: `${leaked} tensors leaked over the run` } : {}),
-  }, timing);
+  return stepResult(
+    {
+      impl: 'tfjs',
+      version,
+      backend,
+      threads: usedThreads,
+      batch: B,
+      loss,
+      detail: backend === 'wasm' ? `wasm (XNNPACK, SIMD, ${usedThreads} thread${usedThreads === 1 ? '' : 's'})` : 'cpu (plain JS)',
+      ...(leaked > 0 ? { note: `${leaked} tensors leaked over the run` } : {}),
+    },
+    timing,
+  );
 }

@@ -46,7 +46,7 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
     return div(mul(g, isMax), sum(isMax, axes, true));
   }],
   reshape:    (g, [x])        => [() => reshape(g, x!.shape)],                              // same numbers, new shape  ∂ = g reshaped back
-  expand:     (g, [x])        => [() => g],                                                 // broadcast copy; the engine sums g back to x's shape
+  expand:     (g, [_x])       => [() => g],                                                 // broadcast copy; the engine sums g back to x's shape
   permute:    (g, _, __, { perm }) => [() => permute(g, inversePermutation(perm))],         // out[i_perm] = x[i]  ∂ = the inverse permutation
   slice:      (g, [x], _, { axis, start, end }) => [() => pad(g, axis, start, x!.shape[axis]! - end)], // out = x[start:end]  ∂ = g padded with zeros
   pad:        (g, [x], _, { axis, before }) => [() => slice(g, axis, before, before + x!.shape[axis]!)], // out = [0…, x, …0]  ∂ = g[before:before+n]

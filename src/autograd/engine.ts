@@ -62,7 +62,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: { createGraph
   const createGraph = options.createGraph ?? false;
   if (!root.requiresGrad) throw new Error('backward: this tensor does not require a gradient (no input had requiresGrad: true, or it was made inside noGrad)');
   if (gradient === undefined && root.numel() !== 1) {
-    throw new ShapeError(`backward: a gradient can be implicitly created only for a scalar output, got shape ${fmt(root.shape)}; pass backward(gradient) with that shape`);
+    throw new ShapeError(
+      `backward: a gradient can be implicitly created only for a scalar output, got shape ${fmt(root.shape)}; pass backward(gradient) with that shape`,
+    );
   }
   const seed = gradient ?? new Tensor(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
   if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
@@ -110,7 +112,8 @@ function sumBack(prim: Prim, k: number, x: Tensor, thunk: () => Tensor): Tensor 
 }
 
 /** Whether `leaf`'s gradient is zeroed in place and fit to take a gradient of `leaf`'s shape straight into its memory. */
-const takesInPlace = (leaf: Tensor): boolean => leaf.grad !== null && leaf.grad.storage.zeroed && !leaf.grad.requiresGrad && leaf.grad.dtype === leaf.dtype && sameShape(leaf.grad.shape, leaf.shape);
+const takesInPlace = (leaf: Tensor): boolean =>
+  leaf.grad?.storage.zeroed === true && !leaf.grad.requiresGrad && leaf.grad.dtype === leaf.dtype && sameShape(leaf.grad.shape, leaf.shape);
 
 /**
  * Accumulates a leaf's gradient, as PyTorch does: a zeroed gradient takes it (in its own memory),
@@ -121,10 +124,12 @@ function accumulate(leaf: Tensor, { g, own }: Flow, createGraph: boolean): void 
   const grad = leaf.grad;
   const memory = backendFor(g.dtype).memory;
   if (grad && !createGraph && !grad.requiresGrad && grad.dtype === g.dtype && sameShape(grad.shape, g.shape)) {
-    if (grad.storage.zeroed) grad.storage.write(g.data); // 0 + g
+    if (grad.storage.zeroed)
+      grad.storage.write(g.data); // 0 + g
     else memory.into(grad.data, () => add(grad, g)); // grad + g, into grad's memory
   } else if (grad) leaf.grad = add(grad, g);
-  else if (g.requiresGrad) leaf.grad = g; // recorded: the leaf's own
+  else if (g.requiresGrad)
+    leaf.grad = g; // recorded: the leaf's own
   else leaf.grad = new Tensor(own ? memory.persist(g.data) : g.data.slice(), g.shape);
 }
 
@@ -136,7 +141,8 @@ function accumulate(leaf: Tensor, { g, own }: Flow, createGraph: boolean): void 
  */
 export function zeroGradInPlace(leaf: Tensor): void {
   if (!leaf.grad) return;
-  if (leaf.grad.requiresGrad) leaf.grad = new Tensor(leaf.grad.dtype === 'float64' ? new Float64Array(leaf.numel()) : new Float32Array(leaf.numel()), leaf.shape);
+  if (leaf.grad.requiresGrad)
+    leaf.grad = new Tensor(leaf.grad.dtype === 'float64' ? new Float64Array(leaf.numel()) : new Float32Array(leaf.numel()), leaf.shape);
   // A gradient that stays from step to step lives where its backend reads it in place (wasm: its memory).
   const kept = backendFor(leaf.grad.dtype).memory.keep(leaf.grad.data);
   if (kept !== leaf.grad.data) leaf.grad.set_(kept);

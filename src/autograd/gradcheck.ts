@@ -39,7 +39,10 @@ export interface GradcheckReport {
 /** Thrown by {@link gradcheck} (unless `raise: false`) when backward and finite differences disagree; the message names the input, the element, the output and both values. */
 export class GradcheckError extends Error {
   override name = 'GradcheckError';
-  constructor(message: string, readonly report: GradcheckReport) {
+  constructor(
+    message: string,
+    readonly report: GradcheckReport,
+  ) {
     super(message);
   }
 }
@@ -168,27 +171,37 @@ export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: reado
   let v = options.gradOutput;
   if (v === undefined) {
     const rng = new Generator(options.seed ?? 0);
-    v = new Tensor(Float64Array.from({ length: sizeOf(outShape) }, () => 2 * rng.uniform() - 1), outShape);
+    v = new Tensor(
+      Float64Array.from({ length: sizeOf(outShape) }, () => 2 * rng.uniform() - 1),
+      outShape,
+    );
   } else if (v.shape.length !== outShape.length || v.shape.some((d, i) => d !== outShape[i])) {
     throw new Error(`gradgradcheck: gradOutput has shape ${fmt(v.shape)}, fn's output ${fmt(outShape)}`);
   }
   const cotangent = new Tensor(Float64Array.from(v.data), v.shape, { requiresGrad: true });
   // The backward pass as a function of the inputs and v: vᵀ·J, recorded (createGraph), flattened.
-  const vjp = (...args: Tensor[]): Tensor => enableGrad(() => {
-    const xs = args.slice(0, inputs.length);
-    const cot = args[inputs.length]!;
-    for (const t of differentiated) t.grad = null;
-    const out = fn(...xs);
-    if (out.requiresGrad) backward(out, cot, { createGraph: true });
-    const grads = differentiated.map((t) => t.grad ?? new Tensor(new Float64Array(t.numel()), t.shape)); // not reached: 0
-    for (const t of differentiated) t.grad = null;
-    return concat(grads.map((g) => reshape(g, [g.numel()])), 0);
-  });
+  const vjp = (...args: Tensor[]): Tensor =>
+    enableGrad(() => {
+      const xs = args.slice(0, inputs.length);
+      const cot = args[inputs.length]!;
+      for (const t of differentiated) t.grad = null;
+      const out = fn(...xs);
+      if (out.requiresGrad) backward(out, cot, { createGraph: true });
+      const grads = differentiated.map((t) => t.grad ?? new Tensor(new Float64Array(t.numel()), t.shape)); // not reached: 0
+      for (const t of differentiated) t.grad = null;
+      return concat(
+        grads.map((g) => reshape(g, [g.numel()])),
+        0,
+      );
+    });
   try {
     return gradcheck(vjp, [...inputs, cotangent], options);
   } catch (error) {
     if (!(error instanceof GradcheckError)) throw error;
     const what = error.report.worst?.input === inputs.length ? 'the cotangent v' : 'an input';
-    throw new GradcheckError(`gradgradcheck: the backward pass's derivative in ${what} (input ${inputs.length} is v) is wrong: ${error.message.replace(/^gradcheck: /, '')}`, error.report);
+    throw new GradcheckError(
+      `gradgradcheck: the backward pass's derivative in ${what} (input ${inputs.length} is v) is wrong: ${error.message.replace(/^gradcheck: /, '')}`,
+      error.report,
+    );
   }
 }

@@ -59,7 +59,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
   const [out, inp] = weight.shape as [number, number];
-  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inp) throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in weight's in-size ${inp} (weight ${fmt(weight.shape)})`);
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inp)
+    throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in weight's in-size ${inp} (weight ${fmt(weight.shape)})`);
   if (!bias) return x.ndim === 1 ? reshape(matmulPrim(reshape(x, [1, inp]), weight, false, true), [out]) : matmulPrim(x, weight, false, true);
   if (bias.ndim !== 1 || bias.shape[0] !== out) throw new ShapeError(`linear: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
   return apply('linear', [x, weight, bias], {});

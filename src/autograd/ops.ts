@@ -96,7 +96,12 @@ export function clamp(x: Tensor, min: number, max: number): Tensor {
 export function sum(x: Tensor, axes?: number | readonly number[], keepDim = false): Tensor {
   const list = normalizeAxes('sum', axes, x.ndim);
   const kept = apply('sum', [x], { axes: list });
-  return keepDim ? kept : reshape(kept, x.shape.filter((_, i) => !list.includes(i)));
+  return keepDim
+    ? kept
+    : reshape(
+        kept,
+        x.shape.filter((_, i) => !list.includes(i)),
+      );
 }
 
 /** Arithmetic mean over `axes` (all when omitted). */
@@ -111,7 +116,12 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDim = fal
 export function max(x: Tensor, axes?: number | readonly number[], keepDim = false): Tensor {
   const list = normalizeAxes('max', axes, x.ndim);
   const kept = apply('max', [x], { axes: list });
-  return keepDim ? kept : reshape(kept, x.shape.filter((_, i) => !list.includes(i)));
+  return keepDim
+    ? kept
+    : reshape(
+        kept,
+        x.shape.filter((_, i) => !list.includes(i)),
+      );
 }
 
 /**
@@ -126,7 +136,12 @@ export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDim 
     return new Tensor(data, m.shape);
   });
   const kept = add(log(sum(exp(sub(x, shift)), list, true)), shift);
-  return keepDim ? kept : reshape(kept, x.shape.filter((_, i) => !list.includes(i)));
+  return keepDim
+    ? kept
+    : reshape(
+        kept,
+        x.shape.filter((_, i) => !list.includes(i)),
+      );
 }
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of broadcasting `shape` up to g's shape). */
@@ -239,7 +254,10 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   const list = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axes, x.ndim);
   for (const a of list) if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmt(x.shape)} has size ${x.shape[a]}, not 1`);
-  return reshape(x, x.shape.filter((_, i) => !list.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !list.includes(i)),
+  );
 }
 
 // ---- matrix product (in matmul.ts) ----

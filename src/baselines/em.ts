@@ -137,7 +137,12 @@ export interface EmOptions {
 }
 
 /** Runs EM from `initial`; returns the fitted model, the last q and every iteration's F and ln p(X). */
-export function fitEm<Model, Data>(family: MixtureFamily<Model, Data>, data: Data, initial: Model, options: EmOptions): { model: Model; q: Responsibilities; history: EmIteration[] } {
+export function fitEm<Model, Data>(
+  family: MixtureFamily<Model, Data>,
+  data: Data,
+  initial: Model,
+  options: EmOptions,
+): { model: Model; q: Responsibilities; history: EmIteration[] } {
   const eStep = options.eStep ?? ((joint: LogJoint) => exactPosterior(joint));
   let model = initial;
   let joint = family.logJoint(model, data);

@@ -18,7 +18,10 @@ export function gaussianMixtureLogJoint(model: GaussianMixture, data: readonly V
     const l = cholesky(cov);
     const constant = Math.log(model.weights[c]!) - 0.5 * (cov.length * LOG_2PI + logdetFromCholesky(l));
     data.forEach((x, i) => {
-      const y = solveLower(l, x.map((v, j) => v - model.means[c]![j]!));
+      const y = solveLower(
+        l,
+        x.map((v, j) => v - model.means[c]![j]!),
+      );
       values[i * k + c] = constant - 0.5 * y.reduce((s, v) => s + v * v, 0);
     });
   });
@@ -66,9 +69,15 @@ export const gaussianMixtureFamily: MixtureFamily<GaussianMixture, readonly Vect
 export function initGaussianMixture(data: readonly Vector[], k: number, rng: Generator): GaussianMixture {
   const d = data[0]!.length;
   const mean = Array.from({ length: d }, (_, a) => data.reduce((s, x) => s + x[a]!, 0) / data.length);
-  const cov = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => data.reduce((s, x) => s + (x[a]! - mean[a]!) * (x[b]! - mean[b]!), 0) / data.length));
+  const cov = Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b) => data.reduce((s, x) => s + (x[a]! - mean[a]!) * (x[b]! - mean[b]!), 0) / data.length),
+  );
   const picks = rng.permutation(data.length).slice(0, k);
-  return { weights: new Array<number>(k).fill(1 / k), means: Array.from(picks, (i) => [...data[i]!]), covs: Array.from({ length: k }, () => cov.map((r) => [...r])) };
+  return {
+    weights: new Array<number>(k).fill(1 / k),
+    means: Array.from(picks, (i) => [...data[i]!]),
+    covs: Array.from({ length: k }, () => cov.map((r) => [...r])),
+  };
 }
 
 /** n draws from a mixture (component by its weight, then m + L ε), for toy data. */

@@ -38,7 +38,7 @@ function pack(data: BinaryData): Packed {
 const popcount = (v: number): number => {
   v -= (v >>> 1) & 0x55555555;
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 };
 
 /** For each query row, how many centres lie at Hamming distance h, h = 0..d: [queries, d + 1]. */

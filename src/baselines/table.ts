@@ -7,7 +7,15 @@ import { Generator } from '../tensor/random.js';
 import { evaluate, spreadIndices } from '../vae/evaluate.js';
 import type { VAE } from '../vae/model.js';
 import { train, type TrainConfig } from '../vae/train.js';
-import { type BernoulliMixture, bernoulliMixtureLogJoint, bernoulliMixtureLogProb, bernoulliMixtureMStep, binaryData, type BinaryData, fitBernoulliMixture } from './bernoulli-mixture.js';
+import {
+  type BernoulliMixture,
+  bernoulliMixtureLogJoint,
+  bernoulliMixtureLogProb,
+  bernoulliMixtureMStep,
+  binaryData,
+  type BinaryData,
+  fitBernoulliMixture,
+} from './bernoulli-mixture.js';
 import { exactPosterior } from './em.js';
 import { bernoulliKdeLogProb, chooseBernoulliBandwidth, hammingHistograms } from './kde.js';
 
@@ -103,13 +111,23 @@ export function runBaselines(data: DataSplits, options: BaselinesOptions = {}): 
   let started = performance.now();
   const lambda = chooseBernoulliBandwidth(fit, heldOut);
   const kde = mean(bernoulliKdeLogProb(hammingHistograms(testBinary, fit), lambda.best));
-  push({ model: 'KDE, Bernoulli-product kernel', nats: kde, kind: 'exact', detail: `λ = ${lambda.best.toFixed(4)} by held-out likelihood; ${fit.n} centres; ${seconds(started)}` });
+  push({
+    model: 'KDE, Bernoulli-product kernel',
+    nats: kde,
+    kind: 'exact',
+    detail: `λ = ${lambda.best.toFixed(4)} by held-out likelihood; ${fit.n} centres; ${seconds(started)}`,
+  });
 
   for (const k of options.components ?? [10, 50, 200]) {
     started = performance.now();
     const { model: fitted, history } = fitBernoulliMixture(fit, { k, iterations: options.iterations ?? 20, seed, pseudoCount: 0.01 });
     const { model, alpha } = smoothByHeldOut(fitted, fit, heldOut);
-    push({ model: `Bernoulli mixture, K = ${k} (EM)`, nats: mean(bernoulliMixtureLogProb(model, testBinary)), kind: 'exact', detail: `${history.length} EM iterations; α = ${alpha} by held-out likelihood; ${seconds(started)}` });
+    push({
+      model: `Bernoulli mixture, K = ${k} (EM)`,
+      nats: mean(bernoulliMixtureLogProb(model, testBinary)),
+      kind: 'exact',
+      detail: `${history.length} EM iterations; α = ${alpha} by held-out likelihood; ${seconds(started)}`,
+    });
   }
 
   started = performance.now();
@@ -124,7 +142,12 @@ export function runBaselines(data: DataSplits, options: BaselinesOptions = {}): 
   const scores = evaluate(vae, test, { iwaeK: k, seed, batchSize: 100 });
   const how = options.vae ? 'the given checkpoint' : `trained here: ${options.vaeEpochs ?? 10} epochs, dynamic binarization, ${trainGrey.n} images`;
   push({ model: 'VAE, ELBO (one draw)', nats: scores.elbo, kind: 'lower bound', detail: how });
-  push({ model: `VAE, IWAE bound, k = ${k}`, nats: scores.iwae!, kind: 'lower bound', detail: `${seconds(started)}${options.vae ? '' : ', training included'}` });
+  push({
+    model: `VAE, IWAE bound, k = ${k}`,
+    nats: scores.iwae!,
+    kind: 'lower bound',
+    detail: `${seconds(started)}${options.vae ? '' : ', training included'}`,
+  });
   return { rows, description: where };
 }
 

@@ -12,7 +12,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function parse(command: string, argv: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     argv = attachNegativeValues(argv, options);
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(error);
@@ -68,7 +73,8 @@ export function real(flag: string, value: string | boolean | undefined, fallback
 /** A flag's value, one of `choices`. */
 export function choice<T extends string>(flag: string, value: string | boolean | undefined, fallback: T, choices: readonly T[]): T {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !choices.includes(value as T)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${String(value)}'`);
+  if (typeof value !== 'string' || !choices.includes(value as T))
+    throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${String(value)}'`);
   return value as T;
 }
 

@@ -1,3 +1,4 @@
+import type { VAE } from '../vae/model.js';
 import { type BaselineRow, runBaselines } from '../baselines/table.js';
 import { loadDataset } from '../data/datasets.js';
 import { loadTrainedModel } from '../vae/train.js';
@@ -31,22 +32,39 @@ export function formatBaselines(title: string, rows: readonly BaselineRow[]): st
   const cells = rows.map((r) => [r.model, r.nats.toFixed(2), r.kind === 'exact' ? 'ln p(x)' : 'lower bound on ln p(x)', r.detail]);
   const header = ['model', 'nats', 'what', 'how'];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
-  const line = (cols: string[]): string => cols.map((s, c) => (c === 1 ? s.padStart(widths[c]!) : s.padEnd(widths[c]!))).join('  ').trimEnd();
+  const line = (cols: string[]): string =>
+    cols
+      .map((s, c) => (c === 1 ? s.padStart(widths[c]!) : s.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [title, line(header), ...cells.map(line)].join('\n') + '\n';
 }
 
 /** `elbo baselines`. */
 export async function baselinesCommand(argv: string[]): Promise<void> {
   const { values } = parse('baselines', argv, {
-    data: { type: 'string' }, 'train-limit': { type: 'string' }, 'held-out': { type: 'string' }, 'test-limit': { type: 'string' }, components: { type: 'string' },
-    iterations: { type: 'string' }, 'vae-epochs': { type: 'string' }, 'mnist-checkpoint': { type: 'string' }, 'fashion-checkpoint': { type: 'string' },
-    iwae: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' },
+    data: { type: 'string' },
+    'train-limit': { type: 'string' },
+    'held-out': { type: 'string' },
+    'test-limit': { type: 'string' },
+    components: { type: 'string' },
+    iterations: { type: 'string' },
+    'vae-epochs': { type: 'string' },
+    'mnist-checkpoint': { type: 'string' },
+    'fashion-checkpoint': { type: 'string' },
+    iwae: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    backend: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
-  const names = (str(values.data) ?? 'mnist,fashion-mnist').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (str(values.data) ?? 'mnist,fashion-mnist')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const checkpoints: Record<string, string | undefined> = { mnist: str(values['mnist-checkpoint']), 'fashion-mnist': str(values['fashion-checkpoint']) };
   const options = {
     trainLimit: int('train-limit', values['train-limit'], 10000),
@@ -62,15 +80,22 @@ export async function baselinesCommand(argv: string[]): Promise<void> {
   for (const name of names) {
     const data = loadDataset(name);
     const checkpoint = checkpoints[name];
-    let vae;
+    let vae: VAE | undefined;
     if (checkpoint) {
       const loaded = loadTrainedModel(checkpoint);
-      if (loaded.config.binarize !== 'dynamic') throw new UsageError(`--${name === 'mnist' ? 'mnist' : 'fashion'}-checkpoint: ${checkpoint} was trained with --binarize ${loaded.config.binarize}; the table needs a dynamically binarized run`);
+      if (loaded.config.binarize !== 'dynamic')
+        throw new UsageError(
+          `--${name === 'mnist' ? 'mnist' : 'fashion'}-checkpoint: ${checkpoint} was trained with --binarize ${loaded.config.binarize}; the table needs a dynamically binarized run`,
+        );
       vae = loaded.model;
     }
     if (!values.json) process.stderr.write(`${name}: fitting KDE, mixtures and ${vae ? 'scoring the given VAE' : 'a VAE'}…\n`);
     const started = performance.now();
-    const { rows, description } = runBaselines(data, { ...options, vae, onRow: (r) => values.json || process.stderr.write(`  ${r.model}: ${r.nats.toFixed(2)} nats\n`) });
+    const { rows, description } = runBaselines(data, {
+      ...options,
+      vae,
+      onRow: (r) => values.json || process.stderr.write(`  ${r.model}: ${r.nats.toFixed(2)} nats\n`),
+    });
     const seconds = (performance.now() - started) / 1000;
     if (values.json) process.stdout.write(JSON.stringify({ data: name, description, rows, seconds, options: { ...options, checkpoint } }) + '\n');
     else process.stdout.write(formatBaselines(`\n${name}: ${description}; mean test score in nats (higher is better); ${seconds.toFixed(0)} s`, rows));

@@ -14,7 +14,18 @@ import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { buildModel, DEFAULT_TRAIN_CONFIG, trainStep } from '../vae/train.js';
 import { elbo } from '../vae/elbo.js';
-import { type MatmulCase, type MatmulResult, type Stat, round, seededUniform, stepResult, timeCalls, timeMatmul, type TimerOptions, type TrainStepResult } from './bench-timing.js';
+import {
+  type MatmulCase,
+  type MatmulResult,
+  type Stat,
+  round,
+  seededUniform,
+  stepResult,
+  timeCalls,
+  timeMatmul,
+  type TimerOptions,
+  type TrainStepResult,
+} from './bench-timing.js';
 
 /** The batch size of the standard training step. */
 export const BENCH_BATCH = 128;
@@ -49,13 +60,36 @@ export async function createBenchBackends(families: ReadonlySet<string>): Promis
       backends.push({ label: 'wasm 1 thread', name: one.name, family: 'wasm', backend: one, threads: 1, detail: () => `wasm (${simd}, 1 thread)` });
     }
     const t = all.info.threads;
-    backends.push({ label: `wasm ${t} thread${t === 1 ? '' : 's'}`, name: all.name, family: 'wasm', backend: all, threads: t, detail: () => `wasm (${simd}, ${t} thread${t === 1 ? '' : 's'})` });
+    backends.push({
+      label: `wasm ${t} thread${t === 1 ? '' : 's'}`,
+      name: all.name,
+      family: 'wasm',
+      backend: all,
+      threads: t,
+      detail: () => `wasm (${simd}, ${t} thread${t === 1 ? '' : 's'})`,
+    });
   }
   if (families.has('gpujs')) {
     const gpujs = registerGpujsBackend();
     // One tiny product builds a kernel, so the label names the mode gpu.js really runs in (webasm in Node).
-    gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), new Float32Array(4), { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
-    backends.push({ label: `gpujs ${gpujsInfo(gpujs).mode}`, name: gpujs.name, family: 'gpujs', backend: gpujs, threads: 1, detail: () => `gpujs (${gpujsInfo(gpujs).mode} mode)` });
+    gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), new Float32Array(4), {
+      batch: 1,
+      m: 2,
+      k: 2,
+      n: 2,
+      transA: false,
+      transB: false,
+      aBatchStride: 0,
+      bBatchStride: 0,
+    });
+    backends.push({
+      label: `gpujs ${gpujsInfo(gpujs).mode}`,
+      name: gpujs.name,
+      family: 'gpujs',
+      backend: gpujs,
+      threads: 1,
+      detail: () => `gpujs (${gpujsInfo(gpujs).mode} mode)`,
+    });
   }
   return { backends, dispose: async () => void (await Promise.all(owned.map((b) => b.dispose()))) };
 }
@@ -121,7 +155,9 @@ export function benchBatch(batch = BENCH_BATCH): Float32Array {
 
 /** Warm-up and timing of a training step: seconds of each, and bounds on the steps timed. */
 export const stepTimer = (quick: boolean): TimerOptions =>
-  quick ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 } : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
+  quick
+    ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 }
+    : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
 
 /**
  * The standard training step on one backend, exactly as `elbo train` runs it: {@link trainStep}
@@ -141,7 +177,6 @@ export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResul
   }, stepTimer(quick));
   return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss }, timing);
 }
-
 
 /**
  * The README's loop, as written, on one backend: `elbo(...)`, `optimizer.zeroGrad()` (gradients
@@ -163,5 +198,8 @@ export function benchUserLoop(be: BenchBackend, quick: boolean): TrainStepResult
     optimizer.step();
     loss = terms.loss.item();
   }, stepTimer(quick));
-  return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: "the README's loop" }, timing);
+  return stepResult(
+    { impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: "the README's loop" },
+    timing,
+  );
 }

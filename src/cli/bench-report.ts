@@ -36,13 +36,13 @@ const IMPL_NAMES: Record<string, string> = { elbo: 'elbo', tfjs: 'TensorFlow.js'
 
 /** How the peers' steps were run (bench/peers). */
 const PEER_NOTES =
-  'Peers run the same step (same model, PyTorch\'s default init distribution, fresh noise every step, BCE-with-logits summed over ' +
+  "Peers run the same step (same model, PyTorch's default init distribution, fresh noise every step, BCE-with-logits summed over " +
   'pixels, analytic KL, batch mean, Adam 1e-3, the loss read back every step) on the same 128 digits, each in its own idiom: ' +
   'TensorFlow.js with `optimizer.minimize` (bench/peers/tfjs.ts), jax-js with the whole step under `jit(valueAndGrad)` (bench/peers/jaxjs.ts), ' +
   'both in this process. In Node both are single-threaded: tfjs-backend-wasm disables its threaded build under Node (tfjs issue 3830) ' +
-  'and jax-js\'s wasm thread pool needs a global Web Worker, which Node 20 lacks. PyTorch runs bench/peers/train_step.py in a child ' +
-  'process (/usr/bin/python3, Debian\'s torch, `OMP_WAIT_POLICY=PASSIVE`, `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread`; ' +
-  'its CPU ms/step is Python\'s `time.process_time`).';
+  "and jax-js's wasm thread pool needs a global Web Worker, which Node 20 lacks. PyTorch runs bench/peers/train_step.py in a child " +
+  "process (/usr/bin/python3, Debian's torch, `OMP_WAIT_POLICY=PASSIVE`, `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread`; " +
+  "its CPU ms/step is Python's `time.process_time`).";
 
 /** The training-step table: ours, then the peers. */
 function stepTable(steps: readonly TrainStepResult[]): string[] {
@@ -53,7 +53,9 @@ function stepTable(steps: readonly TrainStepResult[]): string[] {
   for (const s of steps) {
     const name = `**${IMPL_NAMES[s.impl] ?? s.impl}${s.version ? ` ${s.version}` : ''}** ${s.detail}${s.note ? ` (${s.note})` : ''}`;
     const cpu = s.cpu_ms_per_step === null ? '–' : num(s.cpu_ms_per_step);
-    lines.push(`| ${name} | ${s.threads} | ${num(s.ms_median)} (${num(s.ms_min)}–${num(s.ms_max)}) | ${Math.round(s.samples_per_sec).toLocaleString('en-US')} | ${cpu} | ${s.warmup} + ${s.steps} |`);
+    lines.push(
+      `| ${name} | ${s.threads} | ${num(s.ms_median)} (${num(s.ms_min)}–${num(s.ms_max)}) | ${Math.round(s.samples_per_sec).toLocaleString('en-US')} | ${cpu} | ${s.warmup} + ${s.steps} |`,
+    );
   }
   return lines;
 }
@@ -65,20 +67,33 @@ function matmulTable(cases: readonly MatmulCase[], results: readonly MatmulResul
   const find = (c: MatmulCase, impl: string): MatmulResult | undefined => results.find((r) => r.case === c.name && r.impl === impl);
   for (const c of cases) {
     const mflop = flops(c) / 1e6;
-    lines.push(`| ${c.name} | ${mflop.toFixed(1)} | ${impls.map((i) => { const r = find(c, i); return r ? range(r.gflops) : '–'; }).join(' | ')} |`);
+    lines.push(
+      `| ${c.name} | ${mflop.toFixed(1)} | ${impls
+        .map((i) => {
+          const r = find(c, i);
+          return r ? range(r.gflops) : '–';
+        })
+        .join(' | ')} |`,
+    );
   }
   const step = cases.filter((c) => c.perStep > 0);
   if (step.length === 12) {
     // Every product of one training step, weighted by how often a step runs it: the total time at the medians.
-    const mflop = step.reduce((s, c) => s + c.perStep * flops(c) / 1e6, 0);
+    const mflop = step.reduce((s, c) => s + (c.perStep * flops(c)) / 1e6, 0);
     const cells = impls.map((i) => {
-      const ms = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * flops(c)) / (r.gflops.median * 1e6) : NaN); }, 0);
+      const ms = step.reduce((s, c) => {
+        const r = find(c, i);
+        return s + (r ? (c.perStep * flops(c)) / (r.gflops.median * 1e6) : NaN);
+      }, 0);
       return Number.isFinite(ms) ? `**${num(mflop / ms)}** (${ms.toFixed(2)} ms)` : '–';
     });
     lines.push(`| **all matmuls of one training step** (at the medians) | ${mflop.toFixed(0)} | ${cells.join(' | ')} |`);
     // The same total per second of process CPU time: other processes' load barely moves it (for threaded columns it is per core).
     const perCpu = impls.map((i) => {
-      const cpuMs = step.reduce((s, c) => { const r = find(c, i); return s + (r ? (c.perStep * flops(c)) / (r.gflops_per_cpu_second * 1e6) : NaN); }, 0);
+      const cpuMs = step.reduce((s, c) => {
+        const r = find(c, i);
+        return s + (r ? (c.perStep * flops(c)) / (r.gflops_per_cpu_second * 1e6) : NaN);
+      }, 0);
       return Number.isFinite(cpuMs) ? `${num(mflop / cpuMs)} (${cpuMs.toFixed(2)} CPU ms)` : '–';
     });
     lines.push(`| the same, GFLOP per CPU-second (all threads' time) | ${mflop.toFixed(0)} | ${perCpu.join(' | ')} |`);
@@ -92,7 +107,14 @@ function elementwiseTable(results: readonly ElementwiseResult[]): string[] {
   const ops = [...new Set(results.map((r) => r.op))];
   const lines = [`| op (1M float32) | ${impls.map((i) => `${i} M elem/s`).join(' | ')} |`, `|---|${impls.map(() => '---:').join('|')}|`];
   for (const op of ops) {
-    lines.push(`| ${op} | ${impls.map((i) => { const r = results.find((x) => x.op === op && x.impl === i); return r ? range(r.melem_per_sec) : '–'; }).join(' | ')} |`);
+    lines.push(
+      `| ${op} | ${impls
+        .map((i) => {
+          const r = results.find((x) => x.op === op && x.impl === i);
+          return r ? range(r.melem_per_sec) : '–';
+        })
+        .join(' | ')} |`,
+    );
   }
   return lines;
 }
@@ -103,13 +125,14 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
   const peers = r.peers ? [...r.peers.train_step] : [];
   const lines = [
-    `## ${title}`, '',
+    `## ${title}`,
+    '',
     `Command: \`${r.command}\`. Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node} (${m.platform}), ${r.date}. ` +
       `Load average (1, 5, 15 min): ${load(m.load_before)} before, ${load(m.load_after)} after; the run took ${r.seconds.toFixed(0)} s.`,
     '',
-    'The machine is shared: wall times (median, min–max over the timed calls) are distorted by other processes\' load. ' +
+    "The machine is shared: wall times (median, min–max over the timed calls) are distorted by other processes' load. " +
       'The CPU ms/step column is the process CPU time (user + system, all of its threads) per timed step, which other load barely ' +
-      'changes; for a threaded run it adds up every thread\'s time (spin-waiting included), so it exceeds the wall time when the threads help.',
+      "changes; for a threaded run it adds up every thread's time (spin-waiting included), so it exceeds the wall time when the threads help.",
     '',
     `### Training step: standard VAE (784-400-20, Bernoulli, analytic KL, Adam 1e-3), batch ${r.train_step.batch}`,
     '',
@@ -120,7 +143,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     '',
     ...matmulTable(r.matmul_cases, [...r.matmul, ...(r.peers?.matmul ?? [])]),
     '',
-    '### Elementwise (float32, 1M elements, as each backend runs them: wasm has SIMD kernels for some ops, the reference\'s JS loops for the rest)',
+    "### Elementwise (float32, 1M elements, as each backend runs them: wasm has SIMD kernels for some ops, the reference's JS loops for the rest)",
     '',
     ...elementwiseTable(r.elementwise),
     '',

@@ -56,7 +56,7 @@ export function timeCalls(fn: () => void, o: TimerOptions): Timing {
   once(); // the first call may compile (kernels, jit): it neither counts as warm nor sets the pace
   let best = Infinity;
   let warmup = 1;
-  for (let spent = 0; spent < o.warmupSeconds * 1e3 || warmup < o.minWarmup;) {
+  for (let spent = 0; spent < o.warmupSeconds * 1e3 || warmup < o.minWarmup; ) {
     const ms = once();
     warmup++;
     spent += ms;
@@ -99,10 +99,19 @@ export interface TrainStepResult {
 }
 
 /** Builds a {@link TrainStepResult} from a {@link Timing}. */
-export function stepResult(base: Pick<TrainStepResult, 'impl' | 'version' | 'backend' | 'detail' | 'threads' | 'batch' | 'loss'> & { note?: string }, t: Timing): TrainStepResult {
+export function stepResult(
+  base: Pick<TrainStepResult, 'impl' | 'version' | 'backend' | 'detail' | 'threads' | 'batch' | 'loss'> & { note?: string },
+  t: Timing,
+): TrainStepResult {
   return {
-    ...base, ms_median: round(t.ms.median), ms_min: round(t.ms.min), ms_max: round(t.ms.max), samples_per_sec: round((base.batch / t.ms.median) * 1e3, 1),
-    cpu_ms_per_step: round(t.cpuMs), warmup: t.warmup, steps: t.calls,
+    ...base,
+    ms_median: round(t.ms.median),
+    ms_min: round(t.ms.min),
+    ms_max: round(t.ms.max),
+    samples_per_sec: round((base.batch / t.ms.median) * 1e3, 1),
+    cpu_ms_per_step: round(t.cpuMs),
+    warmup: t.warmup,
+    steps: t.calls,
   };
 }
 
@@ -135,7 +144,15 @@ export interface MatmulResult {
 /** 2·m·n·k floating point operations of a case. */
 export const flops = (c: MatmulCase): number => 2 * c.m * c.n * c.k;
 
-const mm = (name: string, m: number, k: number, n: number, transA = false, transB = false, perStep = 0): MatmulCase => ({ name, m, k, n, transA, transB, perStep });
+const mm = (name: string, m: number, k: number, n: number, transA = false, transB = false, perStep = 0): MatmulCase => ({
+  name,
+  m,
+  k,
+  n,
+  transA,
+  transB,
+  perStep,
+});
 
 /** The forward and both backward products of a linear layer y = x·Wᵀ (W [out, in]) at batch `b`. */
 function layer(label: string, b: number, inp: number, out: number, perStep: number): MatmulCase[] {
@@ -149,10 +166,14 @@ function layer(label: string, b: number, inp: number, out: number, perStep: numb
 /** Square products (64-1024; quick: 64 and 256) and the VAE's products at batch 128 (quick: the first layer's). */
 export function matmulCases(quick: boolean): MatmulCase[] {
   const squares = (quick ? [64, 256] : [64, 128, 256, 512, 1024]).map((s) => mm(`square ${s}`, s, s, s));
-  const vae = quick ? layer('enc 784→400', 128, 784, 400, 1) : [
-    ...layer('enc 784→400', 128, 784, 400, 1), ...layer('μ,logσ² 400→20 (×2)', 128, 400, 20, 2),
-    ...layer('dec 20→400', 128, 20, 400, 1), ...layer('dec 400→784', 128, 400, 784, 1),
-  ];
+  const vae = quick
+    ? layer('enc 784→400', 128, 784, 400, 1)
+    : [
+        ...layer('enc 784→400', 128, 784, 400, 1),
+        ...layer('μ,logσ² 400→20 (×2)', 128, 400, 20, 2),
+        ...layer('dec 20→400', 128, 20, 400, 1),
+        ...layer('dec 400→784', 128, 400, 784, 1),
+      ];
   return [...squares, ...vae];
 }
 
@@ -174,12 +195,23 @@ export function timeMatmul(impl: string, c: MatmulCase, run: () => void, quick: 
   const probe = performance.now();
   run();
   const reps = Math.max(1, Math.min(1000, Math.ceil(20 / Math.max(performance.now() - probe, 1e-3))));
-  const t = timeCalls(() => { for (let r = 0; r < reps; r++) run(); }, {
-    warmupSeconds: quick ? 0.05 : 0.3, minWarmup: 1, seconds: quick ? 0.3 : 1.5, minCalls: 3, maxCalls: quick ? 5 : 15,
-  });
+  const t = timeCalls(
+    () => {
+      for (let r = 0; r < reps; r++) run();
+    },
+    {
+      warmupSeconds: quick ? 0.05 : 0.3,
+      minWarmup: 1,
+      seconds: quick ? 0.3 : 1.5,
+      minCalls: 3,
+      maxCalls: quick ? 5 : 15,
+    },
+  );
   const rate = (ms: number): number => round((f * reps) / (ms / 1e3) / 1e9, 2);
   return {
-    impl, case: c.name, mflop: round(f / 1e6, 1),
+    impl,
+    case: c.name,
+    mflop: round(f / 1e6, 1),
     gflops: { median: rate(t.ms.median), min: rate(t.ms.max), max: rate(t.ms.min) },
     gflops_per_cpu_second: rate(t.cpuMs),
   };

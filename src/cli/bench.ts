@@ -46,9 +46,20 @@ export interface BenchOptions {
 
 /** Parses `elbo bench`'s flags (see {@link BENCH_HELP}). */
 export function parseBenchArgs(argv: string[]): BenchOptions & { help: boolean } {
-  const { values } = parse('bench', argv, { quick: { type: 'boolean' }, json: { type: 'boolean' }, 'no-peers': { type: 'boolean' }, backend: { type: 'string' } });
+  const { values } = parse('bench', argv, {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'no-peers': { type: 'boolean' },
+    backend: { type: 'string' },
+  });
   const one = values.backend === undefined ? undefined : choice<BackendName>('backend', values.backend, 'wasm', BACKEND_NAMES);
-  return { help: Boolean(values.help), quick: Boolean(values.quick), json: Boolean(values.json), peers: !values['no-peers'], backends: one ? [one] : [...BACKEND_NAMES] };
+  return {
+    help: Boolean(values.help),
+    quick: Boolean(values.quick),
+    json: Boolean(values.json),
+    peers: !values['no-peers'],
+    backends: one ? [one] : [...BACKEND_NAMES],
+  };
 }
 
 /** Loads bench/peers/index.ts by URL (from the source tree, through tsx); a string says why it could not. */
@@ -70,7 +81,8 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
   const loadBefore = loadavg();
   const families = new Set<string>(o.backends);
   const { backends, dispose } = await createBenchBackends(families);
-  if (backends.length === 0) throw new Error(`no backend to measure: ${o.backends.join(', ')} ${o.backends.includes('wasm') ? '(this engine has no WebAssembly SIMD)' : ''}`);
+  if (backends.length === 0)
+    throw new Error(`no backend to measure: ${o.backends.join(', ')} ${o.backends.includes('wasm') ? '(this engine has no WebAssembly SIMD)' : ''}`);
   try {
     const cases = matmulCases(o.quick);
     log(`elbo bench${o.quick ? ' --quick' : ''}: ${backends.map((b) => b.label).join(', ')}; load average ${loadBefore[0]!.toFixed(2)}`);
@@ -89,7 +101,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       return r;
     });
     // The headline: what `elbo train` would use (wasm on all threads), else the first backend measured.
-    const headline = trainSteps.find((s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
+    const headline = trainSteps.find((_s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
     let peers: BenchReport['peers'] = null;
     let peersUnavailable: string | undefined;
     if (o.peers) {
@@ -100,12 +112,27 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
     const wasm = families.has('wasm') && wasmInfo().simd ? wasmInfo() : null;
     const gpujs = backends.find((b) => b.family === 'gpujs');
     return {
-      command, date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-      machine: { cpu: cpus()[0]?.model ?? 'unknown cpu', cores: availableParallelism(), node: process.version, platform: `${process.platform}/${process.arch}`, load_before: loadBefore, load_after: loadavg() },
-      quick: o.quick, train_step: headline, train_steps: trainSteps, user_loops: userLoops, matmul, matmul_cases: cases, elementwise,
+      command,
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown cpu',
+        cores: availableParallelism(),
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+        load_before: loadBefore,
+        load_after: loadavg(),
+      },
+      quick: o.quick,
+      train_step: headline,
+      train_steps: trainSteps,
+      user_loops: userLoops,
+      matmul,
+      matmul_cases: cases,
+      elementwise,
       wasm: wasm && { threads: wasm.threads, simd: wasm.simd, relaxed_simd: wasm.relaxedSimd },
       gpujs_mode: gpujs ? gpujs.detail().replace(/^gpujs \((.*) mode\)$/, '$1') : null,
-      peers, ...(peersUnavailable ? { peers_unavailable: peersUnavailable } : {}),
+      peers,
+      ...(peersUnavailable ? { peers_unavailable: peersUnavailable } : {}),
       seconds: (performance.now() - t0) / 1e3,
     };
   } finally {

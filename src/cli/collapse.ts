@@ -31,18 +31,35 @@ with every run side by side.
 /** `elbo collapse`: trains the β × warm-up grid and prints the table; writes the picture. */
 export async function collapseCommand(argv: string[]): Promise<void> {
   const { values } = parse('collapse', argv, {
-    betas: { type: 'string' }, warmup: { type: 'string' }, epochs: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' },
-    latent: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    betas: { type: 'string' },
+    warmup: { type: 'string' },
+    epochs: { type: 'string' },
+    train: { type: 'string' },
+    test: { type: 'string' },
+    latent: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
-  const betas = values.betas === undefined ? [0.5, 1, 4] : String(values.betas).split(',').map((b) => real('betas', b.trim(), 1, 0));
+  const betas =
+    values.betas === undefined
+      ? [0.5, 1, 4]
+      : String(values.betas)
+          .split(',')
+          .map((b) => real('betas', b.trim(), 1, 0));
   if (betas.length === 0) throw new UsageError('--betas needs at least one value');
   const options = {
-    betas, warmupEpochs: int('warmup', values.warmup, 2, 1), epochs: int('epochs', values.epochs, 5), trainImages: int('train', values.train, 2000),
-    testImages: int('test', values.test, 500, 2), latentDim: int('latent', values.latent, 16), seed: int('seed', values.seed, 1, 0),
+    betas,
+    warmupEpochs: int('warmup', values.warmup, 2, 1),
+    epochs: int('epochs', values.epochs, 5),
+    trainImages: int('train', values.train, 2000),
+    testImages: int('test', values.test, 500, 2),
+    latentDim: int('latent', values.latent, 16),
+    seed: int('seed', values.seed, 1, 0),
   };
   const out = str(values.out) ?? 'collapse.png';
   checkOutputFile('out', out);
@@ -56,7 +73,12 @@ export async function collapseCommand(argv: string[]): Promise<void> {
     onEpoch: (e) => values.json || progress.update(++epochsDone, `${runLabel(e)}: epoch ${e.epoch}/${e.epochs}`),
     onRun: (r) => values.json || progress.line(`  ${runLabel(r)}: done in ${r.seconds.toFixed(1)} s (${epochsDone}/${total} epochs)`),
   });
-  for (const r of runs) assertFinite('collapse', { [`test ELBO of ${runLabel(r)}`]: r.elbo, [`reconstruction of ${runLabel(r)}`]: r.reconstruction, [`KL of ${runLabel(r)}`]: r.kl });
+  for (const r of runs)
+    assertFinite('collapse', {
+      [`test ELBO of ${runLabel(r)}`]: r.elbo,
+      [`reconstruction of ${runLabel(r)}`]: r.reconstruction,
+      [`KL of ${runLabel(r)}`]: r.kl,
+    });
   writePng(out, collapsePicture(runs, collapseData(options.trainImages, options.testImages).test, options.seed));
   const plain = runs.map(({ model: _model, ...rest }) => rest);
   if (values.json) {
@@ -70,10 +92,15 @@ export async function collapseCommand(argv: string[]): Promise<void> {
 export function formatCollapse(runs: readonly Omit<CollapseRun, 'model'>[], latentDim: number): string {
   const header = ['beta', 'warm-up', 'ELBO', 'reconstruction', 'KL', 'active units', 'KL > 0.1 nat'];
   const rows = runs.map((r) => [
-    String(r.beta), r.warmupEpochs > 0 ? plural(r.warmupEpochs, 'epoch') : 'none', r.elbo.toFixed(2), r.reconstruction.toFixed(2), r.kl.toFixed(2), `${r.activeUnits} of ${latentDim}`, `${r.informativeUnits} of ${latentDim}`,
+    String(r.beta),
+    r.warmupEpochs > 0 ? plural(r.warmupEpochs, 'epoch') : 'none',
+    r.elbo.toFixed(2),
+    r.reconstruction.toFixed(2),
+    r.kl.toFixed(2),
+    `${r.activeUnits} of ${latentDim}`,
+    `${r.informativeUnits} of ${latentDim}`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cols: string[]): string => cols.map((s, c) => s.padStart(widths[c]!)).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n(test digits, nats per example; the ELBO is always evaluated with β = 1)\n';
 }
-

@@ -22,8 +22,14 @@ ${BACKEND_FLAG}
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parse('eval', argv, {
-    checkpoint: { type: 'string' }, data: { type: 'string' }, iwae: { type: 'string' }, limit: { type: 'string' }, batch: { type: 'string' },
-    seed: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' },
+    checkpoint: { type: 'string' },
+    data: { type: 'string' },
+    iwae: { type: 'string' },
+    limit: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    backend: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -42,7 +48,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
   let stage = 0;
   const testSet = testSetFor(config, data.test);
   const result = evaluate(model, testSet, {
-    iwaeK: k, limit, batchSize, seed,
+    iwaeK: k,
+    limit,
+    batchSize,
+    seed,
     onBatch: (done) => {
       progress.update(done, `eval ${what}`);
       // In a pipe: one line per tenth of the images (a stage), so a CI log shows it moving.

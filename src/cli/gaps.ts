@@ -29,7 +29,16 @@ ${BACKEND_FLAG}
 `;
 
 export async function gapsCommand(argv: string[]): Promise<void> {
-  const { values } = parse('gaps', argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, iwae: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } });
+  const { values } = parse('gaps', argv, {
+    checkpoint: { type: 'string' },
+    data: { type: 'string' },
+    n: { type: 'string' },
+    steps: { type: 'string' },
+    lr: { type: 'string' },
+    iwae: { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+  });
   if (values.help) return void process.stdout.write(HELP);
   const n = int('n', values.n, 100);
   const steps = int('steps', values.steps, 300, 0);
@@ -46,17 +55,19 @@ export async function gapsCommand(argv: string[]): Promise<void> {
   const few = batches(subset(test, spreadIndices(test.n, n)), { batchSize: n, rng: new Generator(seed), dtype: model.config.dtype }).next().value!;
   const gaps = inferenceGaps(scored(few.labels), batchTensor(few), { steps, lr, k, seed });
   const f = (v: number): string => v.toFixed(2).padStart(8);
-  process.stdout.write([
-    `data: ${test.name}${config.binarize === 'none' ? ' (grey pixels)' : ''}`,
-    `KL split over ${split.n} test images (10 draws each):`,
-    `  E KL(q(z|x) || p(z))   ${f(split.meanKl)}  (closed form; by the draws ${split.meanKlSampled.toFixed(2)})`,
-    `  I(x; z)                ${f(split.mutualInformation)}  (at most ln N = ${split.logN.toFixed(2)})`,
-    `  KL(q(z) || p(z))       ${f(split.marginalKl)}`,
-    `gaps over ${gaps.n} test images (${steps} Adam steps, lr ${lr}, per image):`,
-    `  ELBO, encoder q        ${f(gaps.elboEncoder)}`,
-    `  ELBO, q fitted         ${f(gaps.elboOptimized)}`,
-    `  ln p(x) ≈ IWAE_${k}    ${f(gaps.logLikelihood)}`,
-    `  amortization gap       ${f(gaps.amortizationGap)}`,
-    `  approximation gap      ${f(gaps.approximationGap)}`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `data: ${test.name}${config.binarize === 'none' ? ' (grey pixels)' : ''}`,
+      `KL split over ${split.n} test images (10 draws each):`,
+      `  E KL(q(z|x) || p(z))   ${f(split.meanKl)}  (closed form; by the draws ${split.meanKlSampled.toFixed(2)})`,
+      `  I(x; z)                ${f(split.mutualInformation)}  (at most ln N = ${split.logN.toFixed(2)})`,
+      `  KL(q(z) || p(z))       ${f(split.marginalKl)}`,
+      `gaps over ${gaps.n} test images (${steps} Adam steps, lr ${lr}, per image):`,
+      `  ELBO, encoder q        ${f(gaps.elboEncoder)}`,
+      `  ELBO, q fitted         ${f(gaps.elboOptimized)}`,
+      `  ln p(x) ≈ IWAE_${k}    ${f(gaps.logLikelihood)}`,
+      `  amortization gap       ${f(gaps.amortizationGap)}`,
+      `  approximation gap      ${f(gaps.approximationGap)}`,
+    ].join('\n') + '\n',
+  );
 }

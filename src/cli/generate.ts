@@ -17,14 +17,50 @@ const DATA = '  --data NAME|DIR       the test images to use (default: what the 
 const out = (file: string): string => `  --out FILE            the PNG to write (default ${file})`;
 const HELP_FLAG = '  -h, --help            this help';
 
-const SAMPLE_HELP = ['elbo sample: decode z ~ N(0, I) into a grid of images', '', 'Usage: elbo sample --checkpoint PATH [options]', '', CHECKPOINT,
-  '  --n N                 images to draw (default 64, at most 10000)', '  --seed S              seed of the draws (default 0)',
+const SAMPLE_HELP = [
+  'elbo sample: decode z ~ N(0, I) into a grid of images',
+  '',
+  'Usage: elbo sample --checkpoint PATH [options]',
+  '',
+  CHECKPOINT,
+  '  --n N                 images to draw (default 64, at most 10000)',
+  '  --seed S              seed of the draws (default 0)',
   '  --class C             a conditional model: draw from p(x|y = C) only (C a label, 0-based);',
-  '                        without it, one row per class (--n images a row, default 10)', DATA, out('samples.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
-const RECONSTRUCT_HELP = ['elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions', '', 'Usage: elbo reconstruct --checkpoint PATH [options]', '', CHECKPOINT,
-  '  --n N                 test images to show (default 30, at most 10000)', DATA, out('reconstructions.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
-const INTERPOLATE_HELP = ['elbo interpolate: decode the segment between the codes of two test images (shown between the two images)', '', 'Usage: elbo interpolate --checkpoint PATH [options]', '', CHECKPOINT,
-  '  --from I              index of the first test image (default 0)', '  --to J                index of the second test image (default 1)', '  --steps N             points on the segment, endpoints included (default 10)', DATA, out('interpolation.png'), BACKEND_FLAG, HELP_FLAG, ''].join('\n');
+  '                        without it, one row per class (--n images a row, default 10)',
+  DATA,
+  out('samples.png'),
+  BACKEND_FLAG,
+  HELP_FLAG,
+  '',
+].join('\n');
+const RECONSTRUCT_HELP = [
+  'elbo reconstruct: N test images (spread evenly over the test set) above their reconstructions',
+  '',
+  'Usage: elbo reconstruct --checkpoint PATH [options]',
+  '',
+  CHECKPOINT,
+  '  --n N                 test images to show (default 30, at most 10000)',
+  DATA,
+  out('reconstructions.png'),
+  BACKEND_FLAG,
+  HELP_FLAG,
+  '',
+].join('\n');
+const INTERPOLATE_HELP = [
+  'elbo interpolate: decode the segment between the codes of two test images (shown between the two images)',
+  '',
+  'Usage: elbo interpolate --checkpoint PATH [options]',
+  '',
+  CHECKPOINT,
+  '  --from I              index of the first test image (default 0)',
+  '  --to J                index of the second test image (default 1)',
+  '  --steps N             points on the segment, endpoints included (default 10)',
+  DATA,
+  out('interpolation.png'),
+  BACKEND_FLAG,
+  HELP_FLAG,
+  '',
+].join('\n');
 
 const BASE = { checkpoint: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' } } as const;
 
@@ -75,7 +111,14 @@ export async function reconstructCommand(argv: string[]): Promise<void> {
   const indices = spreadIndices(data.test.n, n);
   const count = indices.length;
   const x = tensor(subset(data.test, indices).images, { shape: [count, data.test.rows * data.test.cols], dtype: model.config.dtype });
-  const y = model.config.classes > 0 ? oneHot(indices.map((i) => data.test.labels[i]!), model.config.classes, model.config.dtype) : undefined;
+  const y =
+    model.config.classes > 0
+      ? oneHot(
+          indices.map((i) => data.test.labels[i]!),
+          model.config.classes,
+          model.config.dtype,
+        )
+      : undefined;
   const reconstructions = model.reconstruct(x, y).data;
   assertFinitePixels('reconstruct', reconstructions);
   writePng(out, pairGrid(x.data, reconstructions, count, data.test.rows, data.test.cols));

@@ -6,12 +6,22 @@ import { parse } from './args.js';
 
 export async function infoCommand(argv: string[]): Promise<void> {
   const { values } = parse('info', argv, {});
-  if (values.help) return void process.stdout.write('elbo info: versions, cores and kernel backends\n\nUsage: elbo info\n\n  -h, --help            this help\n');
+  if (values.help)
+    return void process.stdout.write('elbo info: versions, cores and kernel backends\n\nUsage: elbo info\n\n  -h, --help            this help\n');
   const wasm = wasmInfo();
   // Build and run one tiny gpu.js kernel so the mode reported is the one gpu.js really runs in.
   const gpujs = createGpujsBackend();
   const out = new Float32Array(4);
-  gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), out, { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+  gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), out, {
+    batch: 1,
+    m: 2,
+    k: 2,
+    n: 2,
+    transA: false,
+    transB: false,
+    aBatchStride: 0,
+    bBatchStride: 0,
+  });
   const gpuMode = gpujs.info().mode;
   gpujs.destroy();
   const lines = [

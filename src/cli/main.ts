@@ -34,7 +34,18 @@ Commands
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, gaps: gapsCommand, serve: serveCommand, bench: benchCommand, baselines: baselinesCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  sample: sampleCommand,
+  reconstruct: reconstructCommand,
+  interpolate: interpolateCommand,
+  info: infoCommand,
+  verify: verifyCommand,
+  collapse: collapseCommand,
+  gaps: gapsCommand,
+  serve: serveCommand,
+  bench: benchCommand,
+  baselines: baselinesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

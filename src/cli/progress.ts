@@ -140,14 +140,24 @@ export class ProgressBar {
   private readonly started: number;
 
   /** The clock starts now: construct it when training starts. */
-  constructor(private readonly stream: ProgressSink = process.stderr, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly stream: ProgressSink = process.stderr,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.started = now();
   }
 
   private of(p: { epoch: number; epochs: number; batches: number }): Progress {
     if (!this.progress) {
       this.firstEpoch = p.epoch;
-      this.progress = new Progress({ unit: 'batches', total: (p.epochs - p.epoch + 1) * p.batches, stream: this.stream, now: this.now, rate: false, started: this.started });
+      this.progress = new Progress({
+        unit: 'batches',
+        total: (p.epochs - p.epoch + 1) * p.batches,
+        stream: this.stream,
+        now: this.now,
+        rate: false,
+        started: this.started,
+      });
     }
     return this.progress;
   }
@@ -157,7 +167,11 @@ export class ProgressBar {
     const progress = this.of(p);
     const done = (p.epoch - this.firstEpoch) * p.batches + p.batch;
     this.batchesPerEpoch = p.batches;
-    progress.update(done, `epoch ${p.epoch}/${p.epochs}`, `loss ${p.loss.toFixed(2)}  ELBO ${p.elbo.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} samples/s`);
+    progress.update(
+      done,
+      `epoch ${p.epoch}/${p.epochs}`,
+      `loss ${p.loss.toFixed(2)}  ELBO ${p.elbo.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} samples/s`,
+    );
   }
 
   /** Prints the epoch's summary line with elapsed time and ETA. */

@@ -23,8 +23,15 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB_DIR = join(ROOT, 'dist-web');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.map': 'application/json',
 };
 
 /**
@@ -33,8 +40,16 @@ const TYPES: Record<string, string> = {
  * data: and blob: URLs; no plugins, no framing, no forms, no <base>.
  */
 export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'", "worker-src 'self' blob:", "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:", "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'none'",
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
 ].join('; ');
 
 /**
@@ -43,8 +58,11 @@ export const CONTENT_SECURITY_POLICY = [
  * and the content security policy.
  */
 const HEADERS = {
-  'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cache-control': 'no-cache',
-  'x-content-type-options': 'nosniff', 'content-security-policy': CONTENT_SECURITY_POLICY,
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': CONTENT_SECURITY_POLICY,
 };
 
 /** A running static server: its URL and a way to stop it. */
@@ -68,7 +86,8 @@ const allowedHosts = (port: number): Set<string> => new Set([`127.0.0.1:${port}`
  * closed connection); it never reaches the server.
  */
 async function handle(request: IncomingMessage, response: ServerResponse, root: string, hosts: () => Set<string>): Promise<void> {
-  if (!hosts().has((request.headers.host ?? '').toLowerCase())) return answer(response, 421, 'misdirected request: this server answers to 127.0.0.1 and localhost only');
+  if (!hosts().has((request.headers.host ?? '').toLowerCase()))
+    return answer(response, 421, 'misdirected request: this server answers to 127.0.0.1 and localhost only');
   if (request.method !== 'GET' && request.method !== 'HEAD') return answer(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
   let path: string;
   try {
@@ -129,7 +148,8 @@ export async function serveStatic(dir: string, port = 0): Promise<StaticServer> 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is in use; pass another --port (0 picks a free one)`) : error));
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is in use; pass another --port (0 picks a free one)`) : error),
+    );
     server.listen(port, '127.0.0.1', resolve);
   });
   const bound = (server.address() as AddressInfo).port;

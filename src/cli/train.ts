@@ -51,8 +51,19 @@ ${BACKEND_FLAG}
 
 /** The flags that, on --resume, must agree with the stored run, and the config field each sets. */
 const STORED_FLAGS: Array<[string, keyof TrainConfig]> = [
-  ['data', 'data'], ['binarize', 'binarize'], ['hidden', 'hiddenDims'], ['latent', 'latentDim'], ['likelihood', 'likelihood'], ['sigma', 'sigma'],
-  ['activation', 'activation'], ['dtype', 'dtype'], ['batch', 'batchSize'], ['lr', 'lr'], ['beta', 'beta'], ['warmup', 'warmupEpochs'], ['seed', 'seed'],
+  ['data', 'data'],
+  ['binarize', 'binarize'],
+  ['hidden', 'hiddenDims'],
+  ['latent', 'latentDim'],
+  ['likelihood', 'likelihood'],
+  ['sigma', 'sigma'],
+  ['activation', 'activation'],
+  ['dtype', 'dtype'],
+  ['batch', 'batchSize'],
+  ['lr', 'lr'],
+  ['beta', 'beta'],
+  ['warmup', 'warmupEpochs'],
+  ['seed', 'seed'],
 ];
 
 /**
@@ -65,7 +76,9 @@ function checkResumeFlags(values: Record<string, unknown>, given: TrainConfig, s
     key === 'data' ? given.data === stored.data || resolve(given.data) === resolve(stored.data) : shown(given[key]) === shown(stored[key]);
   for (const [flag, key] of STORED_FLAGS) {
     if (values[flag] === undefined || same(key)) continue;
-    throw new UsageError(`--${flag} ${shown(given[key])} contradicts the run in ${outDir}, which has ${shown(stored[key])}; --resume continues a run as it was configured (drop --${flag}, or start a new run with another --out)`);
+    throw new UsageError(
+      `--${flag} ${shown(given[key])} contradicts the run in ${outDir}, which has ${shown(stored[key])}; --resume continues a run as it was configured (drop --${flag}, or start a new run with another --out)`,
+    );
   }
   if (values.epochs !== undefined && given.epochs < stored.epochs) {
     throw new UsageError(`--epochs ${given.epochs} is fewer than the ${stored.epochs} epochs of the run in ${outDir}; --resume may only extend a run`);
@@ -79,7 +92,9 @@ const MAX_PARAMETERS = 2 ** 27;
 function checkModelSize(config: TrainConfig, inputDim: number): void {
   const count = modelParameterCount(config, inputDim);
   if (count > MAX_PARAMETERS) {
-    throw new UsageError(`--latent ${config.latentDim} and --hidden ${config.hiddenDims.join(',') || "''"} make a model of ${count.toExponential(2)} parameters for ${inputDim}-pixel images, over the limit of ${MAX_PARAMETERS}; choose smaller sizes`);
+    throw new UsageError(
+      `--latent ${config.latentDim} and --hidden ${config.hiddenDims.join(',') || "''"} make a model of ${count.toExponential(2)} parameters for ${inputDim}-pixel images, over the limit of ${MAX_PARAMETERS}; choose smaller sizes`,
+    );
   }
 }
 
@@ -106,10 +121,26 @@ const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').re
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, {
-    data: { type: 'string' }, binarize: { type: 'string' }, hidden: { type: 'string' }, latent: { type: 'string' }, likelihood: { type: 'string' },
-    sigma: { type: 'string' }, activation: { type: 'string' }, dtype: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-    lr: { type: 'string' }, beta: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, conditional: { type: 'boolean' }, iwae: { type: 'string' }, 'iwae-limit': { type: 'string' }, backend: { type: 'string' },
+    data: { type: 'string' },
+    binarize: { type: 'string' },
+    hidden: { type: 'string' },
+    latent: { type: 'string' },
+    likelihood: { type: 'string' },
+    sigma: { type: 'string' },
+    activation: { type: 'string' },
+    dtype: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    beta: { type: 'string' },
+    warmup: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    conditional: { type: 'boolean' },
+    iwae: { type: 'string' },
+    'iwae-limit': { type: 'string' },
+    backend: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(TRAIN_HELP);
@@ -150,21 +181,32 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.
   const given: Partial<TrainConfig> = resume ? (values.epochs === undefined ? {} : { epochs: config.epochs }) : config;
-  const result = trainOrCleanUp(resume, outDir, () => train(data, { config: given, outDir, resume }, {
-    onStart: ({ resumedFromEpoch, config: c }) => {
-      epochs = c.epochs;
-      bar = new ProgressBar(); // the clock starts with the first epoch, after loading data and model
-      const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
-      process.stderr.write(`${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${plural(c.epochs, 'epoch')} on the ${backend} backend\nrun folder: ${outDir}\n${scoresAreNats(c) ? `ELBOs in nats${c.binarize === 'dynamic' ? ', test digits binarized once (fixed seed)' : ''}` : 'grey pixels with a Bernoulli decoder: every ELBO below is the negative BCE objective, not nats of a log-likelihood'}\n`);
-      const warning = warmupWarning(c.warmupEpochs, c.epochs);
-      if (warning) process.stderr.write(`elbo train: warning: ${warning}\n`);
-    },
-    onBatch: (p) => bar.update(p),
-    onEpoch: (m) => bar.epochDone(m, epochs),
-  }));
+  const result = trainOrCleanUp(resume, outDir, () =>
+    train(
+      data,
+      { config: given, outDir, resume },
+      {
+        onStart: ({ resumedFromEpoch, config: c }) => {
+          epochs = c.epochs;
+          bar = new ProgressBar(); // the clock starts with the first epoch, after loading data and model
+          const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
+          process.stderr.write(
+            `${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${plural(c.epochs, 'epoch')} on the ${backend} backend\nrun folder: ${outDir}\n${scoresAreNats(c) ? `ELBOs in nats${c.binarize === 'dynamic' ? ', test digits binarized once (fixed seed)' : ''}` : 'grey pixels with a Bernoulli decoder: every ELBO below is the negative BCE objective, not nats of a log-likelihood'}\n`,
+          );
+          const warning = warmupWarning(c.warmupEpochs, c.epochs);
+          if (warning) process.stderr.write(`elbo train: warning: ${warning}\n`);
+        },
+        onBatch: (p) => bar.update(p),
+        onEpoch: (m) => bar.epochDone(m, epochs),
+      },
+    ),
+  );
   const final = iwaeK > 0 ? evaluate(result.model, testSetFor(result.config, data.test), { iwaeK, limit: iwaeLimit, seed: result.config.seed }) : undefined;
   if (final) assertFinite('train', { 'IWAE bound': final.iwae });
-  if (final) process.stderr.write(`test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} ${scoresAreNats(result.config) ? 'nats' : 'nats of the BCE objective (grey pixels: not a log-likelihood)'}\n`);
+  if (final)
+    process.stderr.write(
+      `test IWAE bound (k = ${iwaeK}, ${final.n} images): ${final.iwae!.toFixed(2)} ${scoresAreNats(result.config) ? 'nats' : 'nats of the BCE objective (grey pixels: not a log-likelihood)'}\n`,
+    );
   const pictures = writePictures(result.model, data.test, result.metrics, outDir, result.config.seed);
   const report = writeReport(outDir, { config: result.config, metrics: result.metrics, pictures, final, notes: { backend, node: process.version } });
   process.stdout.write(`report: ${report}\n`);

@@ -30,7 +30,14 @@ export function formatNumber(v: number): string {
 /** The rows as an aligned text table, one section after another, each note on its own line. */
 export function formatTable(rows: readonly VerifyRow[], seconds: ReadonlyMap<string, number>): string {
   const header = ['', 'lhs', '', 'rhs', 'diff', 'tolerance'];
-  const cells = rows.map((r) => [r.pass ? 'ok' : 'FAIL', formatNumber(r.lhs), r.relation, formatNumber(r.rhs), formatNumber(r.diff), r.relation === '<' || r.relation === '>' ? '-' : formatNumber(r.tolerance)]);
+  const cells = rows.map((r) => [
+    r.pass ? 'ok' : 'FAIL',
+    formatNumber(r.lhs),
+    r.relation,
+    formatNumber(r.rhs),
+    formatNumber(r.diff),
+    r.relation === '<' || r.relation === '>' ? '-' : formatNumber(r.tolerance),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
   const line = (cols: string[]): string => cols.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
   const out: string[] = [];
@@ -56,9 +63,12 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   }
   let sections: VerifySection[] = [...VERIFY_SECTIONS];
   if (values.only !== undefined) {
-    const asked = String(values.only).split(',').map((s) => s.trim());
+    const asked = String(values.only)
+      .split(',')
+      .map((s) => s.trim());
     const unknown = asked.filter((s) => !(VERIFY_SECTIONS as readonly string[]).includes(s));
-    if (unknown.length > 0 || asked.length === 0) throw new UsageError(`--only takes a comma-separated list of ${VERIFY_SECTIONS.join(', ')}; got '${String(values.only)}'`);
+    if (unknown.length > 0 || asked.length === 0)
+      throw new UsageError(`--only takes a comma-separated list of ${VERIFY_SECTIONS.join(', ')}; got '${String(values.only)}'`);
     sections = asked as VerifySection[];
   }
   const seed = int('seed', values.seed, 1, 0);
@@ -67,7 +77,9 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const started = performance.now();
   const progress = new Progress({ unit: 'sections', total: sections.length, rate: false });
   const rows = runVerify({
-    fast: values.fast === true, seed, sections,
+    fast: values.fast === true,
+    seed,
+    sections,
     onSectionStart: (name) => values.json || progress.update(seconds.size, `verify: ${name}`),
     onSection: (name, _rows, s) => {
       seconds.set(name, s);
@@ -79,10 +91,18 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const cpuSeconds = (used.user + used.system) / 1e6;
   const failed = rows.filter((r) => !r.pass).length;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ok: failed === 0, rows, seconds: Object.fromEntries(seconds), wallSeconds: wall, cpuSeconds, fast: values.fast === true, seed }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ok: failed === 0, rows, seconds: Object.fromEntries(seconds), wallSeconds: wall, cpuSeconds, fast: values.fast === true, seed }) + '\n',
+    );
   } else {
     process.stdout.write(formatTable(rows, seconds));
     process.stdout.write(`\n${rows.length - failed} of ${rows.length} checks pass; ${wall.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU\n`);
   }
-  if (failed > 0) throw new Error(`${failed} of ${rows.length} checks failed: ${rows.filter((r) => !r.pass).map((r) => r.name).join('; ')}`);
+  if (failed > 0)
+    throw new Error(
+      `${failed} of ${rows.length} checks failed: ${rows
+        .filter((r) => !r.pass)
+        .map((r) => r.name)
+        .join('; ')}`,
+    );
 }

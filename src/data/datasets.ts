@@ -11,7 +11,18 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const fashionMnistDir = (): string => process.env.ELBO_FASHION_MNIST_DIR ?? FASHION_MNIST_DIR;
 
 /** The Fashion-MNIST class names, indexed by label. */
-export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+]);
 
 /** The names {@link loadDataset} knows. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist'] as const;
@@ -29,7 +40,12 @@ export interface IdxPair {
  */
 export type DatasetSource = (typeof DATASET_NAMES)[number] | string | { dir: string; name?: string } | { train: IdxPair; test: IdxPair; name?: string };
 
-const STANDARD = { trainImages: ['train', 'images', 3], trainLabels: ['train', 'labels', 1], testImages: ['t10k', 'images', 3], testLabels: ['t10k', 'labels', 1] } as const;
+const STANDARD = {
+  trainImages: ['train', 'images', 3],
+  trainLabels: ['train', 'labels', 1],
+  testImages: ['t10k', 'images', 3],
+  testLabels: ['t10k', 'labels', 1],
+} as const;
 
 /** The accepted spellings of one standard IDX file name, e.g. train-images-idx3-ubyte(.gz). */
 function candidates(split: string, what: string, ndim: number): string[] {
@@ -78,13 +94,17 @@ export function loadDataset(source: DatasetSource): DataSplits {
   if (source === 'fashion-mnist') {
     const dir = fashionMnistDir();
     if (!isDir(dir)) {
-      throw new DataError(`fashion-mnist: not installed (no ${dir}); run \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu), or pass a directory holding the four IDX files`);
+      throw new DataError(
+        `fashion-mnist: not installed (no ${dir}); run \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu), or pass a directory holding the four IDX files`,
+      );
     }
     return fromPairs(findIdxFiles(dir), 'fashion-mnist', FASHION_MNIST_CLASSES);
   }
   if (typeof source === 'string') {
     if (isDir(source)) return fromPairs(findIdxFiles(source), source);
-    throw new DataError(`unknown data set ${JSON.stringify(source)}: choose ${DATASET_NAMES.map((n) => `'${n}'`).join(', ')}, a directory holding the four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]), or { train: { images, labels }, test: { images, labels } }`);
+    throw new DataError(
+      `unknown data set ${JSON.stringify(source)}: choose ${DATASET_NAMES.map((n) => `'${n}'`).join(', ')}, a directory holding the four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]), or { train: { images, labels }, test: { images, labels } }`,
+    );
   }
   if ('dir' in source) {
     if (!isDir(source.dir)) throw new DataError(`${source.dir}: not a directory`);

@@ -49,7 +49,9 @@ export function parseIdx(raw: Uint8Array, file: string, magic: number): IdxArray
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0);
   if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[3] !== ndim) {
-    throw new DataError(`${file}: bad magic number ${hex(found)} (expected ${hex(magic)}: IDX ${kind}, unsigned bytes, ${ndim} dimension${ndim > 1 ? 's' : ''})`);
+    throw new DataError(
+      `${file}: bad magic number ${hex(found)} (expected ${hex(magic)}: IDX ${kind}, unsigned bytes, ${ndim} dimension${ndim > 1 ? 's' : ''})`,
+    );
   }
   if (bytes[2] !== 0x08) {
     const name = TYPE_NAMES[bytes[2]!] ?? 'unknown';
@@ -62,14 +64,16 @@ export function parseIdx(raw: Uint8Array, file: string, magic: number): IdxArray
   if (bytes.length < expected) {
     throw new DataError(`${file}: truncated: expected ${expected} bytes (${header}-byte header + ${dims.join(' × ')}), got ${bytes.length}`);
   }
-  if (bytes.length > expected) throw new DataError(`${file}: ${bytes.length - expected} unexpected trailing bytes after ${expected} bytes (${header}-byte header + ${dims.join(' × ')})`);
+  if (bytes.length > expected)
+    throw new DataError(`${file}: ${bytes.length - expected} unexpected trailing bytes after ${expected} bytes (${header}-byte header + ${dims.join(' × ')})`);
   return { dims, data: bytes.subarray(header, expected) };
 }
 
 /** The bytes of an IDX file of unsigned bytes with the given sizes (the inverse of {@link parseIdx}). */
 export function encodeIdx(data: Uint8Array, dims: readonly number[]): Uint8Array {
   const size = dims.reduce((a, b) => a * b, 1);
-  if (dims.length < 1 || dims.length > 255 || size !== data.length) throw new DataError(`encodeIdx: ${data.length} bytes do not fill dims [${dims.join(', ')}]`);
+  if (dims.length < 1 || dims.length > 255 || size !== data.length)
+    throw new DataError(`encodeIdx: ${data.length} bytes do not fill dims [${dims.join(', ')}]`);
   const out = new Uint8Array(4 + 4 * dims.length + size);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x0800 | dims.length);
@@ -78,15 +82,20 @@ export function encodeIdx(data: Uint8Array, dims: readonly number[]): Uint8Array
   return out;
 }
 
-
-
 /**
  * A data set from the bytes of a pair of IDX files (plain, or gzipped in Node): images
  * `[n, rows, cols]` (bytes scaled to [0, 1] by /255) and labels `[n]`; the paths only name the
  * sources in errors. Throws a {@link DataError} when the counts differ. (`loadIdxDataset` in
  * 'elbo/node' reads the files.)
  */
-export function idxToDataset(imageBytes: Uint8Array, imagesPath: string, labelBytes: Uint8Array, labelsPath: string, name = imagesPath, classes?: readonly string[]): Dataset {
+export function idxToDataset(
+  imageBytes: Uint8Array,
+  imagesPath: string,
+  labelBytes: Uint8Array,
+  labelsPath: string,
+  name = imagesPath,
+  classes?: readonly string[],
+): Dataset {
   const img = parseIdx(imageBytes, imagesPath, IDX_IMAGES_MAGIC);
   const lab = parseIdx(labelBytes, labelsPath, IDX_LABELS_MAGIC);
   const [n, rows, cols] = img.dims as [number, number, number];

@@ -48,7 +48,9 @@ function readDigitFile(dir: string, digit: number): number[] {
   }
   const data = (parsed as { data?: unknown } | null)?.data;
   if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-    throw new DataError(`mnist: ${file}: expected { data: number[] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data} values`);
+    throw new DataError(
+      `mnist: ${file}: expected { data: number[] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data} values`,
+    );
   }
   return data as number[];
 }
@@ -69,7 +71,10 @@ export function loadMnist(): DataSplits {
   const files = Array.from({ length: 10 }, (_, digit) => readDigitFile(dir, digit));
   const total = files.reduce((s, f) => s + f.length / PIXELS, 0);
   const nTest = Math.floor(total / 5); // the i < total with i % 5 === 4
-  const splits = { train: { images: new Float32Array((total - nTest) * PIXELS), labels: new Uint8Array(total - nTest), k: 0 }, test: { images: new Float32Array(nTest * PIXELS), labels: new Uint8Array(nTest), k: 0 } };
+  const splits = {
+    train: { images: new Float32Array((total - nTest) * PIXELS), labels: new Uint8Array(total - nTest), k: 0 },
+    test: { images: new Float32Array(nTest * PIXELS), labels: new Uint8Array(nTest), k: 0 },
+  };
   let i = 0;
   files.forEach((values, digit) => {
     for (let s = 0; s < values.length / PIXELS; s++, i++) {
@@ -82,7 +87,15 @@ export function loadMnist(): DataSplits {
       split.labels[split.k++] = digit;
     }
   });
-  const make = (s: typeof splits.train, name: string): Dataset => ({ images: s.images, labels: s.labels, n: s.labels.length, rows: ROWS, cols: COLS, name, classes: DIGIT_CLASSES });
+  const make = (s: typeof splits.train, name: string): Dataset => ({
+    images: s.images,
+    labels: s.labels,
+    n: s.labels.length,
+    rows: ROWS,
+    cols: COLS,
+    name,
+    classes: DIGIT_CLASSES,
+  });
   cache = { train: make(splits.train, 'mnist/train'), test: make(splits.test, 'mnist/test') };
   return cache;
 }

@@ -13,13 +13,18 @@ export function validateDataset(data: Dataset, range: TargetRange): void {
   if (!(data.n > 0)) throw new DataError(`${data.name}: the set holds no images; training and evaluation need at least one`);
   const dim = data.rows * data.cols;
   if (!(dim > 0)) throw new DataError(`${data.name}: images are ${data.rows}×${data.cols}, which holds no pixels`);
-  if (data.images.length !== data.n * dim) throw new DataError(`${data.name}: ${data.images.length} pixels do not make ${data.n} images of ${data.rows}×${data.cols}`);
+  if (data.images.length !== data.n * dim)
+    throw new DataError(`${data.name}: ${data.images.length} pixels do not make ${data.n} images of ${data.rows}×${data.cols}`);
   const pixels = data.images;
   for (let i = 0; i < pixels.length; i++) {
     const v = pixels[i]!;
     if (Number.isFinite(v) && (range === 'real' || (v >= 0 && v <= 1))) continue;
     const where = `${data.name}: image ${Math.floor(i / dim)}, pixel ${i % dim} is ${v}`;
-    throw new DataError(Number.isFinite(v) ? `${where}, but a Bernoulli likelihood needs targets in [0, 1] (use --likelihood gaussian for other values)` : `${where}; every pixel must be a finite number`);
+    throw new DataError(
+      Number.isFinite(v)
+        ? `${where}, but a Bernoulli likelihood needs targets in [0, 1] (use --likelihood gaussian for other values)`
+        : `${where}; every pixel must be a finite number`,
+    );
   }
 }
 
@@ -31,7 +36,9 @@ export function validateDataset(data: Dataset, range: TargetRange): void {
 export function validateSplits(data: DataSplits, range: TargetRange): void {
   const { train, test } = data;
   if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new DataError(`${train.name} images are ${train.rows}×${train.cols} but ${test.name} images are ${test.rows}×${test.cols}; both splits need one image size`);
+    throw new DataError(
+      `${train.name} images are ${train.rows}×${train.cols} but ${test.name} images are ${test.rows}×${test.cols}; both splits need one image size`,
+    );
   }
   validateDataset(train, range);
   validateDataset(test, range);

@@ -123,7 +123,12 @@ function axes(o: SvgChartOptions, xs: AxisScale, ys: AxisScale, rightMargin: num
   const yDecimals = stepDecimals(ys.step);
   const xDecimals = stepDecimals(xs.step);
   const yTexts = ys.ticks.map((v) => formatNumber(v, yDecimals));
-  const box = { left: (yLabel ? 26 : 8) + 7.5 * Math.max(...yTexts.map((s) => s.length)) + 8, top: title ? 36 : 14, right: width - rightMargin, bottom: height - (xLabel ? 44 : 26) };
+  const box = {
+    left: (yLabel ? 26 : 8) + 7.5 * Math.max(...yTexts.map((s) => s.length)) + 8,
+    top: title ? 36 : 14,
+    right: width - rightMargin,
+    bottom: height - (xLabel ? 44 : 26),
+  };
   const px = (x: number): number => box.left + ((x - xs.lo) / (xs.hi - xs.lo)) * (box.right - box.left);
   const py = (y: number): number => box.bottom - ((y - ys.lo) / (ys.hi - ys.lo)) * (box.bottom - box.top);
   const parts = [`<rect width="${width}" height="${height}" fill="#fff"/>`];
@@ -142,9 +147,16 @@ function axes(o: SvgChartOptions, xs: AxisScale, ys: AxisScale, rightMargin: num
   parts.push(`<path d="${grid.join('')}" stroke="#e6e6e6" fill="none"/>`);
   parts.push(`<path d="M${box.left} ${box.top}V${box.bottom}H${box.right}" stroke="#666" fill="none"/>`);
   parts.push(`<g font-size="12" fill="#444">${labels.join('')}</g>`);
-  if (title) parts.push(`<text x="${r1((box.left + box.right) / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="600" fill="#222">${mathText(title)}</text>`);
-  if (xLabel) parts.push(`<text x="${r1((box.left + box.right) / 2)}" y="${height - 10}" text-anchor="middle" font-size="13" fill="#222">${mathText(xLabel)}</text>`);
-  if (yLabel) parts.push(`<text transform="translate(14 ${r1((box.top + box.bottom) / 2)}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">${mathText(yLabel)}</text>`);
+  if (title)
+    parts.push(
+      `<text x="${r1((box.left + box.right) / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="600" fill="#222">${mathText(title)}</text>`,
+    );
+  if (xLabel)
+    parts.push(`<text x="${r1((box.left + box.right) / 2)}" y="${height - 10}" text-anchor="middle" font-size="13" fill="#222">${mathText(xLabel)}</text>`);
+  if (yLabel)
+    parts.push(
+      `<text transform="translate(14 ${r1((box.top + box.bottom) / 2)}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">${mathText(yLabel)}</text>`,
+    );
   return { parts, px, py, box, yDecimals };
 }
 
@@ -196,8 +208,15 @@ export function lineChartSvg(series: readonly SvgSeries[], options: SvgLineOptio
     const lastIndex = s.values.map((v, i) => (Number.isFinite(v) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
     if (lastIndex >= 0) ends.push({ y: py(s.values[lastIndex]!), text: labelTexts[k]!, color });
   });
-  const placed = spread(ends.map((e) => e.y), 15, box.top + 6, box.bottom - 2);
-  ends.forEach((e, k) => parts.push(`<text x="${box.right + 8}" y="${r1(placed[k]!)}" dy="0.35em" font-size="12" fill="${e.color}" font-weight="600">${escapeXml(e.text)}</text>`));
+  const placed = spread(
+    ends.map((e) => e.y),
+    15,
+    box.top + 6,
+    box.bottom - 2,
+  );
+  ends.forEach((e, k) =>
+    parts.push(`<text x="${box.right + 8}" y="${r1(placed[k]!)}" dy="0.35em" font-size="12" fill="${e.color}" font-weight="600">${escapeXml(e.text)}</text>`),
+  );
   return svg(options, parts, 'line chart');
 }
 
@@ -221,17 +240,20 @@ export function scatterSvg(points: readonly (readonly [number, number])[], label
   const xs = axisScale(Math.min(...ok.map((p) => p[0])), Math.max(...ok.map((p) => p[0])), Math.max(2, Math.floor(width / 90)));
   const ys = axisScale(Math.min(...ok.map((p) => p[1])), Math.max(...ok.map((p) => p[1])), Math.max(2, Math.floor(height / 60)));
   const present = labels ? [...new Set(Array.from(labels))].sort((a, b) => a - b) : [0];
-  const names = present.map((l) => (labels ? options.classNames?.[l] ?? String(l) : 'points'));
+  const names = present.map((l) => (labels ? (options.classNames?.[l] ?? String(l)) : 'points'));
   const { parts, px, py, box } = axes(options, xs, ys, 30 + 7 * Math.max(...names.map((n) => n.length)));
   const paths = new Map<number, string[]>(present.map((l) => [l, []]));
   points.forEach(([x, y], i) => {
     if (Number.isFinite(x) && Number.isFinite(y)) paths.get(labels ? labels[i]! : 0)!.push(`M${r1(px(x))} ${r1(py(y))}h0`);
   });
   const color = (l: number): string => CHART_COLORS[((l % 10) + 10) % 10]!;
-  for (const l of present) parts.push(`<path d="${paths.get(l)!.join('')}" stroke="${color(l)}" stroke-opacity="0.6" stroke-width="${size}" stroke-linecap="round"/>`);
+  for (const l of present)
+    parts.push(`<path d="${paths.get(l)!.join('')}" stroke="${color(l)}" stroke-opacity="0.6" stroke-width="${size}" stroke-linecap="round"/>`);
   present.forEach((l, k) => {
     const y = box.top + 8 + 18 * k;
-    parts.push(`<circle cx="${box.right + 16}" cy="${y}" r="5" fill="${color(l)}"/><text x="${box.right + 26}" y="${y}" dy="0.35em" font-size="12" fill="#222">${escapeXml(names[k]!)}</text>`);
+    parts.push(
+      `<circle cx="${box.right + 16}" cy="${y}" r="5" fill="${color(l)}"/><text x="${box.right + 26}" y="${y}" dy="0.35em" font-size="12" fill="#222">${escapeXml(names[k]!)}</text>`,
+    );
   });
   return svg(options, parts, 'scatter plot');
 }

@@ -107,7 +107,8 @@ export interface CheckpointTargets {
  */
 export function decodeCheckpoint(bytes: Uint8Array, into: CheckpointTargets, source = 'the checkpoint'): LoadedCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== FORMAT) throw new Error(`loadCheckpoint: ${source} is not an elbo checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)})`);
+  if (metadata.format !== FORMAT)
+    throw new Error(`loadCheckpoint: ${source} is not an elbo checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)})`);
   const step = parseJson('step', metadata.step);
   if (typeof step !== 'number') throw new Error(`loadCheckpoint: 'step' must be a number`);
   const epoch = metadata.epoch === undefined ? undefined : parseJson('epoch', metadata.epoch);

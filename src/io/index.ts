@@ -8,7 +8,12 @@
  */
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContent } from './safetensors.js';
 export {
-  encodeCheckpoint, decodeCheckpoint, type CheckpointContents, type CheckpointTargets, type LoadedCheckpoint, type CheckpointJson,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  type CheckpointContents,
+  type CheckpointTargets,
+  type LoadedCheckpoint,
+  type CheckpointJson,
   type CheckpointableOptimizer,
 } from './checkpoint.js';
 export { imageGrid, pairGrid, PALETTE, type RgbImage, type GridOptions, type Rgb } from './plot.js';

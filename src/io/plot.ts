@@ -80,7 +80,8 @@ function blit(img: RgbImage, images: ArrayLike<number>, index: number, rows: num
 }
 
 function checkStack(op: string, images: ArrayLike<number>, n: number, rows: number, cols: number): void {
-  if (!Number.isInteger(n) || n < 1 || images.length < n * rows * cols) throw new Error(`${op}: need n ≥ 1 images of ${rows} × ${cols} (${n * rows * cols} values), got ${images.length} values`);
+  if (!Number.isInteger(n) || n < 1 || images.length < n * rows * cols)
+    throw new Error(`${op}: need n ≥ 1 images of ${rows} × ${cols} (${n * rows * cols} values), got ${images.length} values`);
 }
 
 /**
@@ -105,7 +106,14 @@ export function imageGrid(images: ArrayLike<number>, n: number, rows: number, co
  * originals and, right below it, the row of their reconstructions; groups are separated by a
  * wider gap. Same colours as {@link imageGrid}.
  */
-export function pairGrid(originals: ArrayLike<number>, reconstructions: ArrayLike<number>, n: number, rows: number, cols: number, options: GridOptions = {}): RgbImage {
+export function pairGrid(
+  originals: ArrayLike<number>,
+  reconstructions: ArrayLike<number>,
+  n: number,
+  rows: number,
+  cols: number,
+  options: GridOptions = {},
+): RgbImage {
   checkStack('pairGrid', originals, n, rows, cols);
   checkStack('pairGrid', reconstructions, n, rows, cols);
   const { columns = Math.min(n, 10), pad = 2, scale = 2, padColor = [128, 128, 128] } = options;
@@ -231,7 +239,14 @@ export function scatterPlot(points: readonly (readonly [number, number])[], labe
   const present = labels ? [...new Set(Array.from(labels))].sort((a, b) => a - b) : [];
   const colorOf = (label: number): Rgb => PALETTE[((label % PALETTE.length) + PALETTE.length) % PALETTE.length]!;
   const legend = present.map((l) => ({ name: options.classNames?.[l] ?? String(l), color: colorOf(l) }));
-  const { img, px, py, box } = frame(options, points.map((p) => p[0]), points.map((p) => p[1]), legend, 'box', false);
+  const { img, px, py, box } = frame(
+    options,
+    points.map((p) => p[0]),
+    points.map((p) => p[1]),
+    legend,
+    'box',
+    false,
+  );
   const { radius = 2, alpha = 0.6 } = options;
   for (const i of new Generator(0).permutation(points.length)) {
     const [x, y] = points[i]!;
@@ -241,7 +256,8 @@ export function scatterPlot(points: readonly (readonly [number, number])[], labe
     for (let dy = -radius; dy <= radius; dy++) {
       for (let dx = -radius; dx <= radius; dx++) {
         const [xx, yy] = [cx + dx, cy + dy];
-        if (dx * dx + dy * dy <= radius * radius + radius && xx > box.left && xx <= box.right && yy >= box.top && yy < box.bottom) blend(img, xx, yy, color, alpha);
+        if (dx * dx + dy * dy <= radius * radius + radius && xx > box.left && xx <= box.right && yy >= box.top && yy < box.bottom)
+          blend(img, xx, yy, color, alpha);
       }
     }
   }
@@ -270,10 +286,17 @@ export interface LineChartOptions extends ChartOptions {
  */
 export function lineChart(series: readonly Series[], options: LineChartOptions = {}): RgbImage {
   const xOf = (i: number): number => options.x?.[i] ?? i;
-  const colors = series.map((s, k) => (typeof s.color === 'string' ? parseColor(s.color) : s.color ?? PALETTE[k % PALETTE.length]!));
+  const colors = series.map((s, k) => (typeof s.color === 'string' ? parseColor(s.color) : (s.color ?? PALETTE[k % PALETTE.length]!)));
   const xs = series.flatMap((s) => s.values.map((_, i) => xOf(i)));
   const legend = series.map((s, k) => ({ name: s.name, color: colors[k]! }));
-  const { img, px, py } = frame(options, xs, series.flatMap((s) => [...s.values]), legend, 'line', xs.every(Number.isInteger));
+  const { img, px, py } = frame(
+    options,
+    xs,
+    series.flatMap((s) => [...s.values]),
+    legend,
+    'line',
+    xs.every(Number.isInteger),
+  );
   series.forEach((s, k) => {
     s.values.forEach((v, i) => {
       if (!Number.isFinite(v) || !Number.isFinite(xOf(i))) return;

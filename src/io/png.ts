@@ -103,7 +103,9 @@ export function writePng(path: string, image: PngImage): void {
 export function decodePng(bytes: Uint8Array): PngImage {
   if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new PngError('decodePng: not a PNG file (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, channels: 1 | 3 = 1;
+  let width = 0,
+    height = 0,
+    channels: 1 | 3 = 1;
   const idat: Uint8Array[] = [];
   for (let at = 8; ; ) {
     if (at + 12 > bytes.length) throw new PngError(`decodePng: truncated chunk at byte ${at}`);
@@ -111,11 +113,15 @@ export function decodePng(bytes: Uint8Array): PngImage {
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     if (at + 12 + length > bytes.length) throw new PngError(`decodePng: truncated ${type} chunk at byte ${at}`);
     const data = bytes.subarray(at + 8, at + 8 + length);
-    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length)) throw new PngError(`decodePng: bad CRC in ${type} chunk at byte ${at}`);
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length))
+      throw new PngError(`decodePng: bad CRC in ${type} chunk at byte ${at}`);
     if (type === 'IHDR') {
       const h = new DataView(data.buffer, data.byteOffset, data.byteLength);
       [width, height] = [h.getUint32(0), h.getUint32(4)];
-      if (data[8] !== 8 || (data[9] !== 0 && data[9] !== 2) || data[12] !== 0) throw new PngError(`decodePng: only 8-bit gray/RGB, non-interlaced PNGs are supported (bit depth ${data[8]}, color type ${data[9]}, interlace ${data[12]})`);
+      if (data[8] !== 8 || (data[9] !== 0 && data[9] !== 2) || data[12] !== 0)
+        throw new PngError(
+          `decodePng: only 8-bit gray/RGB, non-interlaced PNGs are supported (bit depth ${data[8]}, color type ${data[9]}, interlace ${data[12]})`,
+        );
       channels = data[9] === 0 ? 1 : 3;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;

@@ -105,7 +105,17 @@ const describe = (v: unknown): string =>
 /** A short, one-line rendering of a parsed value for a message; never recursive, never long. */
 function preview(v: StrictJsonValue | undefined): string {
   const scalar = (x: StrictJsonValue | undefined): string =>
-    x === undefined ? 'nothing' : Array.isArray(x) ? '[...]' : x instanceof Map ? '{...}' : typeof x === 'string' ? quote(x) : typeof x === 'number' && Object.is(x, -0) ? '-0' : String(x);
+    x === undefined
+      ? 'nothing'
+      : Array.isArray(x)
+        ? '[...]'
+        : x instanceof Map
+          ? '{...}'
+          : typeof x === 'string'
+            ? quote(x)
+            : typeof x === 'number' && Object.is(x, -0)
+              ? '-0'
+              : String(x);
   if (!Array.isArray(v)) return scalar(v);
   const shown = v.slice(0, 6).map(scalar);
   return `[${shown.join(', ')}${v.length > 6 ? ', ...' : ''}]`;
@@ -218,7 +228,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   let covered = 0;
   for (const e of entries) {
     if (e.begin !== covered) {
-      fail(`tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] ${e.begin < covered ? 'overlap the previous tensor' : 'leave a gap'} (expected it to begin at ${covered})`);
+      fail(
+        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] ${e.begin < covered ? 'overlap the previous tensor' : 'leave a gap'} (expected it to begin at ${covered})`,
+      );
     }
     covered = e.end;
   }

@@ -75,8 +75,8 @@ export function parseStrictJson(text: string): StrictJsonValue {
         continue;
       }
       out += text.slice(runStart, at);
-      const escape = text[at + 1];
-      if (escape === 'u') {
+      const escaped = text[at + 1];
+      if (escaped === 'u') {
         const unit = readHex4(at + 2);
         at += 6;
         if (unit >= 0xdc00 && unit <= 0xdfff) fail(`lone low surrogate \\u${unit.toString(16)}`, at - 6);
@@ -86,10 +86,10 @@ export function parseStrictJson(text: string): StrictJsonValue {
           at += 6;
           out += String.fromCharCode(unit, low);
         } else out += String.fromCharCode(unit);
-      } else if (escape !== undefined && escape in ESCAPES) {
-        out += ESCAPES[escape];
+      } else if (escaped !== undefined && escaped in ESCAPES) {
+        out += ESCAPES[escaped];
         at += 2;
-      } else fail(`invalid escape ${JSON.stringify(`\\${escape ?? ''}`)}`);
+      } else fail(`invalid escaped ${JSON.stringify(`\\${escaped ?? ''}`)}`);
       runStart = at;
     }
     out += text.slice(runStart, at);
@@ -98,7 +98,7 @@ export function parseStrictJson(text: string): StrictJsonValue {
   };
   const readHex4 = (from: number): number => {
     const digits = text.slice(from, from + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(digits)) fail('a \\u escape needs four hex digits', from);
+    if (!/^[0-9a-fA-F]{4}$/.test(digits)) fail('a \\u escaped needs four hex digits', from);
     return parseInt(digits, 16);
   };
 

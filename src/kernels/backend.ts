@@ -22,7 +22,15 @@ export interface Kernels {
    */
   matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void;
   /** Copies an n-d strided view of `src` into an n-d strided view of `dst` (permute, expand, slice, pad, concat). */
-  copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], shape: readonly number[], dst: TypedArray, dstOffset: number, dstStrides: readonly number[]): void;
+  copy(
+    src: TypedArray,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    shape: readonly number[],
+    dst: TypedArray,
+    dstOffset: number,
+    dstStrides: readonly number[],
+  ): void;
   /**
    * Optional: a linear layer in one call, out[i, j] = Σₚ x[i, p]·W[j, p] + b[j] (x is [m, k], W is
    * [n, k], out is [m, n]). Without it, ops run `matmul` and then add b to each row.
@@ -114,8 +122,23 @@ export interface MatmulDims {
 
 /** The elementwise one-input ops a backend implements in {@link Backend.unary}. */
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'step', 'relu', 'sigmoid', 'tanh',
-  'softplus', 'logSigmoid', 'pow', 'leakyRelu', 'elu', 'clamp',
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'sqrt',
+  'abs',
+  'sign',
+  'step',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'logSigmoid',
+  'pow',
+  'leakyRelu',
+  'elu',
+  'clamp',
 ] as const;
 /** One of {@link UNARY_OPS}. */
 export type UnaryOp = (typeof UNARY_OPS)[number];

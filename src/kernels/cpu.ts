@@ -30,7 +30,15 @@ function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: rea
   const strides = stridesOf(shape);
   const moved = allocate(dtypeOf(x), x.length);
   const movedShape = perm.map((i) => shape[i]!);
-  copy(x, 0, perm.map((i) => strides[i]!), movedShape, moved, 0, stridesOf(movedShape));
+  copy(
+    x,
+    0,
+    perm.map((i) => strides[i]!),
+    movedShape,
+    moved,
+    0,
+    stridesOf(movedShape),
+  );
   reduceRun(op, moved, sizeOf(kept.map((i) => shape[i]!)), sizeOf(axes.map((i) => shape[i]!)), 1, out);
 }
 
@@ -66,7 +74,15 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bi
   }
 }
 
-function copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], shape: readonly number[], dst: TypedArray, dstOffset: number, dstStrides: readonly number[]): void {
+function copy(
+  src: TypedArray,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  shape: readonly number[],
+  dst: TypedArray,
+  dstOffset: number,
+  dstStrides: readonly number[],
+): void {
   const rank = shape.length;
   const total = sizeOf(shape);
   if (total === 0) return;
@@ -82,7 +98,8 @@ function copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[],
   let di = dstOffset;
   for (let done = 0; done < total; done += inner) {
     if (ss === 1 && ds === 1) dst.set(src.subarray(si, si + inner), di);
-    else if (ss === 0 && ds === 1) dst.fill(src[si]!, di, di + inner); // a broadcast row
+    else if (ss === 0 && ds === 1)
+      dst.fill(src[si]!, di, di + inner); // a broadcast row
     else for (let j = 0; j < inner; j++) dst[di + j * ds] = src[si + j * ss]!;
     for (let axis = rank - 2; axis >= 0; axis--) {
       index[axis]!++;
@@ -108,7 +125,13 @@ function adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray,
  * stored (rounded to float32, Math.fround).
  */
 
-function adamF32(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep): void {
+function adamF32(
+  theta: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep,
+): void {
   for (let i = 0; i < theta.length; i++) {
     const th = theta[i]!;
     const g = grad[i]! + l2 * th; // g = ∇f(θ) (+ λθ for Adam)
@@ -118,7 +141,13 @@ function adamF32(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Fl
   }
 }
 
-function adamF64(theta: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep): void {
+function adamF64(
+  theta: Float64Array,
+  grad: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  { beta1, beta2, stepSize, sqrtBc2, eps, decay, l2 }: AdamStep,
+): void {
   for (let i = 0; i < theta.length; i++) {
     const th = theta[i]!;
     const g = grad[i]! + l2 * th; // g = ∇f(θ) (+ λθ for Adam)
@@ -148,7 +177,13 @@ export type CpuBackend = Required<Kernels> & Backend & { readonly fused: Require
 
 /** The reference CPU backend (every optional kernel and fused capability included), on host memory. */
 export const cpuBackend: CpuBackend = {
-  name: 'cpu', unary: unaryLoop, binary: binaryLoop, reduce, matmul: (a, b, out, d) => matmul(a, b, out, d), copy, linear,
+  name: 'cpu',
+  unary: unaryLoop,
+  binary: binaryLoop,
+  reduce,
+  matmul: (a, b, out, d) => matmul(a, b, out, d),
+  copy,
+  linear,
   memory: new HostMemory(),
   fused: { adam, allFinite },
 };

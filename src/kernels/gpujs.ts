@@ -69,12 +69,14 @@ type KernelClass = { new (...args: never[]): unknown };
 
 /** The engine name of a gpu.js kernel class; subclasses are tested first (WebGL2Kernel extends WebGLKernel). */
 const ENGINES: [KernelClass, string][] = [
-  [HeadlessGLKernel as KernelClass, 'headlessgl'], [WebGL2Kernel as KernelClass, 'webgl2'], [WebGLKernel as KernelClass, 'webgl'],
-  [WebAssemblyKernel as KernelClass, 'webasm'], [CPUKernel as KernelClass, 'cpu'],
+  [HeadlessGLKernel as KernelClass, 'headlessgl'],
+  [WebGL2Kernel as KernelClass, 'webgl2'],
+  [WebGLKernel as KernelClass, 'webgl'],
+  [WebAssemblyKernel as KernelClass, 'webasm'],
+  [CPUKernel as KernelClass, 'cpu'],
 ];
 const engineOfInstance = (k: unknown): string => ENGINES.find(([cls]) => k instanceof cls)?.[1] ?? 'unknown';
-const engineOfClass = (cls: unknown): string =>
-  ENGINES.find(([c]) => cls === c || (typeof cls === 'function' && cls.prototype instanceof c))?.[1] ?? 'unknown';
+const engineOfClass = (cls: unknown): string => ENGINES.find(([c]) => cls === c || (typeof cls === 'function' && cls.prototype instanceof c))?.[1] ?? 'unknown';
 
 /** Copies a gpu.js result (a Float32Array, or rows of them, or planes of rows) into `out` from `at`; returns the next index. */
 function copyOut(result: KernelOutput | Float32Array | readonly unknown[], out: TypedArray, at = 0): number {
@@ -167,7 +169,15 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
     if (!run(key, () => ({ source: unarySource(op, p), output: [n] }), [x, p, q], out)) cpuBackend.unary(op, x, out, p, q);
   }
 
-  function binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], shape: readonly number[], out: TypedArray): void {
+  function binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aStrides: readonly number[],
+    b: TypedArray,
+    bStrides: readonly number[],
+    shape: readonly number[],
+    out: TypedArray,
+  ): void {
     const n = out.length;
     const kind = (x: TypedArray): Operand | undefined => (x.length === n ? 'array' : x.length === 1 ? 'scalar' : undefined);
     const ka = kind(a);
@@ -184,7 +194,15 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
 
   function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
     const contiguous = axes.every((axis, i) => i === 0 || axis === axes[i - 1]! + 1);
-    if (!on.has('reduce') || !isF32(x, out) || x.length === 0 || x.length > MAX_INDEX || axes.length === 0 || !contiguous || (op === 'max' && (x as Float32Array).some(Number.isNaN))) {
+    if (
+      !on.has('reduce') ||
+      !isF32(x, out) ||
+      x.length === 0 ||
+      x.length > MAX_INDEX ||
+      axes.length === 0 ||
+      !contiguous ||
+      (op === 'max' && (x as Float32Array).some(Number.isNaN))
+    ) {
       return cpuBackend.reduce(op, x, shape, axes, out);
     }
     const prod = (from: number, to: number): number => sizeOf(shape.slice(from, to));
@@ -198,15 +216,21 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
 
   function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims): void {
     const { batch, m, k, n, transA, transB } = d;
-    if (!on.has('matmul') || !isF32(a, b, out) || batch * m * n === 0 || k === 0 || Math.max(a.length, b.length) > MAX_INDEX) return cpuBackend.matmul(a, b, out, d);
+    if (!on.has('matmul') || !isF32(a, b, out) || batch * m * n === 0 || k === 0 || Math.max(a.length, b.length) > MAX_INDEX)
+      return cpuBackend.matmul(a, b, out, d);
     const key = `matmul:${batch}:${m}x${k}x${n}:${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}:${d.aBatchStride},${d.bBatchStride}:${a.length},${b.length}`;
     const spec = (): KernelSpec => ({
       source: matmulSource(batch > 1),
       output: batch > 1 ? [n, m, batch] : [n, m],
       // A is [m, k] (row i at i·k) or, transposed, [k, m] (row i is column i: step m); likewise B.
       constants: {
-        k, aRow: transA ? 1 : k, aStep: transA ? m : 1, bCol: transB ? k : 1, bStep: transB ? 1 : n,
-        aBatch: d.aBatchStride, bBatch: d.bBatchStride,
+        k,
+        aRow: transA ? 1 : k,
+        aStep: transA ? m : 1,
+        bCol: transB ? k : 1,
+        bStep: transB ? 1 : n,
+        aBatch: d.aBatchStride,
+        bBatch: d.bBatchStride,
       },
       loop: k,
     });

@@ -46,8 +46,12 @@ export function backendFor(dtype: DType): Backend {
 export function availableBackends(): BackendAvailability[] {
   const wasm = wasmInfo();
   const known: BackendAvailability[] = [
-    wasm.simd || registry.has('wasm') ? { name: 'wasm', available: true } : { name: 'wasm', available: false, reason: 'wasm needs WebAssembly SIMD, which this JavaScript engine lacks' },
-    registry.has('gpujs') ? { name: 'gpujs', available: true } : { name: 'gpujs', available: false, reason: "gpujs is registered by registerGpujsBackend() from 'elbo/gpujs'" },
+    wasm.simd || registry.has('wasm')
+      ? { name: 'wasm', available: true }
+      : { name: 'wasm', available: false, reason: 'wasm needs WebAssembly SIMD, which this JavaScript engine lacks' },
+    registry.has('gpujs')
+      ? { name: 'gpujs', available: true }
+      : { name: 'gpujs', available: false, reason: "gpujs is registered by registerGpujsBackend() from 'elbo/gpujs'" },
     { name: 'cpu', available: true },
   ];
   const custom = [...registry.keys()].filter((name) => !known.some((k) => k.name === name)).map((name) => ({ name, available: true }));

@@ -37,7 +37,7 @@ export function unaryLoop(op: UnaryOp, x: TypedArray, out: TypedArray, p: number
       if (f32) for (; i < n; i++) out[i] = logSigmoid32(x[i]!);
       else for (; i < n; i++) { const v = x[i]!; out[i] = Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v))); }
       return;
-    case 'pow': for (; i < n; i++) out[i] = Math.pow(x[i]!, p); return;
+    case 'pow': for (; i < n; i++) out[i] = x[i]! ** p; return;
     case 'leakyRelu': for (; i < n; i++) { const v = x[i]!; out[i] = v > 0 ? v : p * v; } return;
     case 'elu': for (; i < n; i++) { const v = x[i]!; out[i] = v > 0 ? v : p * Math.expm1(v); } return;
     case 'clamp': for (; i < n; i++) { const v = x[i]!; out[i] = v < p ? p : v > q ? q : v; } return;

@@ -9,6 +9,14 @@ export { Linear, type LinearOptions } from './linear.js';
 export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus } from './activations.js';
 export { Sequential } from './sequential.js';
 export {
-  calculateGain, calculateFanInAndFanOut, xavierUniform, xavierNormal, kaimingUniform, kaimingNormal,
-  type Nonlinearity, type FanMode, type InitOptions, type KaimingOptions,
+  calculateGain,
+  calculateFanInAndFanOut,
+  xavierUniform,
+  xavierNormal,
+  kaimingUniform,
+  kaimingNormal,
+  type Nonlinearity,
+  type FanMode,
+  type InitOptions,
+  type KaimingOptions,
 } from './init.js';

@@ -53,7 +53,7 @@ export class Linear extends Module {
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0; // U(−1/√in, 1/√in)
     const init = { low: -bound, high: bound, rng: options.rng, dtype: options.dtype ?? 'float32', requiresGrad: true } as const;
     this.weight = this.registerParameter('weight', rand([outFeatures, inFeatures], init));
-    this.bias = options.bias ?? true ? this.registerParameter('bias', rand([outFeatures], init)) : null;
+    this.bias = (options.bias ?? true) ? this.registerParameter('bias', rand([outFeatures], init)) : null;
   }
 
   /** y = x·Wᵀ + b over the last axis; x is [..., inFeatures] (a 1-D x gives a 1-D y). */

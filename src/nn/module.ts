@@ -59,7 +59,8 @@ export abstract class Module {
   }
 
   private checkName(op: string, name: string): void {
-    if (typeof name !== 'string' || name === '' || name.includes('.')) throw new Error(`${op}: name must be a non-empty string without dots, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '' || name.includes('.'))
+      throw new Error(`${op}: name must be a non-empty string without dots, got ${JSON.stringify(name)}`);
     if (this.#parameters.has(name) || this.#modules.has(name)) throw new Error(`${op}: '${name}' is already registered`);
   }
 

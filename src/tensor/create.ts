@@ -33,7 +33,9 @@ function flatten(value: NestedArray, shape: number[], out: TypedArray): void {
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[axis]) {
-      throw new ShapeError(`tensor: ragged nested array at [${path.join(', ')}]: expected ${shape[axis]} elements on axis ${axis}, got ${Array.isArray(v) ? v.length : typeof v}`);
+      throw new ShapeError(
+        `tensor: ragged nested array at [${path.join(', ')}]: expected ${shape[axis]} elements on axis ${axis}, got ${Array.isArray(v) ? v.length : typeof v}`,
+      );
     }
     v.forEach((item, i) => walk(item, axis + 1, [...path, i]));
   };

@@ -4,7 +4,6 @@ export type DType = 'float32' | 'float64';
 /** The typed array behind a tensor of each dtype. */
 export type TypedArray = Float32Array | Float64Array;
 
-
 /** Thrown when tensors of different dtypes meet in one op, or a dtype is unknown. */
 export class DTypeError extends Error {
   override name = 'DTypeError';

@@ -85,7 +85,10 @@ export class Generator {
       this.spare = null;
     }
     const state = this.s;
-    let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
+    let s0 = state[0]!,
+      s1 = state[1]!,
+      s2 = state[2]!,
+      s3 = state[3]!;
     // Four xoshiro128** outputs per attempt (two 53-bit uniforms), the step of nextUint32 written
     // out inline: a closure over the state would keep it in a heap context, slower than the calls.
     const words = [0, 0, 0, 0];
@@ -111,7 +114,10 @@ export class Generator {
       if (i < out.length) out[i++] = v * m;
       else this.spare = v * m;
     }
-    state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3;
+    state[0] = s0;
+    state[1] = s1;
+    state[2] = s2;
+    state[3] = s3;
   }
 
   /** A uniform integer in [0, n). */

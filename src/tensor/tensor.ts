@@ -66,8 +66,10 @@ export class Tensor {
    * reads it without copying. Returns this tensor.
    */
   set_(data: TypedArray): this {
-    if (data.length !== this.#numel || (data instanceof Float64Array) !== (this.dtype === 'float64')) {
-      throw new Error(`set_: new storage (${data instanceof Float64Array ? 'float64' : 'float32'}, ${data.length} elements) does not match this tensor (${this.dtype}, ${this.#numel} elements)`);
+    if (data.length !== this.#numel || data instanceof Float64Array !== (this.dtype === 'float64')) {
+      throw new Error(
+        `set_: new storage (${data instanceof Float64Array ? 'float64' : 'float32'}, ${data.length} elements) does not match this tensor (${this.dtype}, ${this.#numel} elements)`,
+      );
     }
     this.storage.replace(data);
     return this;
@@ -148,61 +150,117 @@ export class Tensor {
 
   // Method forms of the public ops, as in PyTorch: x.add(y) is add(x, y).
   /** `add(this, other)`: elementwise sum, broadcasting. */
-  add(other: Tensor | number): Tensor { return ops.add(this, other); }
+  add(other: Tensor | number): Tensor {
+    return ops.add(this, other);
+  }
   /** `sub(this, other)`: elementwise difference, broadcasting. */
-  sub(other: Tensor | number): Tensor { return ops.sub(this, other); }
+  sub(other: Tensor | number): Tensor {
+    return ops.sub(this, other);
+  }
   /** `mul(this, other)`: elementwise product, broadcasting. */
-  mul(other: Tensor | number): Tensor { return ops.mul(this, other); }
+  mul(other: Tensor | number): Tensor {
+    return ops.mul(this, other);
+  }
   /** `div(this, other)`: elementwise quotient, broadcasting. */
-  div(other: Tensor | number): Tensor { return ops.div(this, other); }
+  div(other: Tensor | number): Tensor {
+    return ops.div(this, other);
+  }
   /** `neg(this)`: −x. */
-  neg(): Tensor { return ops.neg(this); }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
   /** `pow(this, exponent)`: xᵖ elementwise. */
-  pow(exponent: number): Tensor { return ops.pow(this, exponent); }
+  pow(exponent: number): Tensor {
+    return ops.pow(this, exponent);
+  }
   /** `exp(this)`: eˣ. */
-  exp(): Tensor { return ops.exp(this); }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
   /** `log(this)`: ln x. */
-  log(): Tensor { return ops.log(this); }
+  log(): Tensor {
+    return ops.log(this);
+  }
   /** `log1p(this)`: ln(1 + x), accurate near 0. */
-  log1p(): Tensor { return ops.log1p(this); }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
   /** `sqrt(this)`: √x. */
-  sqrt(): Tensor { return ops.sqrt(this); }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
   /** `square(this)`: x². */
-  square(): Tensor { return ops.square(this); }
+  square(): Tensor {
+    return ops.square(this);
+  }
   /** `abs(this)`: |x|. */
-  abs(): Tensor { return ops.abs(this); }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
   /** `clamp(this, min, max)`: x limited to [min, max]. */
-  clamp(min: number, max: number): Tensor { return ops.clamp(this, min, max); }
+  clamp(min: number, max: number): Tensor {
+    return ops.clamp(this, min, max);
+  }
   /** `relu(this)`: max(x, 0). */
-  relu(): Tensor { return ops.relu(this); }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
   /** `sigmoid(this)`: σ(x) = 1/(1 + e⁻ˣ). */
-  sigmoid(): Tensor { return ops.sigmoid(this); }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
   /** `tanh(this)`. */
-  tanh(): Tensor { return ops.tanh(this); }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
   /** `softplus(this)`: ln(1 + eˣ), stable. */
-  softplus(): Tensor { return ops.softplus(this); }
+  softplus(): Tensor {
+    return ops.softplus(this);
+  }
   /** `sum(this, axes, keepDim)`: Σ over `axes` (all when omitted). */
-  sum(axes?: number | readonly number[], keepDim = false): Tensor { return ops.sum(this, axes, keepDim); }
+  sum(axes?: number | readonly number[], keepDim = false): Tensor {
+    return ops.sum(this, axes, keepDim);
+  }
   /** `mean(this, axes, keepDim)`: the mean over `axes` (all when omitted). */
-  mean(axes?: number | readonly number[], keepDim = false): Tensor { return ops.mean(this, axes, keepDim); }
+  mean(axes?: number | readonly number[], keepDim = false): Tensor {
+    return ops.mean(this, axes, keepDim);
+  }
   /** `max(this, axes, keepDim)`: the maximum over `axes` (all when omitted). */
-  max(axes?: number | readonly number[], keepDim = false): Tensor { return ops.max(this, axes, keepDim); }
+  max(axes?: number | readonly number[], keepDim = false): Tensor {
+    return ops.max(this, axes, keepDim);
+  }
   /** `logSumExp(this, axes, keepDim)`: ln Σ eˣ over `axes`, stable. */
-  logSumExp(axes?: number | readonly number[], keepDim = false): Tensor { return ops.logSumExp(this, axes, keepDim); }
+  logSumExp(axes?: number | readonly number[], keepDim = false): Tensor {
+    return ops.logSumExp(this, axes, keepDim);
+  }
   /** `matmul(this, other)`: the matrix product, batched over leading axes. */
-  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  matmul(other: Tensor): Tensor {
+    return ops.matmul(this, other);
+  }
   /** `reshape(this, shape)`: the same elements in another shape (one size may be −1). */
-  reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  reshape(shape: Shape): Tensor {
+    return ops.reshape(this, shape);
+  }
   /** `transpose(this, axis0, axis1)`: swaps two axes (the last two by default). */
-  transpose(axis0 = -2, axis1 = -1): Tensor { return ops.transpose(this, axis0, axis1); }
+  transpose(axis0 = -2, axis1 = -1): Tensor {
+    return ops.transpose(this, axis0, axis1);
+  }
   /** `permute(this, perm)`: axes reordered: result axis i is input axis perm[i]. */
-  permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
+  permute(perm: readonly number[]): Tensor {
+    return ops.permute(this, perm);
+  }
   /** `expand(this, shape)`: broadcast to `shape` (size-1 axes repeated). */
-  expand(shape: Shape): Tensor { return ops.expand(this, shape); }
+  expand(shape: Shape): Tensor {
+    return ops.expand(this, shape);
+  }
   /** `slice(this, axis, start, end)`: elements start..end−1 along `axis`. */
-  slice(axis: number, start: number, end?: number): Tensor { return ops.slice(this, axis, start, end); }
+  slice(axis: number, start: number, end?: number): Tensor {
+    return ops.slice(this, axis, start, end);
+  }
   /** The transpose of a 2-D tensor. */
-  get T(): Tensor { return ops.transpose(this, 0, 1); }
+  get T(): Tensor {
+    return ops.transpose(this, 0, 1);
+  }
 }
 
 function formatTensor(t: Tensor): string {
@@ -214,12 +272,21 @@ function formatTensor(t: Tensor): string {
   const smallest = finite.reduce((m, v) => (v === 0 ? m : Math.min(m, Math.abs(v))), Infinity);
   const scientific = !allIntegers && (largest >= 1e5 || smallest < 1e-4);
   const num = (v: number): string =>
-    !Number.isFinite(v) ? String(v).replace('Infinity', 'inf').replace('NaN', 'nan') : allIntegers ? `${v}.` : scientific ? v.toExponential(digits) : v.toFixed(digits);
+    !Number.isFinite(v)
+      ? String(v).replace('Infinity', 'inf').replace('NaN', 'nan')
+      : allIntegers
+        ? `${v}.`
+        : scientific
+          ? v.toExponential(digits)
+          : v.toFixed(digits);
   const edge = 3;
   const summarize = t.numel() > 1000;
   const render = (value: NestedArray, depth: number): string => {
     if (typeof value === 'number') return num(value);
-    const items = summarize && value.length > 2 * edge ? [...value.slice(0, edge).map((v) => render(v, depth + 1)), '...', ...value.slice(-edge).map((v) => render(v, depth + 1))] : value.map((v) => render(v, depth + 1));
+    const items =
+      summarize && value.length > 2 * edge
+        ? [...value.slice(0, edge).map((v) => render(v, depth + 1)), '...', ...value.slice(-edge).map((v) => render(v, depth + 1))]
+        : value.map((v) => render(v, depth + 1));
     const sep = depth === t.ndim - 1 ? ', ' : `,\n${' '.repeat(8 + depth)}`;
     return `[${items.join(sep)}]`;
   };

@@ -32,8 +32,7 @@ export const arbTensor = (shape: readonly number[], value: fc.Arbitrary<number>,
 /** Doubles in [min, max]. */
 export const real = (min = -3, max = 3): fc.Arbitrary<number> => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 /** Doubles with min ≤ |x| ≤ max, either sign: away from a kink at 0. */
-export const awayFromZero = (min = 0.05, max = 3): fc.Arbitrary<number> =>
-  fc.tuple(fc.boolean(), real(min, max)).map(([negative, v]) => (negative ? -v : v));
+export const awayFromZero = (min = 0.05, max = 3): fc.Arbitrary<number> => fc.tuple(fc.boolean(), real(min, max)).map(([negative, v]) => (negative ? -v : v));
 
 /** One draw of an {@link OpCase}: inputs, the op, and optionally its values computed plainly. */
 export interface OpDraw {

@@ -22,9 +22,14 @@ export interface Picture {
   svg?: string;
 }
 
-const rowsOf = (data: Dataset, from: number, count: number) => tensor(data.images.subarray(from * data.rows * data.cols, (from + count) * data.rows * data.cols), { shape: [count, data.rows * data.cols], dtype: 'float32' });
+const rowsOf = (data: Dataset, from: number, count: number) =>
+  tensor(data.images.subarray(from * data.rows * data.cols, (from + count) * data.rows * data.cols), {
+    shape: [count, data.rows * data.cols],
+    dtype: 'float32',
+  });
 /** The images at `indices`, as one [count, D] tensor. */
-const imagesAt = (data: Dataset, indices: number[]) => tensor(subset(data, indices).images, { shape: [indices.length, data.rows * data.cols], dtype: 'float32' });
+const imagesAt = (data: Dataset, indices: number[]) =>
+  tensor(subset(data, indices).images, { shape: [indices.length, data.rows * data.cols], dtype: 'float32' });
 const asModelDtype = (model: VAE, t: ReturnType<typeof tensor>) => t.to(model.config.dtype);
 /** The one-hot classes of `labels` for a conditional model; undefined for an unconditional one. */
 const classesOf = (model: VAE, labels: ArrayLike<number>) => (model.config.classes > 0 ? oneHot(labels, model.config.classes, model.config.dtype) : undefined);
@@ -33,8 +38,18 @@ const classesOf = (model: VAE, labels: ArrayLike<number>) => (model.config.class
 export function reconstructionPicture(model: VAE, test: Dataset, n = 30): Picture {
   const indices = spreadIndices(test.n, n); // fewer than n when the test set is smaller
   const x = asModelDtype(model, imagesAt(test, indices));
-  const recon = model.reconstruct(x, classesOf(model, indices.map((i) => test.labels[i]!)));
-  return { file: 'reconstructions.png', caption: `${indices.length} test images spread evenly over the test set (upper rows) and their reconstructions through z = μ(x) (lower rows).`, image: pairGrid(x.data, recon.data, indices.length, test.rows, test.cols, { columns: 10 }) };
+  const recon = model.reconstruct(
+    x,
+    classesOf(
+      model,
+      indices.map((i) => test.labels[i]!),
+    ),
+  );
+  return {
+    file: 'reconstructions.png',
+    caption: `${indices.length} test images spread evenly over the test set (upper rows) and their reconstructions through z = μ(x) (lower rows).`,
+    image: pairGrid(x.data, recon.data, indices.length, test.rows, test.cols, { columns: 10 }),
+  };
 }
 
 /**
@@ -47,10 +62,18 @@ export function samplePicture(model: VAE, test: Dataset, seed: number, n = 64, p
     const labels = Array.from({ length: classes * perClass }, (_, i) => Math.floor(i / perClass));
     const samples = model.sample(labels.length, new Generator(seed), oneHot(labels, classes, model.config.dtype));
     const names = test.classes ?? labels.filter((_, i) => i % perClass === 0).map(String);
-    return { file: 'samples.png', caption: `Row y (${names.join(', ')}): ${perClass} draws z ~ N(0, I) decoded to the mean of p(x|z, y).`, image: imageGrid(samples.data, labels.length, test.rows, test.cols, { columns: perClass }) };
+    return {
+      file: 'samples.png',
+      caption: `Row y (${names.join(', ')}): ${perClass} draws z ~ N(0, I) decoded to the mean of p(x|z, y).`,
+      image: imageGrid(samples.data, labels.length, test.rows, test.cols, { columns: perClass }),
+    };
   }
   const samples = model.sample(n, new Generator(seed));
-  return { file: 'samples.png', caption: `${n} draws z ~ N(0, I) from the prior, decoded to the mean of p(x|z).`, image: imageGrid(samples.data, n, test.rows, test.cols, { columns: 8 }) };
+  return {
+    file: 'samples.png',
+    caption: `${n} draws z ~ N(0, I) from the prior, decoded to the mean of p(x|z).`,
+    image: imageGrid(samples.data, n, test.rows, test.cols, { columns: 8 }),
+  };
 }
 
 /**
@@ -89,9 +112,24 @@ export function testCodes(model: VAE, test: Dataset, batchSize = 500): Float64Ar
 export function latentPicture(model: VAE, test: Dataset): Picture {
   const d = model.config.latentDim;
   const points = projectTo2d(testCodes(model, test), test.n, d);
-  const how = d === 2 ? 'the two latent axes' : d === 1 ? 'the single latent axis' : `the first two principal components of the ${d}-D codes (PCA over the test set)`;
-  const image = scatterPlot(points, test.labels, { title: 'Test codes mu(x)', xLabel: d === 2 ? 'z1' : 'PC 1', yLabel: d === 2 ? 'z2' : 'PC 2', classNames: test.classes, width: 640, height: 520 });
-  const svg = scatterSvg(points, test.labels, { title: 'Test codes μ(x)', xLabel: d === 2 ? 'z₁' : 'PC 1', yLabel: d === 2 ? 'z₂' : 'PC 2', classNames: test.classes, width: 640, height: 520 });
+  const how =
+    d === 2 ? 'the two latent axes' : d === 1 ? 'the single latent axis' : `the first two principal components of the ${d}-D codes (PCA over the test set)`;
+  const image = scatterPlot(points, test.labels, {
+    title: 'Test codes mu(x)',
+    xLabel: d === 2 ? 'z1' : 'PC 1',
+    yLabel: d === 2 ? 'z2' : 'PC 2',
+    classNames: test.classes,
+    width: 640,
+    height: 520,
+  });
+  const svg = scatterSvg(points, test.labels, {
+    title: 'Test codes μ(x)',
+    xLabel: d === 2 ? 'z₁' : 'PC 1',
+    yLabel: d === 2 ? 'z₂' : 'PC 2',
+    classNames: test.classes,
+    width: 640,
+    height: 520,
+  });
   return { file: 'latent.png', caption: `Codes μ(x) of the ${test.n} test images, coloured by label, shown on ${how}.`, image, svg };
 }
 
@@ -102,7 +140,11 @@ export function manifoldPicture(model: VAE, test: Dataset, side = 15): Picture |
   const z = new Float64Array(side * side * 2);
   for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) z.set([q[c]!, q[side - 1 - r]!], 2 * (r * side + c));
   const decoded = noGrad(() => model.mean(model.decode(tensor(z, { shape: [side * side, 2], dtype: model.config.dtype }))));
-  return { file: 'manifold.png', caption: `The decoded manifold: z on a ${side}×${side} grid of N(0, 1) quantiles (z₁ left to right, z₂ bottom to top).`, image: imageGrid(decoded.data, side * side, test.rows, test.cols, { columns: side, pad: 0, scale: 1 }) };
+  return {
+    file: 'manifold.png',
+    caption: `The decoded manifold: z on a ${side}×${side} grid of N(0, 1) quantiles (z₁ left to right, z₂ bottom to top).`,
+    image: imageGrid(decoded.data, side * side, test.rows, test.cols, { columns: side, pad: 0, scale: 1 }),
+  };
 }
 
 /** Per-epoch curves: ELBO, reconstruction term and KL term, train and test. */
@@ -110,14 +152,35 @@ export function curvePictures(metrics: readonly EpochMetrics[]): Picture[] {
   const x = metrics.map((m) => m.epoch);
   // The PNG copy's bitmap font has ASCII only; the SVG says it in Unicode math.
   const chart = (file: string, [asciiTitle, title]: [string, string], train: number[], test: number[], caption: string): Picture => {
-    const series = [{ name: 'train', values: train }, { name: 'test', values: test }];
+    const series = [
+      { name: 'train', values: train },
+      { name: 'test', values: test },
+    ];
     const size = { xLabel: 'epoch', yLabel: 'nats per example', x, width: 560, height: 360 };
     return { file, caption, image: lineChart(series, { ...size, title: asciiTitle }), svg: lineChartSvg(series, { ...size, title }) };
   };
   return [
-    chart('curve-elbo.png', ['ELBO per example', 'ELBO per example'], metrics.map((m) => m.train_elbo), metrics.map((m) => m.test_elbo), 'Mean ELBO per example (nats; higher is better). Train: running mean over the epoch; test: after the epoch.'),
-    chart('curve-reconstruction.png', ['Reconstruction E_q[ln p(x|z)]', 'Reconstruction 𝔼_{q(z|x)}[ln p(x|z)]'], metrics.map((m) => m.train_reconstruction), metrics.map((m) => m.test_reconstruction), 'The reconstruction term 𝔼_{q(z|x)}[ln p(x|z)], one draw per example.'),
-    chart('curve-kl.png', ['KL(q(z|x) || p(z))', 'KL(q(z|x) ‖ p(z))'], metrics.map((m) => m.train_kl), metrics.map((m) => m.test_kl), 'The KL term KL(q(z|x) ‖ p(z)) in closed form.'),
+    chart(
+      'curve-elbo.png',
+      ['ELBO per example', 'ELBO per example'],
+      metrics.map((m) => m.train_elbo),
+      metrics.map((m) => m.test_elbo),
+      'Mean ELBO per example (nats; higher is better). Train: running mean over the epoch; test: after the epoch.',
+    ),
+    chart(
+      'curve-reconstruction.png',
+      ['Reconstruction E_q[ln p(x|z)]', 'Reconstruction 𝔼_{q(z|x)}[ln p(x|z)]'],
+      metrics.map((m) => m.train_reconstruction),
+      metrics.map((m) => m.test_reconstruction),
+      'The reconstruction term 𝔼_{q(z|x)}[ln p(x|z)], one draw per example.',
+    ),
+    chart(
+      'curve-kl.png',
+      ['KL(q(z|x) || p(z))', 'KL(q(z|x) ‖ p(z))'],
+      metrics.map((m) => m.train_kl),
+      metrics.map((m) => m.test_kl),
+      'The KL term KL(q(z|x) ‖ p(z)) in closed form.',
+    ),
   ];
 }
 

@@ -99,7 +99,11 @@ export interface InferenceGaps {
  * Gaussians q) and the amortization gap (best ELBO − the encoder's ELBO), averaged over the rows
  * of x. The decoder is fixed throughout.
  */
-export function inferenceGaps(model: LatentVariableModel, x: Tensor, options: { steps?: number; lr?: number; draws?: number; k?: number; seed?: number } = {}): InferenceGaps {
+export function inferenceGaps(
+  model: LatentVariableModel,
+  x: Tensor,
+  options: { steps?: number; lr?: number; draws?: number; k?: number; seed?: number } = {},
+): InferenceGaps {
   const rng = new Generator(options.seed ?? 0);
   const draws = options.draws ?? 100;
   const k = options.k ?? 1000;
@@ -108,7 +112,15 @@ export function inferenceGaps(model: LatentVariableModel, x: Tensor, options: { 
   const elboEncoder = mean(elboPerExample(model, x, draws, rng));
   const elboOptimized = mean(elboPerExample(optimized, x, draws, rng));
   const best = Math.max(mean(iwae(optimized, x, k, { rng }).data), mean(iwae(model, x, k, { rng }).data));
-  return { elboEncoder, elboOptimized, logLikelihood: best, k, amortizationGap: elboOptimized - elboEncoder, approximationGap: best - elboOptimized, n: x.shape[0]! };
+  return {
+    elboEncoder,
+    elboOptimized,
+    logLikelihood: best,
+    k,
+    amortizationGap: elboOptimized - elboEncoder,
+    approximationGap: best - elboOptimized,
+    n: x.shape[0]!,
+  };
 }
 
 /** The split of the average KL term through the aggregate posterior q(z) = (1/N) Σₙ q(z|xₙ), in nats. */

@@ -16,4 +16,12 @@ export { trainStep, buildModel, testSetFor, scoresAreNats, DEFAULT_TRAIN_CONFIG,
 export { projectTo2d, normalQuantile } from './latent.js';
 export { latentGrid, gridLogLikelihoods, integrate, gaussHermite, elboByGaussHermite, type LatentGrid, type PointQuadrature } from '../verify/latent-grid.js';
 export { ConditionedVAE, oneHot, type LatentVariableModel } from './model.js';
-export { FixedPosterior, optimizePosterior, elboPerExample, inferenceGaps, aggregatePosteriorSplit, type InferenceGaps, type AggregatePosteriorSplit } from './gaps.js';
+export {
+  FixedPosterior,
+  optimizePosterior,
+  elboPerExample,
+  inferenceGaps,
+  aggregatePosteriorSplit,
+  type InferenceGaps,
+  type AggregatePosteriorSplit,
+} from './gaps.js';

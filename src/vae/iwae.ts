@@ -4,7 +4,7 @@ import { add, concat, exp, logSumExp, mul, reshape, sub } from '../autograd/ops.
 import { randn } from '../tensor/create.js';
 import type { Generator } from '../tensor/random.js';
 import { fmt, ShapeError } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { logNormal, logStandardNormal } from './likelihoods.js';
 import type { LatentVariableModel } from './model.js';
 
@@ -41,14 +41,16 @@ export function iwae(model: LatentVariableModel, x: Tensor, k: number, options: 
       const c = Math.min(chunk, k - start);
       // Each chunk's large intermediates live in the backend's scratch memory (wasm: no copies),
       // dropped after the chunk; only its [1, batch] bound is kept (copied out).
-      chunkBounds.push(scratchScope(x.dtype, () => {
-        const eps = options.eps ? options.eps.slice(0, start, start + c) : randn([c, batch, latentDim], { dtype: x.dtype, rng: options.rng });
-        const z = add(mu, mul(sigma, eps)); // [c, batch, latentDim]
-        const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);
-        // ln wᵢ = ln p(x|zᵢ) + ln p(zᵢ) − ln q(zᵢ|x)
-        const logW = sub(add(model.logLikelihood(x, out), logStandardNormal(z)), logNormal(z, mu, logVar)); // [c, batch]
-        return logSumExp(logW, 0, true).copy();
-      }));
+      chunkBounds.push(
+        scratchScope(x.dtype, () => {
+          const eps = options.eps ? options.eps.slice(0, start, start + c) : randn([c, batch, latentDim], { dtype: x.dtype, rng: options.rng });
+          const z = add(mu, mul(sigma, eps)); // [c, batch, latentDim]
+          const out = reshape(model.decode(reshape(z, [c * batch, latentDim])), [c, batch, inputDim]);
+          // ln wᵢ = ln p(x|zᵢ) + ln p(zᵢ) − ln q(zᵢ|x)
+          const logW = sub(add(model.logLikelihood(x, out), logStandardNormal(z)), logNormal(z, mu, logVar)); // [c, batch]
+          return logSumExp(logW, 0, true).copy();
+        }),
+      );
     }
     return reshape(sub(logSumExp(concat(chunkBounds, 0), 0), Math.log(k)), [batch]);
   });

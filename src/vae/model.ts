@@ -60,7 +60,14 @@ export interface LatentVariableModel {
 }
 
 const makeActivation = (name: ActivationName): Module =>
-  ({ relu: () => new ReLU(), leakyRelu: () => new LeakyReLU(), elu: () => new ELU(), tanh: () => new Tanh(), sigmoid: () => new Sigmoid(), softplus: () => new Softplus() })[name]();
+  ({
+    relu: () => new ReLU(),
+    leakyRelu: () => new LeakyReLU(),
+    elu: () => new ELU(),
+    tanh: () => new Tanh(),
+    sigmoid: () => new Sigmoid(),
+    softplus: () => new Softplus(),
+  })[name]();
 
 /**
  * A variational autoencoder: an encoder q_φ(z|x) = N(μ(x), diag σ²(x)) with heads `mu` and
@@ -90,8 +97,13 @@ export class VAE extends Module {
   constructor(config: VAEConfig) {
     super();
     const c = {
-      inputDim: config.inputDim, hiddenDims: config.hiddenDims ?? [400], latentDim: config.latentDim ?? 20,
-      likelihood: config.likelihood ?? 'bernoulli', sigma: config.sigma ?? 1, activation: config.activation ?? 'relu', dtype: config.dtype ?? 'float32',
+      inputDim: config.inputDim,
+      hiddenDims: config.hiddenDims ?? [400],
+      latentDim: config.latentDim ?? 20,
+      likelihood: config.likelihood ?? 'bernoulli',
+      sigma: config.sigma ?? 1,
+      activation: config.activation ?? 'relu',
+      dtype: config.dtype ?? 'float32',
       classes: config.classes ?? 0,
     };
     const positive = (name: string, n: number): void => {
@@ -159,7 +171,18 @@ export class VAE extends Module {
       throw new Error(`${op}: y must be one-hot [batch, ${classes}] with batch dividing the ${rows} rows of ${fmt(a.shape)}, got ${fmt(y.shape)}`);
     }
     const copies = rows / y.shape[0]!;
-    return concat([a, copies === 1 ? y : concat(Array.from({ length: copies }, () => y), 0)], 1);
+    return concat(
+      [
+        a,
+        copies === 1
+          ? y
+          : concat(
+              Array.from({ length: copies }, () => y),
+              0,
+            ),
+      ],
+      1,
+    );
   }
 
   /**
@@ -204,7 +227,8 @@ export class VAE extends Module {
   /** Decodes `steps` points on the line from μ(x1) to μ(x2) (both [1, D] or [D]), endpoints included (unconditional models). */
   interpolate(x1: Tensor, x2: Tensor, steps: number): Tensor {
     if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`VAE.interpolate: steps must be an integer >= 2, got ${steps}`);
-    if (this.config.classes > 0) throw new Error(`VAE.interpolate: this model is conditional on ${this.config.classes} classes; interpolate a model trained without --conditional`);
+    if (this.config.classes > 0)
+      throw new Error(`VAE.interpolate: this model is conditional on ${this.config.classes} classes; interpolate a model trained without --conditional`);
     return noGrad(() => {
       const a = this.encode(reshape(x1, [1, this.config.inputDim])).mu;
       const b = this.encode(reshape(x2, [1, this.config.inputDim])).mu;
@@ -272,7 +296,8 @@ export function oneHot(labels: ArrayLike<number>, classes: number, dtype: DType 
   const out = allocate(dtype, labels.length * classes);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
-    if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`oneHot: label ${label} at index ${i} is not a class in 0..${classes - 1}`);
+    if (!Number.isInteger(label) || label < 0 || label >= classes)
+      throw new RangeError(`oneHot: label ${label} at index ${i} is not a class in 0..${classes - 1}`);
     out[i * classes + label] = 1;
   }
   return new Tensor(out, [labels.length, classes]);

@@ -5,15 +5,15 @@ import { svgFileOf, type Picture } from './artifacts.js';
 import type { Evaluation } from './evaluate.js';
 import { type EpochMetrics, scoresAreNats, type TrainConfig } from './train.js';
 
-const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 /** Escaped text with `_{…}` as a subscript (the charts' notation, see mathText). */
-const math = (s: string): string => escape(s).replace(/_\{([^}]*)\}/g, '<sub>$1</sub>');
+const math = (s: string): string => escapeHtml(s).replace(/_\{([^}]*)\}/g, '<sub>$1</sub>');
 /** Nats are shown with two decimals everywhere in the report (a hundredth of a nat is below run-to-run noise). */
 const nats = (v: number): string => v.toFixed(2);
 
 /** A table of strings; no header row when `headers` is null (key-value tables). */
 function table(headers: string[] | null, rows: string[][]): string {
-  const head = headers ? `<thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead>` : '';
+  const head = headers ? `<thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` : '';
   return `<table>${head}<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${math(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
@@ -40,23 +40,38 @@ export function renderReport(contents: ReportContents): string {
   const { config, metrics, pictures, final, notes = {} } = contents;
   const last = metrics.at(-1);
   const summary = last
-    ? table(['on the test set', scoresAreNats(config) ? 'nats per example' : 'nats per example, of the BCE objective (grey pixels)'], [
-        ['ELBO (one draw per example)', nats(last.test_elbo)],
-        ['reconstruction 𝔼_{q}[ln p(x|z)]', nats(last.test_reconstruction)],
-        ['KL(q(z|x) ‖ p(z))', nats(last.test_kl)],
-        ...(final?.iwae !== undefined ? [[`IWAE bound, k = ${final.k} (${final.n} images)`, nats(final.iwae)]] : []),
-      ])
+    ? table(
+        ['on the test set', scoresAreNats(config) ? 'nats per example' : 'nats per example, of the BCE objective (grey pixels)'],
+        [
+          ['ELBO (one draw per example)', nats(last.test_elbo)],
+          ['reconstruction 𝔼_{q}[ln p(x|z)]', nats(last.test_reconstruction)],
+          ['KL(q(z|x) ‖ p(z))', nats(last.test_kl)],
+          ...(final?.iwae !== undefined ? [[`IWAE bound, k = ${final.k} (${final.n} images)`, nats(final.iwae)]] : []),
+        ],
+      )
     : '<p>No epoch finished.</p>';
   const perEpoch = table(
     ['epoch', 'step', 'train ELBO', 'train recon.', 'train KL', 'test ELBO', 'test recon.', 'test KL', 'KL weight', 'samples/s', 'seconds'],
-    metrics.map((m) => [String(m.epoch), String(m.step), nats(m.train_elbo), nats(m.train_reconstruction), nats(m.train_kl), nats(m.test_elbo), nats(m.test_reconstruction), nats(m.test_kl), m.kl_weight.toFixed(3), String(Math.round(m.samples_per_sec)), m.seconds.toFixed(1)]),
+    metrics.map((m) => [
+      String(m.epoch),
+      String(m.step),
+      nats(m.train_elbo),
+      nats(m.train_reconstruction),
+      nats(m.train_kl),
+      nats(m.test_elbo),
+      nats(m.test_reconstruction),
+      nats(m.test_kl),
+      m.kl_weight.toFixed(3),
+      String(Math.round(m.samples_per_sec)),
+      m.seconds.toFixed(1),
+    ]),
   );
   // Charts are inlined as SVG (they zoom, and their text can be selected); image grids as PNG.
   const figures = pictures
     .map((p) => {
-      const body = p.svg ?? `<img alt="${escape(p.file)}" src="data:image/png;base64,${Buffer.from(encodePng(p.image)).toString('base64')}">`;
+      const body = p.svg ?? `<img alt="${escapeHtml(p.file)}" src="data:image/png;base64,${Buffer.from(encodePng(p.image)).toString('base64')}">`;
       const name = p.svg ? `${svgFileOf(p.file)} (PNG copy: ${p.file})` : p.file;
-      return `<figure${p.svg ? ' class="chart"' : ''}>${body}<figcaption><b>${escape(name)}</b>: ${math(p.caption)}</figcaption></figure>`;
+      return `<figure${p.svg ? ' class="chart"' : ''}>${body}<figcaption><b>${escapeHtml(name)}</b>: ${math(p.caption)}</figcaption></figure>`;
     })
     .join('\n');
   return `<!doctype html>

@@ -74,7 +74,13 @@ export function modelParameterCount(config: Pick<TrainConfig, 'hiddenDims' | 'la
   const hidden = config.hiddenDims;
   const encoderOut = hidden.at(-1) ?? inputDim;
   const decoderOut = hidden[0] ?? config.latentDim;
-  return layers([inputDim, ...hidden]) + 2 * (encoderOut + 1) * config.latentDim + layers([config.latentDim, ...[...hidden].reverse()]) + (decoderOut + 1) * inputDim + (config.likelihood === 'gaussian-learned' ? inputDim : 0);
+  return (
+    layers([inputDim, ...hidden]) +
+    2 * (encoderOut + 1) * config.latentDim +
+    layers([config.latentDim, ...[...hidden].reverse()]) +
+    (decoderOut + 1) * inputDim +
+    (config.likelihood === 'gaussian-learned' ? inputDim : 0)
+  );
 }
 
 /** A value as short JSON for a message (never throws, never long). */
@@ -90,9 +96,18 @@ function preview(value: unknown): string {
 }
 
 type Rule = (value: unknown) => boolean;
-const integer = (min: number): Rule => (v) => Number.isSafeInteger(v) && (v as number) >= min;
-const finite = (min: number, open: boolean): Rule => (v) => typeof v === 'number' && Number.isFinite(v) && (open ? v > min : v >= min);
-const oneOf = (choices: readonly string[]): Rule => (v) => typeof v === 'string' && choices.includes(v);
+const integer =
+  (min: number): Rule =>
+  (v) =>
+    Number.isSafeInteger(v) && (v as number) >= min;
+const finite =
+  (min: number, open: boolean): Rule =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && (open ? v > min : v >= min);
+const oneOf =
+  (choices: readonly string[]): Rule =>
+  (v) =>
+    typeof v === 'string' && choices.includes(v);
 
 /** What each stored field must be (the same bounds as the flags of `elbo train`), and how to say it. */
 const RULES: { [K in keyof TrainConfig]: [Rule, string] } = {

@@ -31,13 +31,36 @@ export interface TrainConfig {
 
 /** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  data: 'mnist', hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', sigma: 1, activation: 'relu', dtype: 'float32',
-  epochs: 20, batchSize: 128, lr: 1e-3, beta: 1, warmupEpochs: 0, seed: 1, binarize: 'none', classes: 0,
+  data: 'mnist',
+  hiddenDims: [400],
+  latentDim: 20,
+  likelihood: 'bernoulli',
+  sigma: 1,
+  activation: 'relu',
+  dtype: 'float32',
+  epochs: 20,
+  batchSize: 128,
+  lr: 1e-3,
+  beta: 1,
+  warmupEpochs: 0,
+  seed: 1,
+  binarize: 'none',
+  classes: 0,
 };
 
 /** The VAE a training config describes, for inputs of `inputDim` pixels, its weights drawn from Generator(config.seed). */
 export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
-  new VAE({ inputDim, hiddenDims: config.hiddenDims, latentDim: config.latentDim, likelihood: config.likelihood, sigma: config.sigma, activation: config.activation, dtype: config.dtype, seed: config.seed, classes: config.classes });
+  new VAE({
+    inputDim,
+    hiddenDims: config.hiddenDims,
+    latentDim: config.latentDim,
+    likelihood: config.likelihood,
+    sigma: config.sigma,
+    activation: config.activation,
+    dtype: config.dtype,
+    seed: config.seed,
+    classes: config.classes,
+  });
 
 /** Milliseconds spent in each phase of {@link trainStep}, added to by every call that is given it. */
 export interface StepPhases {
@@ -65,7 +88,13 @@ export interface StepOptimizer {
  * gradient is not finite, `failure` says what and no update is made. Forward and backward run in
  * a scratch scope, so the returned terms are copies.
  */
-export function trainStep(model: VAE, optimizer: StepOptimizer, x: Tensor, options: { beta: number; rng: Generator; y?: Tensor }, phases?: StepPhases): { result: ElboResult; loss: number; failure?: string } {
+export function trainStep(
+  model: VAE,
+  optimizer: StepOptimizer,
+  x: Tensor,
+  options: { beta: number; rng: Generator; y?: Tensor },
+  phases?: StepPhases,
+): { result: ElboResult; loss: number; failure?: string } {
   let t = performance.now();
   const lap = (key: keyof StepPhases): void => {
     if (!phases) return;
@@ -108,4 +137,5 @@ export function testSetFor(config: Pick<TrainConfig, 'binarize'>, test: Dataset)
  * Whether a run's scores are log-likelihood bounds in nats: true unless a Bernoulli decoder was
  * fed grey pixels (then they are the negative BCE objective, which is not a density of the data).
  */
-export const scoresAreNats = (config: Pick<TrainConfig, 'binarize' | 'likelihood'>): boolean => !(config.likelihood === 'bernoulli' && config.binarize === 'none');
+export const scoresAreNats = (config: Pick<TrainConfig, 'binarize' | 'likelihood'>): boolean =>
+  !(config.likelihood === 'bernoulli' && config.binarize === 'none');

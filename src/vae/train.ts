@@ -80,7 +80,6 @@ export interface TrainResult {
   config: TrainConfig;
 }
 
-
 /**
  * Trains a VAE by maximizing the ELBO with Adam, checkpointing atomically after every epoch into
  * `outDir`. With `resume`, training continues from the checkpoint there exactly as if it had
@@ -136,32 +135,69 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
       const { result, loss, failure } = trainStep(model, optimizer, batchTensor(batch), { beta: weight, rng, y });
       if (failure) diverged(failure, step + 1, epoch, checkpointPath, divergenceCause(config));
       const broken = nonFiniteEntry(model.namedParameters());
-      if (broken) diverged(`parameter ${broken.name} holds ${broken.value} after the update (element ${broken.index})`, step + 1, epoch, checkpointPath, divergenceCause(config));
+      if (broken)
+        diverged(
+          `parameter ${broken.name} holds ${broken.value} after the update (element ${broken.index})`,
+          step + 1,
+          epoch,
+          checkpointPath,
+          divergenceCause(config),
+        );
       step++;
       batchIndex++;
       const size = batch.size;
       sums.loss += loss * size;
       sums.n += size;
-      for (const [key, t] of [['elbo', result.elbo], ['reconstruction', result.reconstruction], ['kl', result.kl]] as const) {
+      for (const [key, t] of [
+        ['elbo', result.elbo],
+        ['reconstruction', result.reconstruction],
+        ['kl', result.kl],
+      ] as const) {
         for (let i = 0; i < t.data.length; i++) sums[key] += t.data[i]!;
       }
       const seconds = (performance.now() - started) / 1000;
-      hooks.onBatch?.({ epoch, epochs: config.epochs, batch: batchIndex, batches: perEpoch, loss: sums.loss / sums.n, elbo: sums.elbo / sums.n, kl: sums.kl / sums.n, samplesPerSec: sums.n / seconds });
+      hooks.onBatch?.({
+        epoch,
+        epochs: config.epochs,
+        batch: batchIndex,
+        batches: perEpoch,
+        loss: sums.loss / sums.n,
+        elbo: sums.elbo / sums.n,
+        kl: sums.kl / sums.n,
+        samplesPerSec: sums.n / seconds,
+      });
       hooks.afterStep?.(step);
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const test = evaluate(model, testSet, { seed: config.seed });
     const m: EpochMetrics = {
-      epoch, step, train_loss: sums.loss / sums.n, train_elbo: sums.elbo / sums.n, train_reconstruction: sums.reconstruction / sums.n, train_kl: sums.kl / sums.n,
-      test_elbo: test.elbo, test_reconstruction: test.reconstruction, test_kl: test.kl, kl_weight: weight,
-      samples_per_sec: sums.n / trainSeconds, seconds: (performance.now() - started) / 1000, backend: deviceName(config.dtype),
+      epoch,
+      step,
+      train_loss: sums.loss / sums.n,
+      train_elbo: sums.elbo / sums.n,
+      train_reconstruction: sums.reconstruction / sums.n,
+      train_kl: sums.kl / sums.n,
+      test_elbo: test.elbo,
+      test_reconstruction: test.reconstruction,
+      test_kl: test.kl,
+      kl_weight: weight,
+      samples_per_sec: sums.n / trainSeconds,
+      seconds: (performance.now() - started) / 1000,
+      backend: deviceName(config.dtype),
     };
     const notFinite = nonFiniteMetric(m);
     if (notFinite) diverged(`the end-of-epoch evaluation's ${notFinite}`, step, epoch, checkpointPath, divergenceCause(config));
     metrics.push(m);
     // Checkpoint first (it carries the metrics history too), then metrics.jsonl: a kill between
     // the two loses nothing, since --resume rewrites metrics.jsonl from the checkpoint.
-    saveCheckpoint(checkpointPath, { model, optimizer, step, epoch, rng, config: { ...config, history: metrics } as unknown as { [key: string]: CheckpointJson } });
+    saveCheckpoint(checkpointPath, {
+      model,
+      optimizer,
+      step,
+      epoch,
+      rng,
+      config: { ...config, history: metrics } as unknown as { [key: string]: CheckpointJson },
+    });
     writeFileAtomic(metricsPath, encodeLines(metrics));
     hooks.onEpoch?.(m);
   }
@@ -169,12 +205,10 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
   return { model, metrics, outDir, config };
 }
 
-
 function diverged(what: string, step: number, epoch: number, checkpointPath: string, cause?: string): never {
   const kept = existsSync(checkpointPath) ? `the last good checkpoint is kept at ${checkpointPath}` : 'no checkpoint had been written yet';
   throw new TrainingDivergedError(`training stopped at step ${step} (epoch ${epoch}): ${what}${cause ? ` (${cause})` : ''}; ${kept}`);
 }
-
 
 /** The training config stored in a checkpoint's metadata. */
 export function loadCheckpointConfig(path: string): TrainConfig {
@@ -206,7 +240,7 @@ export function loadTrainedModel(path: string): { model: VAE; config: TrainConfi
   const config = loadCheckpointConfig(file);
   const { tensors } = loadSafetensors(file);
   const outputBias = tensors['model.output.bias'];
-  if (!outputBias || outputBias.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no model.output.bias)`);
+  if (outputBias?.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no model.output.bias)`);
   const inputDim = outputBias.shape[0]!;
   const model = buildModel(config, inputDim);
   const loaded = loadCheckpoint(file, { model });

@@ -104,10 +104,16 @@ export function trainWithBeta(data: DataSplits, beta: number, warmupEpochs: numb
   const test = evaluate(model, data.test, { seed });
   const usage = latentUsage(model, data.test);
   return {
-    beta, warmupEpochs, elbo: test.elbo, reconstruction: test.reconstruction, kl: test.kl,
+    beta,
+    warmupEpochs,
+    elbo: test.elbo,
+    reconstruction: test.reconstruction,
+    kl: test.kl,
     activeUnits: usage.codeVariance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
-    informativeUnits: usage.klPerDimension.filter((k) => k > INFORMATIVE_KL).length, ...usage,
-    seconds: (performance.now() - started) / 1000, model,
+    informativeUnits: usage.klPerDimension.filter((k) => k > INFORMATIVE_KL).length,
+    ...usage,
+    seconds: (performance.now() - started) / 1000,
+    model,
   };
 }
 
@@ -136,7 +142,8 @@ export function runCollapse(options: CollapseOptions = {}): CollapseRun[] {
 }
 
 /** A label for a run: `β = 4, warm-up 2` or `β = 1, no warm-up`. */
-export const runLabel = (r: Pick<CollapseRun, 'beta' | 'warmupEpochs'>): string => `beta = ${r.beta}, ${r.warmupEpochs > 0 ? `warm-up ${r.warmupEpochs}` : 'no warm-up'}`;
+export const runLabel = (r: Pick<CollapseRun, 'beta' | 'warmupEpochs'>): string =>
+  `beta = ${r.beta}, ${r.warmupEpochs > 0 ? `warm-up ${r.warmupEpochs}` : 'no warm-up'}`;
 
 /**
  * The runs side by side: one panel per run (columns: β; rows: without, then with warm-up), each

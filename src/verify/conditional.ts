@@ -33,7 +33,9 @@ export interface ConditionalLinearGaussian {
 
 /** p(x | z, y) for one class y: the linear-Gaussian model with bias b + B e_y. */
 export const givenClass = (m: ConditionalLinearGaussian, y: number): LinearGaussian => ({
-  weight: m.weight, bias: m.bias.map((v, i) => v + m.classWeight[i]![y]!), noiseVar: m.noiseVar,
+  weight: m.weight,
+  bias: m.bias.map((v, i) => v + m.classWeight[i]![y]!),
+  noiseVar: m.noiseVar,
 });
 
 /** A draw x ~ p(x | y): z ~ N(0, I), then x = W z + B e_y + b + σ·noise. */
@@ -53,7 +55,16 @@ export function linearCvae(m: ConditionalLinearGaussian, encoderWeight: Matrix, 
   const d = m.bias.length;
   const l = m.weight[0]!.length;
   const k = m.classWeight[0]!.length;
-  const model = new VAE({ inputDim: d, latentDim: l, classes: k, hiddenDims: [], likelihood: 'gaussian', sigma: Math.sqrt(m.noiseVar), dtype: 'float64', seed: 0 });
+  const model = new VAE({
+    inputDim: d,
+    latentDim: l,
+    classes: k,
+    hiddenDims: [],
+    likelihood: 'gaussian',
+    sigma: Math.sqrt(m.noiseVar),
+    dtype: 'float64',
+    seed: 0,
+  });
   model.output.weight.data.set(m.weight.flatMap((w, i) => [...w, ...m.classWeight[i]!]));
   model.output.bias!.data.set(m.bias);
   model.mu.weight.data.set(encoderWeight.flat());
@@ -82,12 +93,17 @@ export function engineConditionalElbo(model: VAE, xs: readonly Vector[], ys: rea
     }
     w.push(weight);
   }
-  return noGrad(() => xs.map((x, n) => {
-    const batchX = tensor(Array.from({ length: count }, () => x), { dtype: 'float64' });
-    const y = oneHot(new Array<number>(count).fill(ys[n]!), model.config.classes, 'float64');
-    const values = elbo(model.given(y), batchX, { eps: tensor(eps, { shape: [count, l], dtype: 'float64' }) }).elbo.data;
-    return w.reduce((s, wg, g) => s + wg * values[g]!, 0);
-  }));
+  return noGrad(() =>
+    xs.map((x, n) => {
+      const batchX = tensor(
+        Array.from({ length: count }, () => x),
+        { dtype: 'float64' },
+      );
+      const y = oneHot(new Array<number>(count).fill(ys[n]!), model.config.classes, 'float64');
+      const values = elbo(model.given(y), batchX, { eps: tensor(eps, { shape: [count, l], dtype: 'float64' }) }).elbo.data;
+      return w.reduce((s, wg, g) => s + wg * values[g]!, 0);
+    }),
+  );
 }
 
 /** q(z | x, y) of the linear encoder, as a full-covariance Gaussian. */
@@ -152,11 +168,39 @@ export function verifyConditional(options: ConditionalOptions = {}): VerifyRow[]
   const logPxy = xs.map((x, n) => logMarginal(givenClass(m, ys[n]!), x));
   const tightElbo = engineConditionalElbo(exact, xs, ys);
   const k = 64;
-  const bound = noGrad(() => iwae(exact.given(oneHot(ys, classes, 'float64')), tensor([...xs], { dtype: 'float64' }), k, { rng: new Generator(options.seed ?? 1), chunkSize: 16 }).data);
+  const bound = noGrad(
+    () =>
+      iwae(exact.given(oneHot(ys, classes, 'float64')), tensor([...xs], { dtype: 'float64' }), k, { rng: new Generator(options.seed ?? 1), chunkSize: 16 })
+        .data,
+  );
   const worst = (values: ArrayLike<number>): number => logPxy.reduce((s, v, n) => Math.max(s, Math.abs(values[n]! - v)), 0);
   return [
-    row(SECTION, `ln p(x|y) = ELBO + KL(q(z|x,y)‖p(z|x,y)), engine CVAE, ${trials} random θ, φ, ${pairs} (x, y) pairs`, worstIdentity, '=', 0, 1e-9, 'lhs: the largest |ELBO + KL − ln p(x|y)|; ELBO by the engine (elbo on model.given(y), Gauss–Hermite ε, exact for a quadratic ln p(x|z,y))'),
-    row(SECTION, 'encoder = exact posterior p(z|x,y) for all (x, y) at once: ELBO = ln p(x|y)', worst(tightElbo), '=', 0, 1e-9, 'lhs: the largest |ELBO − ln p(x|y)| over 6 pairs, each class twice'),
-    row(SECTION, `encoder = exact posterior: IWAE_${k} = ln p(x|y) at every draw (y tiled over the ${k} draws)`, worst(bound), '=', 0, 1e-9, 'each weight p(x, z|y)/q(z|x,y) equals p(x|y); a misaligned y would break it'),
+    row(
+      SECTION,
+      `ln p(x|y) = ELBO + KL(q(z|x,y)‖p(z|x,y)), engine CVAE, ${trials} random θ, φ, ${pairs} (x, y) pairs`,
+      worstIdentity,
+      '=',
+      0,
+      1e-9,
+      'lhs: the largest |ELBO + KL − ln p(x|y)|; ELBO by the engine (elbo on model.given(y), Gauss–Hermite ε, exact for a quadratic ln p(x|z,y))',
+    ),
+    row(
+      SECTION,
+      'encoder = exact posterior p(z|x,y) for all (x, y) at once: ELBO = ln p(x|y)',
+      worst(tightElbo),
+      '=',
+      0,
+      1e-9,
+      'lhs: the largest |ELBO − ln p(x|y)| over 6 pairs, each class twice',
+    ),
+    row(
+      SECTION,
+      `encoder = exact posterior: IWAE_${k} = ln p(x|y) at every draw (y tiled over the ${k} draws)`,
+      worst(bound),
+      '=',
+      0,
+      1e-9,
+      'each weight p(x, z|y)/q(z|x,y) equals p(x|y); a misaligned y would break it',
+    ),
   ];
 }

@@ -52,7 +52,10 @@ export function compareEstimators(options: EstimatorOptions = {}): EstimatorComp
   const model = new VAE({ inputDim: 12, hiddenDims: [6], latentDim: 2, activation: 'tanh', dtype: 'float64', seed });
   const x = rand([1, 12], { dtype: 'float64', rng }).data.map((v) => (v > 0.5 ? 1 : 0));
   const x1 = new Tensor(x, [1, 12]);
-  const xs = new Tensor(new Float64Array(n * 12).map((_, i) => x[i % 12]!), [n, 12]);
+  const xs = new Tensor(
+    new Float64Array(n * 12).map((_, i) => x[i % 12]!),
+    [n, 12],
+  );
   const { h, mu, logVar } = noGrad(() => {
     const hidden = model.encoder.call(x1);
     return { h: hidden, mu: model.mu.call(hidden), logVar: model.logVar.call(hidden) };
@@ -79,7 +82,10 @@ export function compareEstimators(options: EstimatorOptions = {}): EstimatorComp
   const reparamDraws: Float64Array[] = [];
   const scoreDraws: Float64Array[] = [];
   const hidden = Array.from(h.data);
-  for (const [head, r, s, k] of [['mu', muR, muS, muK], ['logVar', lvR, lvS, lvK]] as const) {
+  for (const [head, r, s, k] of [
+    ['mu', muR, muS, muK],
+    ['logVar', lvR, lvS, lvK],
+  ] as const) {
     for (let l = 0; l < L; l++) {
       for (const [suffix, factor] of [...hidden.map((hj, j) => [`weight[${l},${j}]`, hj] as const), [`bias[${l}]`, 1] as const]) {
         names.push(`${head}.${suffix}`);
@@ -92,7 +98,12 @@ export function compareEstimators(options: EstimatorOptions = {}): EstimatorComp
   // The same reparameterized gradient, straight from backward through elbo() on n copies of x.
   model.zeroGrad();
   elbo(model, xs, { eps }).objective.backward();
-  const engine = [...Array.from(model.mu.weight.grad!.data), ...Array.from(model.mu.bias!.grad!.data), ...Array.from(model.logVar.weight.grad!.data), ...Array.from(model.logVar.bias!.grad!.data)];
+  const engine = [
+    ...Array.from(model.mu.weight.grad!.data),
+    ...Array.from(model.mu.bias!.grad!.data),
+    ...Array.from(model.logVar.weight.grad!.data),
+    ...Array.from(model.logVar.bias!.grad!.data),
+  ];
   const order = names.map((name) => {
     const [head, rest] = name.split('.') as [string, string];
     const weight = /weight\[(\d+),(\d+)\]/.exec(rest);
@@ -113,10 +124,32 @@ export function verifyEstimators(options: EstimatorOptions = {}): VerifyRow[] {
   const median = ratios[Math.floor(ratios.length / 2)]!;
   const draws = options.draws ?? 20000;
   return [
-    row(SECTION, 'reparameterization estimator (mean of per-draw gradients) = backward through elbo() with the same ε', c.backwardDiff, '=', 0, 1e-10, `${c.names.length} encoder-head parameters`),
-    row(SECTION, `∂ELBO/∂φ: reparameterization mean = score-function mean (${c.names.length} parameters, ${draws} draws each)`, zs[worst]!, '≤', 4, 0,
-      `lhs: largest |difference| / standard error, at ${c.names[worst]} (${c.reparam[worst]!.mean.toFixed(4)} vs ${c.score[worst]!.mean.toFixed(4)})`),
-    row(SECTION, 'variance of the score-function estimator ≫ reparameterization (median ratio over parameters)', median, '>', 10, 0,
-      `ratios range from ${ratios[0]!.toFixed(1)} to ${ratios.at(-1)!.toFixed(1)}`),
+    row(
+      SECTION,
+      'reparameterization estimator (mean of per-draw gradients) = backward through elbo() with the same ε',
+      c.backwardDiff,
+      '=',
+      0,
+      1e-10,
+      `${c.names.length} encoder-head parameters`,
+    ),
+    row(
+      SECTION,
+      `∂ELBO/∂φ: reparameterization mean = score-function mean (${c.names.length} parameters, ${draws} draws each)`,
+      zs[worst]!,
+      '≤',
+      4,
+      0,
+      `lhs: largest |difference| / standard error, at ${c.names[worst]} (${c.reparam[worst]!.mean.toFixed(4)} vs ${c.score[worst]!.mean.toFixed(4)})`,
+    ),
+    row(
+      SECTION,
+      'variance of the score-function estimator ≫ reparameterization (median ratio over parameters)',
+      median,
+      '>',
+      10,
+      0,
+      `ratios range from ${ratios[0]!.toFixed(1)} to ${ratios.at(-1)!.toFixed(1)}`,
+    ),
   ];
 }

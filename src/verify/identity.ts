@@ -61,7 +61,10 @@ export function logMarginalByQuadrature2d(m: LinearGaussian, x: Vector, points =
  */
 function engineElbo(m: LinearGaussian, x: Tensor, mean: Tensor, logS: Tensor): Tensor {
   const w = tensor(m.weight, { dtype: 'float64' }); // [D, L]
-  const columnNorms = tensor(transpose(m.weight).map((c) => c.reduce((s, v) => s + v * v, 0)), { dtype: 'float64' });
+  const columnNorms = tensor(
+    transpose(m.weight).map((c) => c.reduce((s, v) => s + v * v, 0)),
+    { dtype: 'float64' },
+  );
   const residual = sub(sub(x, tensor(m.bias, { dtype: 'float64' })), tmatmul(w, mean)); // [D]
   const spread = add(sum(square(residual)), sum(mul(exp(logS), columnNorms)));
   const d = m.bias.length;
@@ -74,7 +77,12 @@ function engineElbo(m: LinearGaussian, x: Tensor, mean: Tensor, logS: Tensor): T
  * p(z|x) is a diagonal Gaussian (one a diagonal q can reach) and the principal variances are
  * well separated.
  */
-export function orthogonalColumnsModel(inputDim: number, latentDim: number, rng: Generator, scales = Array.from({ length: latentDim }, (_, l) => 1 + l)): LinearGaussian {
+export function orthogonalColumnsModel(
+  inputDim: number,
+  latentDim: number,
+  rng: Generator,
+  scales = Array.from({ length: latentDim }, (_, l) => 1 + l),
+): LinearGaussian {
   const base = randomLinearGaussian(inputDim, latentDim, rng);
   const columns: Vector[] = [];
   for (let l = 0; l < latentDim; l++) {
@@ -94,7 +102,11 @@ export function orthogonalColumnsModel(inputDim: number, latentDim: number, rng:
  * Returns the largest |ELBO + KL(q || p(z|x)) − ln p(x)| met along the way, the final
  * KL(q || p(z|x)), and KL(q || p(z)) at the start (q = prior) and at the end.
  */
-export function ascendPhi(m: LinearGaussian, x: Vector, steps: number): { worstIdentity: number; finalPosteriorKl: number; priorKlStart: number; priorKlEnd: number; elboStart: number; elboEnd: number } {
+export function ascendPhi(
+  m: LinearGaussian,
+  x: Vector,
+  steps: number,
+): { worstIdentity: number; finalPosteriorKl: number; priorKlStart: number; priorKlEnd: number; elboStart: number; elboEnd: number } {
   const latentDim = m.weight[0]!.length;
   const mean = zeros([latentDim], { dtype: 'float64', requiresGrad: true });
   const logS = zeros([latentDim], { dtype: 'float64', requiresGrad: true });
@@ -118,7 +130,14 @@ export function ascendPhi(m: LinearGaussian, x: Vector, steps: number): { worstI
     mul(objective, -1).backward();
     optimizer.step();
   }
-  return { worstIdentity, finalPosteriorKl: klGaussians(q(), post), priorKlStart, priorKlEnd: klGaussians(q(), standardNormal(latentDim)), elboStart, elboEnd: elbo };
+  return {
+    worstIdentity,
+    finalPosteriorKl: klGaussians(q(), post),
+    priorKlStart,
+    priorKlEnd: klGaussians(q(), standardNormal(latentDim)),
+    elboStart,
+    elboEnd: elbo,
+  };
 }
 
 /** Options of {@link verifyLinearGaussianIdentities}. */
@@ -158,12 +177,68 @@ export function verifyLinearGaussianIdentities(options: IdentityOptions = {}): V
   const mOrth = orthogonalColumnsModel(5, 2, rng);
   const ascent = ascendPhi(mOrth, sampleLinearGaussian(mOrth, rng), options.ascentSteps ?? 400);
   return [
-    row(SECTION, `ln p(x) = ELBO(q) + KL(q‖p(z|x)), ${trials} random θ, x, full-covariance q`, worstIdentity, '=', 0, 1e-9, 'lhs: the largest |ELBO + KL − ln p(x)| over the trials'),
-    row(SECTION, 'ELBO(q = p(z|x)) = ln p(x): the bound is tight at the true posterior', worstTight, '=', 0, 1e-9, 'lhs: the largest |ELBO − ln p(x)| over the trials'),
-    row(SECTION, 'ELBO(q = p(z)) < ln p(x): the prior is not the optimum of q', -smallestPriorGap, '<', 0, 0, 'lhs: the largest ELBO(prior) − ln p(x) over the trials, which is −KL(p(z)‖p(z|x))'),
-    row(SECTION, 'ln p(x) by quadrature of p(z)·p(x|z) over z (201² grid) = closed form', quad, '=', logMarginal(m2, x2), 1e-9, 'the product of the factors integrates to the marginal'),
-    row(SECTION, 'θ fixed, ELBO ascended in φ by SGD: ELBO + KL(q‖p(z|x)) = ln p(x) at every step', ascent.worstIdentity, '=', 0, 1e-9, `ELBO rose from ${ascent.elboStart.toFixed(4)} to ${ascent.elboEnd.toFixed(4)}; ln p(x) did not move`),
-    row(SECTION, 'θ fixed, after the φ-ascent: KL(q‖p(z|x)) → 0 (q reached the posterior)', ascent.finalPosteriorKl, '=', 0, 1e-9, 'W with orthogonal columns, so p(z|x) is diagonal and reachable'),
-    row(SECTION, 'θ fixed, after the φ-ascent: KL(q‖p(z)) grew away from 0 (q left the prior)', ascent.priorKlEnd, '>', ascent.priorKlStart, 0, 'q started at the prior N(0, I)'),
+    row(
+      SECTION,
+      `ln p(x) = ELBO(q) + KL(q‖p(z|x)), ${trials} random θ, x, full-covariance q`,
+      worstIdentity,
+      '=',
+      0,
+      1e-9,
+      'lhs: the largest |ELBO + KL − ln p(x)| over the trials',
+    ),
+    row(
+      SECTION,
+      'ELBO(q = p(z|x)) = ln p(x): the bound is tight at the true posterior',
+      worstTight,
+      '=',
+      0,
+      1e-9,
+      'lhs: the largest |ELBO − ln p(x)| over the trials',
+    ),
+    row(
+      SECTION,
+      'ELBO(q = p(z)) < ln p(x): the prior is not the optimum of q',
+      -smallestPriorGap,
+      '<',
+      0,
+      0,
+      'lhs: the largest ELBO(prior) − ln p(x) over the trials, which is −KL(p(z)‖p(z|x))',
+    ),
+    row(
+      SECTION,
+      'ln p(x) by quadrature of p(z)·p(x|z) over z (201² grid) = closed form',
+      quad,
+      '=',
+      logMarginal(m2, x2),
+      1e-9,
+      'the product of the factors integrates to the marginal',
+    ),
+    row(
+      SECTION,
+      'θ fixed, ELBO ascended in φ by SGD: ELBO + KL(q‖p(z|x)) = ln p(x) at every step',
+      ascent.worstIdentity,
+      '=',
+      0,
+      1e-9,
+      `ELBO rose from ${ascent.elboStart.toFixed(4)} to ${ascent.elboEnd.toFixed(4)}; ln p(x) did not move`,
+    ),
+    row(
+      SECTION,
+      'θ fixed, after the φ-ascent: KL(q‖p(z|x)) → 0 (q reached the posterior)',
+      ascent.finalPosteriorKl,
+      '=',
+      0,
+      1e-9,
+      'W with orthogonal columns, so p(z|x) is diagonal and reachable',
+    ),
+    row(
+      SECTION,
+      'θ fixed, after the φ-ascent: KL(q‖p(z)) grew away from 0 (q left the prior)',
+      ascent.priorKlEnd,
+      '>',
+      ascent.priorKlStart,
+      0,
+      'q started at the prior N(0, I)',
+    ),
   ];
 }

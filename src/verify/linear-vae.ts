@@ -116,7 +116,12 @@ export function runLinearVae(options: LinearVaeOptions = {}): LinearVaeResult {
   const l = options.latentDim ?? 2;
   const rng = new Generator(seed + 100);
   // One more direction than the model has, so PPCA must discard one; principal variances well apart.
-  const truth = orthogonalColumnsModel(d, l + 1, rng, Array.from({ length: l + 1 }, (_, j) => 1 + j));
+  const truth = orthogonalColumnsModel(
+    d,
+    l + 1,
+    rng,
+    Array.from({ length: l + 1 }, (_, j) => 1 + j),
+  );
   const data = Array.from({ length: options.examples ?? 1000 }, () => sampleLinearGaussian(truth, rng));
   const fit = ppcaMaximumLikelihood(data, l);
   const model = trainLinearVae(data, l, options.steps ?? 3000, seed);
@@ -140,9 +145,14 @@ export function runLinearVae(options: LinearVaeOptions = {}): LinearVaeResult {
   const x0 = tensor([data[0]!], { dtype: 'float64' }).expand([draws, d]);
   const estimates = noGrad(() => elbo(model, x0, { rng: new Generator(seed + 2) }).elbo);
   return {
-    trainedLogLikelihood: meanLogMarginal(theta, data), ppcaLogLikelihood: fit.meanLogLikelihood,
-    trainedNoiseVar: theta.noiseVar, ppcaNoiseVar: fit.model.noiseVar,
-    trainedElbo: elboSum / n, posteriorKl: postKl / n, priorKl: priorKl / n, worstIdentity,
+    trainedLogLikelihood: meanLogMarginal(theta, data),
+    ppcaLogLikelihood: fit.meanLogLikelihood,
+    trainedNoiseVar: theta.noiseVar,
+    ppcaNoiseVar: fit.model.noiseVar,
+    trainedElbo: elboSum / n,
+    posteriorKl: postKl / n,
+    priorKl: priorKl / n,
+    worstIdentity,
     estimate: { ...meanAndStandardError(estimates.data), exact: gaussianElbo(theta, data[0]!, qs[0]!) },
   };
 }
@@ -152,14 +162,43 @@ export function verifyLinearVae(options: LinearVaeOptions = {}): VerifyRow[] {
   const r = runLinearVae(options);
   const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
   return [
-    row(SECTION, 'trained linear VAE: exact mean ln p(x) = PPCA maximum likelihood (Tipping & Bishop)', r.trainedLogLikelihood, '=', r.ppcaLogLikelihood, 5e-4,
-      `absolute tolerance 5e-4 nats (observed gaps 1e-5 to 9e-5 over seeds 1-3, fast and full); relative gap ${rel(r.trainedLogLikelihood, r.ppcaLogLikelihood).toExponential(2)}`),
+    row(
+      SECTION,
+      'trained linear VAE: exact mean ln p(x) = PPCA maximum likelihood (Tipping & Bishop)',
+      r.trainedLogLikelihood,
+      '=',
+      r.ppcaLogLikelihood,
+      5e-4,
+      `absolute tolerance 5e-4 nats (observed gaps 1e-5 to 9e-5 over seeds 1-3, fast and full); relative gap ${rel(r.trainedLogLikelihood, r.ppcaLogLikelihood).toExponential(2)}`,
+    ),
     row(SECTION, 'trained linear VAE: ln p(x) ≤ the PPCA maximum (no model beats the ML fit)', r.trainedLogLikelihood, '≤', r.ppcaLogLikelihood, 1e-9),
-    row(SECTION, 'trained linear VAE: learned σ² = σ²_ML (mean of the discarded eigenvalues)', r.trainedNoiseVar, '=', r.ppcaNoiseVar, 5e-3, 'absolute tolerance 5e-3 (observed 2e-4 to 1.3e-3)'),
+    row(
+      SECTION,
+      'trained linear VAE: learned σ² = σ²_ML (mean of the discarded eigenvalues)',
+      r.trainedNoiseVar,
+      '=',
+      r.ppcaNoiseVar,
+      5e-3,
+      'absolute tolerance 5e-3 (observed 2e-4 to 1.3e-3)',
+    ),
     row(SECTION, 'trained linear VAE: ELBO + KL(q‖p(z|x)) = ln p(x) on every example', r.worstIdentity, '=', 0, 1e-9, 'lhs: the largest |ELBO + KL − ln p(x)|'),
-    row(SECTION, 'trained encoder q(z|x) ≈ the true posterior p_θ(z|x): mean KL(q‖p_θ(z|x))', r.posteriorKl, '=', 0, 2e-3,
-      `nats per example (observed 2e-4 to 6e-4); for contrast, mean KL(q‖p(z)) = ${r.priorKl.toFixed(3)}; ELBO ${r.trainedElbo.toFixed(4)}`),
-    row(SECTION, `engine elbo(): mean of ${options.draws ?? 20000} one-sample estimates = closed-form ELBO`, r.estimate.mean, '=', r.estimate.exact, 4 * r.estimate.se,
-      `tolerance 4 standard errors; one estimate has sd ${r.estimate.sd.toFixed(3)} nats, so it is not the ELBO`),
+    row(
+      SECTION,
+      'trained encoder q(z|x) ≈ the true posterior p_θ(z|x): mean KL(q‖p_θ(z|x))',
+      r.posteriorKl,
+      '=',
+      0,
+      2e-3,
+      `nats per example (observed 2e-4 to 6e-4); for contrast, mean KL(q‖p(z)) = ${r.priorKl.toFixed(3)}; ELBO ${r.trainedElbo.toFixed(4)}`,
+    ),
+    row(
+      SECTION,
+      `engine elbo(): mean of ${options.draws ?? 20000} one-sample estimates = closed-form ELBO`,
+      r.estimate.mean,
+      '=',
+      r.estimate.exact,
+      4 * r.estimate.se,
+      `tolerance 4 standard errors; one estimate has sd ${r.estimate.sd.toFixed(3)} nats, so it is not the ELBO`,
+    ),
   ];
 }

@@ -23,7 +23,28 @@ export interface MixturesOptions {
 
 /** The 2-D toy: three overlapping Gaussians, 600 draws. */
 function gaussianToy(seed: number): Array<[number, number]> {
-  const truth = { weights: [0.5, 0.3, 0.2], means: [[0, 0], [2.5, 1], [-1, 3]], covs: [[[1, 0.4], [0.4, 0.8]], [[0.5, -0.2], [-0.2, 1]], [[0.8, 0], [0, 0.3]]] };
+  const truth = {
+    weights: [0.5, 0.3, 0.2],
+    means: [
+      [0, 0],
+      [2.5, 1],
+      [-1, 3],
+    ],
+    covs: [
+      [
+        [1, 0.4],
+        [0.4, 0.8],
+      ],
+      [
+        [0.5, -0.2],
+        [-0.2, 1],
+      ],
+      [
+        [0.8, 0],
+        [0, 0.3],
+      ],
+    ],
+  };
   return sampleGaussianMixture(truth, 600, new Generator(seed)) as Array<[number, number]>;
 }
 
@@ -34,11 +55,25 @@ function emRows(name: string, n: number, history: EmIteration[]): VerifyRow[] {
   const first = history[0]!.logLikelihoodBefore / n;
   const last = history.at(-1)!.logLikelihoodAfter / n;
   return [
-    row(SECTION, `${name}: after every E-step, ELBO Fₙ(q, θ) = ln p(xₙ) (q = exact posterior)`, worstGap, '=', 0, 1e-9,
-      `lhs: the largest |Fₙ − ln p(xₙ)| over ${n} examples and ${history.length} iterations; the E-step closes the gap`),
+    row(
+      SECTION,
+      `${name}: after every E-step, ELBO Fₙ(q, θ) = ln p(xₙ) (q = exact posterior)`,
+      worstGap,
+      '=',
+      0,
+      1e-9,
+      `lhs: the largest |Fₙ − ln p(xₙ)| over ${n} examples and ${history.length} iterations; the E-step closes the gap`,
+    ),
     row(SECTION, `${name}: the M-step raises F for fixed q`, worstM, '≥', 0, 1e-12, 'lhs: the smallest per-example rise of F over the iterations'),
-    row(SECTION, `${name}: ln p(X) never decreases over EM iterations`, worstStep, '≥', 0, 1e-10,
-      `lhs: the smallest per-example change of ln p(X) from one iteration to the next; mean ln p(x) ${first.toFixed(3)} → ${last.toFixed(3)} nats; tolerance 1e-10 ≥ K·1e-12, the KL the E-step's rounding of responsibilities < 1e-12 to 0 may leave`),
+    row(
+      SECTION,
+      `${name}: ln p(X) never decreases over EM iterations`,
+      worstStep,
+      '≥',
+      0,
+      1e-10,
+      `lhs: the smallest per-example change of ln p(X) from one iteration to the next; mean ln p(x) ${first.toFixed(3)} → ${last.toFixed(3)} nats; tolerance 1e-10 ≥ K·1e-12, the KL the E-step's rounding of responsibilities < 1e-12 to 0 may leave`,
+    ),
   ];
 }
 
@@ -56,10 +91,24 @@ function counterExample<M, D>(name: string, family: MixtureFamily<M, D>, data: D
   const [elboBefore, elboAfter] = [mixtureElbo(fittedJoint, q0) / n, mixtureElbo(nextJoint, q0) / n];
   const [logPxBefore, logPxAfter] = [totalLogLikelihood(fittedJoint) / n, totalLogLikelihood(nextJoint) / n];
   return [
-    row(SECTION, `${name}, non-exact q (counter-example): an M-step from the fit raises the ELBO F(q₀, θ)`, elboAfter, '>', elboBefore, 0,
-      'per example; q₀ = the posterior of the starting point, not of the current θ'),
-    row(SECTION, `${name}, non-exact q (counter-example): … while ln p(X) falls`, logPxAfter, '<', logPxBefore, 0,
-      `per example; so a rising ELBO does not imply a non-decreasing log-likelihood (it does when q is the exact posterior)`),
+    row(
+      SECTION,
+      `${name}, non-exact q (counter-example): an M-step from the fit raises the ELBO F(q₀, θ)`,
+      elboAfter,
+      '>',
+      elboBefore,
+      0,
+      'per example; q₀ = the posterior of the starting point, not of the current θ',
+    ),
+    row(
+      SECTION,
+      `${name}, non-exact q (counter-example): … while ln p(X) falls`,
+      logPxAfter,
+      '<',
+      logPxBefore,
+      0,
+      `per example; so a rising ELBO does not imply a non-decreasing log-likelihood (it does when q is the exact posterior)`,
+    ),
   ];
 }
 

@@ -1,7 +1,25 @@
 import { LOG_2PI } from '../autograd/ops.js';
 import {
-  addDiagonal, cholesky, choleskySolve, dot, identity, inverse, logdet, logdetFromCholesky, logNormalDensity, matmul, matvec,
-  type Matrix, scaleMatrix, solveLower, subVectors, symmetricEigen, trace, transpose, type Vector, zerosMatrix,
+  addDiagonal,
+  cholesky,
+  choleskySolve,
+  dot,
+  identity,
+  inverse,
+  logdet,
+  logdetFromCholesky,
+  logNormalDensity,
+  matmul,
+  matvec,
+  type Matrix,
+  scaleMatrix,
+  solveLower,
+  subVectors,
+  symmetricEigen,
+  trace,
+  transpose,
+  type Vector,
+  zerosMatrix,
 } from './linalg.js';
 
 /**

@@ -149,8 +149,11 @@ export function runQuadrature(options: QuadratureOptions = {}): QuadratureResult
     iwaeGap: ks.map((k) => {
       const each = gaps.get(k)!.map((blocks) => meanAndStandardError(blocks));
       return {
-        k, mean: each.reduce((s, e) => s + e.mean, 0) / n, se: Math.sqrt(each.reduce((s, e) => s + e.se ** 2, 0)) / n,
-        count: gaps.get(k)!.reduce((s, b) => s + b.length, 0), worst: Math.max(...each.map((e) => e.mean - 4 * e.se)),
+        k,
+        mean: each.reduce((s, e) => s + e.mean, 0) / n,
+        se: Math.sqrt(each.reduce((s, e) => s + e.se ** 2, 0)) / n,
+        count: gaps.get(k)!.reduce((s, b) => s + b.length, 0),
+        worst: Math.max(...each.map((e) => e.mean - 4 * e.se)),
       };
     }),
     iwaeLibraryDiff,
@@ -164,17 +167,56 @@ export function verifyQuadrature(options: QuadratureOptions = {}): VerifyRow[] {
   const points = options.gridPoints ?? 160;
   const tol = Math.max(1e-6, 10 * r.gridError);
   const rows = [
-    row(SECTION, `2-D VAE: ln p(x) on a ${points}² grid = on its ${points / 2}² sub-grid (quadrature error)`, r.gridError, '=', 0, 1e-3,
-      `mean ln p(x) = ${r.logPx.toFixed(4)} nats; lhs: largest |difference| over the images, a bound on the coarse grid's error (the fine grid's is far smaller); 1e-3 ≪ the IWAE gaps below`),
-    row(SECTION, '2-D VAE: the grid holds the posterior (border ln p(x, z) far below its peak)', r.borderDrop, '≤', -20, 0, 'lhs: largest max(border) − max(grid) of ln p(x, z), in nats'),
-    row(SECTION, '2-D VAE: ELBO (Gauss–Hermite + analytic KL) + KL(q‖p(z|x)) (grid) = ln p(x) (grid)', r.worstIdentity, '=', 0, tol,
-      `mean ELBO ${r.elbo.toFixed(4)}, mean KL(q‖p(z|x)) ${r.posteriorKl.toFixed(4)}; tolerance max(1e-6, 10 × grid error)`),
-    row(SECTION, '2-D VAE: one-draw estimates ln p(x, z) − ln q(z|x), z ~ q, average to the ELBO', r.oneDraw.mean, '=', 0, 4 * r.oneDraw.se, 'lhs: mean (estimate − ELBO); unbiased, yet one estimate is not the ELBO; tolerance 4 standard errors'),
+    row(
+      SECTION,
+      `2-D VAE: ln p(x) on a ${points}² grid = on its ${points / 2}² sub-grid (quadrature error)`,
+      r.gridError,
+      '=',
+      0,
+      1e-3,
+      `mean ln p(x) = ${r.logPx.toFixed(4)} nats; lhs: largest |difference| over the images, a bound on the coarse grid's error (the fine grid's is far smaller); 1e-3 ≪ the IWAE gaps below`,
+    ),
+    row(
+      SECTION,
+      '2-D VAE: the grid holds the posterior (border ln p(x, z) far below its peak)',
+      r.borderDrop,
+      '≤',
+      -20,
+      0,
+      'lhs: largest max(border) − max(grid) of ln p(x, z), in nats',
+    ),
+    row(
+      SECTION,
+      '2-D VAE: ELBO (Gauss–Hermite + analytic KL) + KL(q‖p(z|x)) (grid) = ln p(x) (grid)',
+      r.worstIdentity,
+      '=',
+      0,
+      tol,
+      `mean ELBO ${r.elbo.toFixed(4)}, mean KL(q‖p(z|x)) ${r.posteriorKl.toFixed(4)}; tolerance max(1e-6, 10 × grid error)`,
+    ),
+    row(
+      SECTION,
+      '2-D VAE: one-draw estimates ln p(x, z) − ln q(z|x), z ~ q, average to the ELBO',
+      r.oneDraw.mean,
+      '=',
+      0,
+      4 * r.oneDraw.se,
+      'lhs: mean (estimate − ELBO); unbiased, yet one estimate is not the ELBO; tolerance 4 standard errors',
+    ),
     row(SECTION, '2-D VAE: iwae(k = 1000) = log-mean-exp of the same 1000 importance weights', r.iwaeLibraryDiff, '=', 0, 1e-9),
   ];
   for (const g of r.iwaeGap) {
-    rows.push(row(SECTION, `2-D VAE: IWAE_${g.k} ≤ ln p(x), paired per image`, g.mean, '≤', 0, 4 * g.se + tol,
-      `lhs: mean over the images of (their mean IWAE_k − their ln p(x)), ${g.count} estimates; tolerance 4 paired SE (${g.se.toExponential(1)}, from each image's own blocks) + quadrature tolerance; worst image: gap − 4 SE = ${g.worst.toExponential(2)}`));
+    rows.push(
+      row(
+        SECTION,
+        `2-D VAE: IWAE_${g.k} ≤ ln p(x), paired per image`,
+        g.mean,
+        '≤',
+        0,
+        4 * g.se + tol,
+        `lhs: mean over the images of (their mean IWAE_k − their ln p(x)), ${g.count} estimates; tolerance 4 paired SE (${g.se.toExponential(1)}, from each image's own blocks) + quadrature tolerance; worst image: gap − 4 SE = ${g.worst.toExponential(2)}`,
+      ),
+    );
   }
   // IWAE_k rising with k is not checked: blocks of the same draws make it hold draw by draw for any weights (Jensen), so it tests nothing.
   return rows;

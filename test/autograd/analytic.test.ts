@@ -22,12 +22,24 @@ describe('gradients derived by hand', () => {
     const x = randn([4, 5], { dtype: 'float64', rng, requiresGrad: true });
     const y = randn([4, 5], { dtype: 'float64', rng, requiresGrad: true });
     ops.sum(ops.sub(ops.softplus(x), ops.mul(x, y))).backward();
-    expectClose(x.grad, Array.from(x.data, (v, i) => sig(v) - y.data[i]!));
-    expectClose(y.grad, Array.from(x.data, (v) => -v));
+    expectClose(
+      x.grad,
+      Array.from(x.data, (v, i) => sig(v) - y.data[i]!),
+    );
+    expectClose(
+      y.grad,
+      Array.from(x.data, (v) => -v),
+    );
   });
 
   it('logSumExp over the last axis: ∂x = softmax(x)', () => {
-    const x = tensor([[1, 2, 3], [-1000, -1000, -999]], { dtype: 'float64', requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [-1000, -1000, -999],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     ops.sum(ops.logSumExp(x, -1)).backward();
     const softmax = (row: number[]): number[] => {
       const m = Math.max(...row);
@@ -45,8 +57,14 @@ describe('gradients derived by hand', () => {
     const logVar = randn([6], { dtype: 'float64', rng, requiresGrad: true });
     ops.gaussianNll(x, mu, logVar, { reduction: 'sum' }).backward();
     const d = Array.from(x.data, (v, i) => v - mu.data[i]!);
-    expectClose(mu.grad, d.map((di, i) => -di * Math.exp(-logVar.data[i]!)));
-    expectClose(logVar.grad, d.map((di, i) => 0.5 * (1 - di * di * Math.exp(-logVar.data[i]!))));
+    expectClose(
+      mu.grad,
+      d.map((di, i) => -di * Math.exp(-logVar.data[i]!)),
+    );
+    expectClose(
+      logVar.grad,
+      d.map((di, i) => 0.5 * (1 - di * di * Math.exp(-logVar.data[i]!))),
+    );
   });
 
   it("a 2-layer MLP's mean squared error: backprop written out by hand", () => {
@@ -64,21 +82,27 @@ describe('gradients derived by hand', () => {
 
     // By hand: L = (1/(n·o)) Σ (ŷ − y)²; δ2 = 2(ŷ − y)/(n·o); δ1 = (δ2 W2) ⊙ [pre > 0].
     const at = (t: Tensor, i: number, j: number, cols: number): number => t.data[i * cols + j]!;
-    const pre = new Float64Array(n * hidden), act = new Float64Array(n * hidden), out = new Float64Array(n * outDim);
-    for (let i = 0; i < n; i++) for (let j = 0; j < hidden; j++) {
-      let s = b1.data[j]!;
-      for (let p = 0; p < inDim; p++) s += at(X, i, p, inDim) * at(W1, j, p, inDim);
-      pre[i * hidden + j] = s;
-      act[i * hidden + j] = Math.max(s, 0);
-    }
-    for (let i = 0; i < n; i++) for (let j = 0; j < outDim; j++) {
-      let s = b2.data[j]!;
-      for (let p = 0; p < hidden; p++) s += act[i * hidden + p]! * at(W2, j, p, hidden);
-      out[i * outDim + j] = s;
-    }
+    const pre = new Float64Array(n * hidden),
+      act = new Float64Array(n * hidden),
+      out = new Float64Array(n * outDim);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < hidden; j++) {
+        let s = b1.data[j]!;
+        for (let p = 0; p < inDim; p++) s += at(X, i, p, inDim) * at(W1, j, p, inDim);
+        pre[i * hidden + j] = s;
+        act[i * hidden + j] = Math.max(s, 0);
+      }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < outDim; j++) {
+        let s = b2.data[j]!;
+        for (let p = 0; p < hidden; p++) s += act[i * hidden + p]! * at(W2, j, p, hidden);
+        out[i * outDim + j] = s;
+      }
     const delta2 = out.map((v, i) => (2 * (v - Y.data[i]!)) / (n * outDim));
-    const dW2 = new Float64Array(outDim * hidden), db2 = new Float64Array(outDim);
-    const dW1 = new Float64Array(hidden * inDim), db1 = new Float64Array(hidden);
+    const dW2 = new Float64Array(outDim * hidden),
+      db2 = new Float64Array(outDim);
+    const dW1 = new Float64Array(hidden * inDim),
+      db1 = new Float64Array(hidden);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < outDim; j++) {
         db2[j]! += delta2[i * outDim + j]!;
@@ -102,14 +126,26 @@ describe('gradients derived by hand', () => {
     const x = tensor([-1.3, 0.2, 0.9], { dtype: 'float64', requiresGrad: true });
     ops.sum(ops.tanh(x)).backward(undefined, { createGraph: true });
     const first = x.grad!;
-    expectClose(first, Array.from(x.data, (v) => 1 - Math.tanh(v) ** 2));
+    expectClose(
+      first,
+      Array.from(x.data, (v) => 1 - Math.tanh(v) ** 2),
+    );
     x.grad = null;
     ops.sum(first).backward();
-    expectClose(x.grad, Array.from(x.data, (v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)));
+    expectClose(
+      x.grad,
+      Array.from(x.data, (v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)),
+    );
   });
 
   it('max shares the gradient equally among ties', () => {
-    const x = tensor([[3, 1, 3], [0, 2, 1]], { dtype: 'float64', requiresGrad: true });
+    const x = tensor(
+      [
+        [3, 1, 3],
+        [0, 2, 1],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     ops.sum(ops.max(x, 1)).backward();
     expectClose(x.grad, [0.5, 0, 0.5, 0, 1, 0]);
   });

@@ -18,7 +18,13 @@ describe('the reverse-mode engine', () => {
   });
 
   it('reduces broadcast gradients back to each input shape', () => {
-    const w = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64', requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     const b = tensor([10, 20, 30], { dtype: 'float64', requiresGrad: true });
     const s = tensor(2, { dtype: 'float64', requiresGrad: true });
     ops.sum(ops.mul(ops.add(w, b), s)).backward();
@@ -46,7 +52,11 @@ describe('the reverse-mode engine', () => {
     ops.add(ops.reshape(ops.add(a, ops.mul(b, 2)), [1, 2]), c).backward(seed);
     const grads = [a, b, c].map((t) => t.grad!.data);
     expect(new Set([...grads, seed.data]).size).toBe(4);
-    expect(grads.map((g) => Array.from(g))).toEqual([[1, 1], [2, 2], [1, 1]]);
+    expect(grads.map((g) => Array.from(g))).toEqual([
+      [1, 1],
+      [2, 2],
+      [1, 1],
+    ]);
     seed.data[0] = 7; // the seed is the caller's: no leaf sees this
     expect([a, c].map((t) => t.grad!.data[0])).toEqual([1, 1]);
   });

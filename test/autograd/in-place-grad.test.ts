@@ -154,7 +154,8 @@ describe('the wasm scratch scope', () => {
     const x = randn([128, 784], { rng: new Generator(7) }).sigmoid();
     trainStep(model, optimizer, x, { beta: 1, rng });
     const { result } = trainStep(model, optimizer, x, { beta: 1, rng });
-    const snapshot = (): number[][] => [...Object.values(result), ...model.parameters(), ...model.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
+    const snapshot = (): number[][] =>
+      [...Object.values(result), ...model.parameters(), ...model.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
     const before = snapshot();
     // Fill everything the next scope can hand out (at least what a step used) with NaN.
     wasm.memory.scope(() => {
@@ -164,7 +165,6 @@ describe('the wasm scratch scope', () => {
     expect(before.every((values) => values.every(Number.isFinite))).toBe(true);
   });
 });
-
 
 describe('accumulating into a recorded gradient', () => {
   it('is out of place when the gradient came from a createGraph backward (its graph keeps its values)', () => {

@@ -17,12 +17,25 @@ const nonScalar = arbShape(3, 4).filter((s) => s.length > 0);
 const withAxes = (shape: number[]) => fc.record({ axes: fc.subarray(shape.map((_, i) => i)), keepDim: fc.boolean() });
 
 const composite: Partial<Record<OpName, OpCase>> = {
-  square: { arb: arbShape().chain((s) => arbTensor(s, real())).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.square(t), reference: (t: Tensor) => Array.from(t.data, (v) => v * v) })) } as OpCase,
+  square: {
+    arb: arbShape()
+      .chain((s) => arbTensor(s, real()))
+      .map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.square(t), reference: (t: Tensor) => Array.from(t.data, (v) => v * v) })),
+  } as OpCase,
   mean: {
-    arb: nonScalar.chain((s) => fc.tuple(arbTensor(s, real()), withAxes(s).filter(({ axes }) => axes.length > 0))).map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.mean(t, axes, keepDim) })),
+    arb: nonScalar
+      .chain((s) =>
+        fc.tuple(
+          arbTensor(s, real()),
+          withAxes(s).filter(({ axes }) => axes.length > 0),
+        ),
+      )
+      .map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.mean(t, axes, keepDim) })),
   } as OpCase,
   logSumExp: {
-    arb: arbShape().chain((s) => fc.tuple(arbTensor(s, real(-30, 30)), withAxes(s))).map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.logSumExp(t, axes, keepDim) })),
+    arb: arbShape()
+      .chain((s) => fc.tuple(arbTensor(s, real(-30, 30)), withAxes(s)))
+      .map(([x, { axes, keepDim }]) => ({ inputs: [x], fn: (t: Tensor) => ops.logSumExp(t, axes, keepDim) })),
   } as OpCase,
   sumTo: {
     arb: arbBroadcastPair().chain(([small, other]) => {
@@ -32,32 +45,54 @@ const composite: Partial<Record<OpName, OpCase>> = {
     }),
   } as OpCase,
   transpose: {
-    arb: fc.tuple(arbShape(4, 3).filter((s) => s.length >= 2)).chain(([s]) => fc.tuple(arbTensor(s, real()), fc.integer({ min: 0, max: s.length - 1 }), fc.integer({ min: -s.length, max: -1 })))
+    arb: fc
+      .tuple(arbShape(4, 3).filter((s) => s.length >= 2))
+      .chain(([s]) => fc.tuple(arbTensor(s, real()), fc.integer({ min: 0, max: s.length - 1 }), fc.integer({ min: -s.length, max: -1 })))
       .map(([x, a, b]) => ({ inputs: [x], fn: (t: Tensor) => ops.transpose(t, a, b) })),
   } as OpCase,
-  squeeze: { arb: arbShape(4, 2).chain((s) => arbTensor(s, real())).map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.squeeze(t) })) } as OpCase,
+  squeeze: {
+    arb: arbShape(4, 2)
+      .chain((s) => arbTensor(s, real()))
+      .map((x) => ({ inputs: [x], fn: (t: Tensor) => ops.squeeze(t) })),
+  } as OpCase,
   unsqueeze: {
-    arb: arbShape().chain((s) => fc.tuple(arbTensor(s, real()), fc.integer({ min: 0, max: s.length }))).map(([x, axis]) => ({ inputs: [x], fn: (t: Tensor) => ops.unsqueeze(t, axis) })),
+    arb: arbShape()
+      .chain((s) => fc.tuple(arbTensor(s, real()), fc.integer({ min: 0, max: s.length })))
+      .map(([x, axis]) => ({ inputs: [x], fn: (t: Tensor) => ops.unsqueeze(t, axis) })),
   } as OpCase,
   matmul: {
     // PyTorch's matmul: 1-D operands are vectors; batch axes broadcast.
-    arb: fc.record({ m: fc.integer({ min: 1, max: 4 }), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }), batch: arbBroadcastPair(2, 3), vecA: fc.boolean(), vecB: fc.boolean() })
+    arb: fc
+      .record({
+        m: fc.integer({ min: 1, max: 4 }),
+        k: fc.integer({ min: 1, max: 4 }),
+        n: fc.integer({ min: 1, max: 4 }),
+        batch: arbBroadcastPair(2, 3),
+        vecA: fc.boolean(),
+        vecB: fc.boolean(),
+      })
       .chain(({ m, k, n, batch: [ba, bb], vecA, vecB }) =>
-        fc.tuple(arbTensor(vecA ? [k] : [...ba, m, k], real()), arbTensor(vecB ? [k] : [...bb, k, n], real())))
+        fc.tuple(arbTensor(vecA ? [k] : [...ba, m, k], real()), arbTensor(vecB ? [k] : [...bb, k, n], real())),
+      )
       .map(([a, b]) => ({ inputs: [a, b], fn: (x: Tensor, y: Tensor) => ops.matmul(x, y) })),
   } as OpCase,
   linear: {
     // x·Wᵀ (+ b): with and without a bias, x of rank 1-3.
-    arb: fc.record({ lead: arbShape(2, 3), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }), bias: fc.boolean() })
+    arb: fc
+      .record({ lead: arbShape(2, 3), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }), bias: fc.boolean() })
       .chain(({ lead, k, n, bias }) => fc.tuple(arbTensor([...lead, k], real()), arbTensor([n, k], real()), ...(bias ? [arbTensor([n], real())] : [])))
       .map((inputs) => ({ inputs, fn: (x: Tensor, w: Tensor, b?: Tensor) => ops.linear(x, w, b) })),
   } as OpCase,
   binaryCrossEntropyWithLogits: {
-    arb: fc.tuple(arbShape(), fc.constantFrom('mean', 'sum', 'none') as fc.Arbitrary<ops.Reduction>).chain(([s, reduction]) => fc.tuple(arbTensor(s, real(-6, 6)), arbTensor(s, real(0, 1)), fc.constant(reduction)))
+    arb: fc
+      .tuple(arbShape(), fc.constantFrom('mean', 'sum', 'none') as fc.Arbitrary<ops.Reduction>)
+      .chain(([s, reduction]) => fc.tuple(arbTensor(s, real(-6, 6)), arbTensor(s, real(0, 1)), fc.constant(reduction)))
       .map(([x, y, reduction]) => ({ inputs: [x, y], fn: (a: Tensor, b: Tensor) => ops.binaryCrossEntropyWithLogits(a, b, { reduction }) })),
   } as OpCase,
   gaussianNll: {
-    arb: fc.tuple(arbBroadcastPair(), fc.boolean()).chain(([[s1, s2], full]) => fc.tuple(arbTensor(s1, real()), arbTensor(s2, real()), arbTensor(s2, real(-2, 2)), fc.constant(full)))
+    arb: fc
+      .tuple(arbBroadcastPair(), fc.boolean())
+      .chain(([[s1, s2], full]) => fc.tuple(arbTensor(s1, real()), arbTensor(s2, real()), arbTensor(s2, real(-2, 2)), fc.constant(full)))
       .map(([x, mu, logVar, full]) => ({
         inputs: [x, mu, logVar],
         fn: (a: Tensor, b: Tensor, c: Tensor) => ops.gaussianNll(a, b, c, { reduction: 'sum', full }),
@@ -70,10 +105,37 @@ const noGradient: OpName[] = ['sign', 'step', 'eq'];
 
 /** Public ops that are thin wrappers over one primitive of the same role. */
 const primitiveOf: Partial<Record<OpName, keyof typeof primitiveCases>> = {
-  neg: 'neg', exp: 'exp', log: 'log', log1p: 'log1p', sqrt: 'sqrt', abs: 'abs', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh',
-  softplus: 'softplus', logSigmoid: 'logSigmoid', pow: 'pow', leakyRelu: 'leakyRelu', elu: 'elu', clamp: 'clamp',
-  add: 'add', sub: 'sub', mul: 'mul', div: 'div', sum: 'sum', max: 'max', reshape: 'reshape', expand: 'expand',
-  permute: 'permute', slice: 'slice', pad: 'pad', concat: 'concat', matmulPrim: 'matmul', linear: 'linear', sigmoidSub: 'sigmoidSub', maskPositive: 'maskPositive',
+  neg: 'neg',
+  exp: 'exp',
+  log: 'log',
+  log1p: 'log1p',
+  sqrt: 'sqrt',
+  abs: 'abs',
+  relu: 'relu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softplus: 'softplus',
+  logSigmoid: 'logSigmoid',
+  pow: 'pow',
+  leakyRelu: 'leakyRelu',
+  elu: 'elu',
+  clamp: 'clamp',
+  add: 'add',
+  sub: 'sub',
+  mul: 'mul',
+  div: 'div',
+  sum: 'sum',
+  max: 'max',
+  reshape: 'reshape',
+  expand: 'expand',
+  permute: 'permute',
+  slice: 'slice',
+  pad: 'pad',
+  concat: 'concat',
+  matmulPrim: 'matmul',
+  linear: 'linear',
+  sigmoidSub: 'sigmoidSub',
+  maskPositive: 'maskPositive',
 };
 
 describe('composite ops pass gradcheck in float64 on random shapes', () => {
@@ -84,7 +146,9 @@ describe('composite ops pass gradcheck in float64 on random shapes', () => {
 
 describe('no op goes unproven', () => {
   it('every function exported by ops.ts has a property test or is listed as gradient-free', () => {
-    const exported = Object.entries(ops).filter(([, v]) => typeof v === 'function').map(([k]) => k);
+    const exported = Object.entries(ops)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k]) => k);
     const unproven = exported.filter((name) => !(name in composite) && !(name in primitiveOf) && !noGradient.includes(name as OpName));
     expect(unproven).toEqual([]);
   });

@@ -21,9 +21,16 @@ afterEach(() => Object.assign(table, originals));
 /** Replaces `prim`'s rule by one that gets detached copies of what `cut` names. */
 function breakRule(prim: DifferentiablePrim, cut: 'g' | 'inputs'): void {
   const rule = originals[prim];
-  table[prim] = cut === 'g'
-    ? (g, inputs, out, attrs) => rule(g.detach(), inputs, out, attrs)
-    : (g, inputs, out, attrs) => rule(g, inputs.map((t) => t.detach()), out.detach(), attrs);
+  table[prim] =
+    cut === 'g'
+      ? (g, inputs, out, attrs) => rule(g.detach(), inputs, out, attrs)
+      : (g, inputs, out, attrs) =>
+          rule(
+            g,
+            inputs.map((t) => t.detach()),
+            out.detach(),
+            attrs,
+          );
 }
 
 /** checkOp's failure on `prim`'s case, or '' when it passes (fast-check stops at the first counterexample). */
@@ -37,9 +44,26 @@ function failure(prim: DifferentiablePrim): string {
 }
 
 /** Primitives whose derivative depends on their inputs (a nonzero second derivative in x). */
-const CURVED: DifferentiablePrim[] = ['exp', 'log', 'log1p', 'sqrt', 'sigmoid', 'tanh', 'softplus', 'logSigmoid', 'pow', 'elu', 'mul', 'div', 'bceWithLogits', 'sigmoidSub', 'matmul', 'linear'];
+const CURVED: DifferentiablePrim[] = [
+  'exp',
+  'log',
+  'log1p',
+  'sqrt',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'logSigmoid',
+  'pow',
+  'elu',
+  'mul',
+  'div',
+  'bceWithLogits',
+  'sigmoidSub',
+  'matmul',
+  'linear',
+];
 
-describe('breaking a rule\'s second derivative fails checkOp', () => {
+describe("breaking a rule's second derivative fails checkOp", () => {
   it('exp written as mul(g, out.detach()): first derivatives still pass, checkOp fails', () => {
     table.exp = (g, _, out) => [() => ops.mul(g, out.detach())];
     const x = new Tensor(Float64Array.of(0.3, -1.2, 2), [3], { requiresGrad: true });
@@ -57,7 +81,9 @@ describe('breaking a rule\'s second derivative fails checkOp', () => {
   it('gradgradcheck takes the cotangent v it is given, and names a v of the wrong shape', () => {
     const x = new Tensor(Float64Array.of(0.3, -1.2), [2], { requiresGrad: true });
     expect(gradgradcheck(ops.tanh, [x], { gradOutput: new Tensor(Float64Array.of(1, -2), [2]) }).ok).toBe(true);
-    expect(() => gradgradcheck(ops.tanh, [x], { gradOutput: new Tensor(Float64Array.of(1), [1]) })).toThrow('gradgradcheck: gradOutput has shape [1], fn\'s output [2]');
+    expect(() => gradgradcheck(ops.tanh, [x], { gradOutput: new Tensor(Float64Array.of(1), [1]) })).toThrow(
+      "gradgradcheck: gradOutput has shape [1], fn's output [2]",
+    );
   });
 
   for (const prim of Object.keys(originals) as DifferentiablePrim[]) {

@@ -41,7 +41,11 @@ describe('Bernoulli-product KDE', () => {
 
   it('is a probability mass function: Σ over all 2ᵈ binary x of p(x) = 1', () => {
     const small = binaryData(Float64Array.from([1, 0, 1, 0, 0, 1, 1, 1, 0, 0]), 2, 5);
-    const all = binaryData(Float64Array.from({ length: 32 * 5 }, (_, i) => (Math.floor(i / 5) >> (i % 5)) & 1), 32, 5);
+    const all = binaryData(
+      Float64Array.from({ length: 32 * 5 }, (_, i) => (Math.floor(i / 5) >> (i % 5)) & 1),
+      32,
+      5,
+    );
     const logp = bernoulliKdeLogProb(hammingHistograms(all, small), 0.7);
     expect(logp.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 12);
   });
@@ -64,10 +68,27 @@ describe('Bernoulli-product KDE', () => {
 
 describe('Gaussian KDE', () => {
   it('equals ln (1/N) Σ N(x; xₙ, σ² I), constants included', () => {
-    const centres = [[0, 0], [1, 2], [-1, 0.5]];
+    const centres = [
+      [0, 0],
+      [1, 2],
+      [-1, 0.5],
+    ];
     const x = [[0.2, 0.3]];
     const sigma = 0.7;
-    const direct = Math.log(centres.reduce((s, c) => s + Math.exp(logNormalDensity(x[0]!, c, [[sigma ** 2, 0], [0, sigma ** 2]])) / 3, 0));
+    const direct = Math.log(
+      centres.reduce(
+        (s, c) =>
+          s +
+          Math.exp(
+            logNormalDensity(x[0]!, c, [
+              [sigma ** 2, 0],
+              [0, sigma ** 2],
+            ]),
+          ) /
+            3,
+        0,
+      ),
+    );
     expect(gaussianKdeLogProb(centres, x, sigma)[0]).toBeCloseTo(direct, 12);
   });
 

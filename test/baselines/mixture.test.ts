@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { binaryData, bernoulliMixtureFamily, bernoulliMixtureLogJoint, bernoulliMixtureMStep, fitBernoulliMixture, initBernoulliMixture, type BernoulliMixture } from '../../src/baselines/bernoulli-mixture.js';
+import {
+  binaryData,
+  bernoulliMixtureFamily,
+  bernoulliMixtureLogJoint,
+  bernoulliMixtureMStep,
+  fitBernoulliMixture,
+  initBernoulliMixture,
+  type BernoulliMixture,
+} from '../../src/baselines/bernoulli-mixture.js';
 import { dampedEStep, exactPosterior, fitEm, logMarginals, mixtureElbo, type Responsibilities, totalLogLikelihood } from '../../src/baselines/em.js';
 import { gaussianMixtureFamily, gaussianMixtureLogJoint, initGaussianMixture, sampleGaussianMixture } from '../../src/baselines/gaussian-mixture.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -65,7 +73,8 @@ describe('Bernoulli mixture', () => {
 
   it('fits structured data better than one component does', () => {
     const structured = new Float64Array(60 * 12);
-    for (let i = 0; i < 60; i++) for (let j = 0; j < 12; j++) structured[i * 12 + j] = (i % 2 === 0) === j < 6 ? (rng.uniform() < 0.9 ? 1 : 0) : rng.uniform() < 0.1 ? 1 : 0;
+    for (let i = 0; i < 60; i++)
+      for (let j = 0; j < 12; j++) structured[i * 12 + j] = (i % 2 === 0) === j < 6 ? (rng.uniform() < 0.9 ? 1 : 0) : rng.uniform() < 0.1 ? 1 : 0;
     const d2 = binaryData(structured, 60, 12);
     const one = fitBernoulliMixture(d2, { k: 1, iterations: 5 }).history.at(-1)!.logLikelihoodAfter;
     const two = fitBernoulliMixture(d2, { k: 2, iterations: 30, seed: 1 }).history.at(-1)!.logLikelihoodAfter;
@@ -76,7 +85,23 @@ describe('Bernoulli mixture', () => {
 describe('the ELBO of a mixture', () => {
   it('F(q) = ln p(X) − Σ KL(q ‖ p(k|x)) for any q, and F(posterior) = ln p(X)', () => {
     const rng = new Generator(5);
-    const truth = { weights: [0.3, 0.7], means: [[0, 0], [3, 1]], covs: [[[1, 0.3], [0.3, 0.5]], [[0.6, 0], [0, 1.2]]] };
+    const truth = {
+      weights: [0.3, 0.7],
+      means: [
+        [0, 0],
+        [3, 1],
+      ],
+      covs: [
+        [
+          [1, 0.3],
+          [0.3, 0.5],
+        ],
+        [
+          [0.6, 0],
+          [0, 1.2],
+        ],
+      ],
+    };
     const data = sampleGaussianMixture(truth, 50, rng);
     const joint = gaussianMixtureLogJoint(truth, data);
     const post = exactPosterior(joint);
@@ -89,16 +114,56 @@ describe('the ELBO of a mixture', () => {
   });
 
   it('the Gaussian log-joint is ln π + the textbook density, ½ ln 2π included', () => {
-    const model = { weights: [0.4, 0.6], means: [[1, -1], [0, 2]], covs: [[[2, 0.5], [0.5, 1]], [[1, 0], [0, 3]]] };
-    const x = [[0.3, 0.1], [-1, 2]];
+    const model = {
+      weights: [0.4, 0.6],
+      means: [
+        [1, -1],
+        [0, 2],
+      ],
+      covs: [
+        [
+          [2, 0.5],
+          [0.5, 1],
+        ],
+        [
+          [1, 0],
+          [0, 3],
+        ],
+      ],
+    };
+    const x = [
+      [0.3, 0.1],
+      [-1, 2],
+    ];
     const joint = gaussianMixtureLogJoint(model, x);
-    for (let i = 0; i < 2; i++) for (let c = 0; c < 2; c++) expect(joint.values[i * 2 + c]).toBeCloseTo(Math.log(model.weights[c]!) + logNormalDensity(x[i]!, model.means[c]!, model.covs[c]!), 12);
-    expect(logMarginals(joint)[0]).toBeCloseTo(Math.log(0.4 * Math.exp(logNormalDensity(x[0]!, [1, -1], model.covs[0]!)) + 0.6 * Math.exp(logNormalDensity(x[0]!, [0, 2], model.covs[1]!))), 12);
+    for (let i = 0; i < 2; i++)
+      for (let c = 0; c < 2; c++)
+        expect(joint.values[i * 2 + c]).toBeCloseTo(Math.log(model.weights[c]!) + logNormalDensity(x[i]!, model.means[c]!, model.covs[c]!), 12);
+    expect(logMarginals(joint)[0]).toBeCloseTo(
+      Math.log(0.4 * Math.exp(logNormalDensity(x[0]!, [1, -1], model.covs[0]!)) + 0.6 * Math.exp(logNormalDensity(x[0]!, [0, 2], model.covs[1]!))),
+      12,
+    );
   });
 
   it('Gaussian EM recovers well separated components and never lowers ln p(X)', () => {
     const rng = new Generator(7);
-    const truth = { weights: [0.5, 0.5], means: [[-4, 0], [4, 0]], covs: [[[1, 0], [0, 1]], [[1, 0], [0, 1]]] };
+    const truth = {
+      weights: [0.5, 0.5],
+      means: [
+        [-4, 0],
+        [4, 0],
+      ],
+      covs: [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+    };
     const data = sampleGaussianMixture(truth, 400, rng);
     const { model, history } = fitEm(gaussianMixtureFamily, data, initGaussianMixture(data, 2, new Generator(1)), { iterations: 40 });
     for (const h of history) expect(h.logLikelihoodAfter).toBeGreaterThanOrEqual(h.logLikelihoodBefore - 1e-9);

@@ -34,7 +34,11 @@ function runChecks(): PageReport {
   for (const [i, op] of UNARY_OPS.entries()) checks.push(checkUnary(backend, op, 257, 100 + i, op === 'clamp' ? -1 : 0.1, 2));
   for (const p of [2, 3, -1, 0.5, 1.7, 5]) checks.push(checkUnary(backend, 'pow', 31, 200, p));
   for (const [i, op] of BINARY_OPS.entries()) {
-    checks.push(checkBinary(backend, op, 301, false, false, 300 + i), checkBinary(backend, op, 17, false, true, 310 + i), checkBinary(backend, op, 9, true, false, 320 + i));
+    checks.push(
+      checkBinary(backend, op, 301, false, false, 300 + i),
+      checkBinary(backend, op, 17, false, true, 310 + i),
+      checkBinary(backend, op, 9, true, false, 320 + i),
+    );
   }
   checks.push(checkReduce(backend, 'sum', [128, 400], [0], 400), checkReduce(backend, 'sum', [3, 1200, 2], [1], 401));
   checks.push(checkReduce(backend, 'max', [6, 5, 4], [1, 2], 402), checkReduce(backend, 'sum', [33], [0], 403));

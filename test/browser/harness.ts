@@ -19,8 +19,15 @@ export const CHROMIUM = '/usr/bin/chromium';
  * keeps that fallback in versions that otherwise refuse it for WebGL.
  */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--enable-unsafe-swiftshader',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Bundles `entry` (a path relative to this folder, or absolute) into one ES module for the browser. */

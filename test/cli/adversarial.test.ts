@@ -13,7 +13,11 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.j
  */
 
 function elbo(...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, ELBO_DEBUG: '' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ELBO_DEBUG: '' },
+    timeout: 120_000,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +38,9 @@ function idxDir(n: number, m: number, testSize: [number, number] = [28, 28]): st
   const { train, test } = loadMnist();
   const pixels = (source: Float32Array, count: number, rows: number, cols: number): Uint8Array => {
     const out = new Uint8Array(count * rows * cols);
-    for (let i = 0; i < count; i++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[(i * rows + r) * cols + c] = Math.round(255 * source[i * 784 + (r % 28) * 28 + (c % 28)]!);
+    for (let i = 0; i < count; i++)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) out[(i * rows + r) * cols + c] = Math.round(255 * source[i * 784 + (r % 28) * 28 + (c % 28)]!);
     return out;
   };
   writeFileSync(join(dir, 'train-images-idx3-ubyte'), encodeIdx(pixels(train.images, n, 28, 28), [n, 28, 28]));
@@ -59,7 +65,9 @@ describe('1. nothing non-finite is kept as a checkpoint', () => {
     const out = join(tmp(), 'run');
     const r = elbo('train', '--lr', lr, '--batch', '100000', '--epochs', '3', '--hidden', '50', '--latent', '2', '--data', data, '--out', out);
     expect(r.stderr).not.toContain('last good checkpoint is kept'); // none was good
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('elbo train:'))).toEqual([expect.stringMatching(/^elbo train: training stopped at step \d+ \(epoch \d+\): .*(parameter \S+ holds|is) -?(Infinity|NaN)/)]);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('elbo train:'))).toEqual([
+      expect.stringMatching(/^elbo train: training stopped at step \d+ \(epoch \d+\): .*(parameter \S+ holds|is) -?(Infinity|NaN)/),
+    ]);
     expect(r.status).toBe(1);
     const checkpoint = join(out, 'checkpoint.safetensors');
     if (existsSync(checkpoint)) expectFiniteCheckpoint(checkpoint);
@@ -105,7 +113,10 @@ describe('2. a figure that is not finite is an error, not a success', () => {
   it('3. a checkpoint with a second __metadata__ (gaussian, sigma 0.001) is refused, not scored', () => {
     const bytes = readFileSync(join(run, 'checkpoint.safetensors'));
     const n = Number(bytes.readBigUInt64LE(0));
-    const header = bytes.subarray(8, 8 + n).toString('utf8').trimEnd();
+    const header = bytes
+      .subarray(8, 8 + n)
+      .toString('utf8')
+      .trimEnd();
     const forged = Buffer.from(`${header.slice(0, -1)},"__metadata__":{"format":"elbo.checkpoint","likelihood":"gaussian","sigma":"0.001"}}`);
     const size = Buffer.alloc(8);
     size.writeBigUInt64LE(BigInt(forged.length));
@@ -171,7 +182,11 @@ describe('6. paths are checked before work starts', () => {
 
   it('--latent 2000000000 names the flag and leaves no run folder', () => {
     const out = join(tmp(), 'run');
-    expectOneLine(elbo('train', '--latent', '2000000000', '--epochs', '1', '--data', data, '--out', out), 2, /elbo train: --latent 2000000000 and --hidden 400 make a model of 2\.40e\+12 parameters/);
+    expectOneLine(
+      elbo('train', '--latent', '2000000000', '--epochs', '1', '--data', data, '--out', out),
+      2,
+      /elbo train: --latent 2000000000 and --hidden 400 make a model of 2\.40e\+12 parameters/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -196,6 +211,10 @@ describe('7. clear errors', () => {
   it('sample --out naming a folder is refused before anything is computed', () => {
     expectOneLine(elbo('sample', '--checkpoint', 'nowhere', '--out', tmpdir()), 2, `elbo sample: --out ${tmpdir()} is a directory; name a file to write`);
     expectOneLine(elbo('collapse', '--out', tmpdir()), 2, `elbo collapse: --out ${tmpdir()} is a directory; name a file to write`);
-    expectOneLine(elbo('reconstruct', '--checkpoint', 'nowhere', '--out', join(tmpdir(), 'no-such-folder', 'r.png')), 2, `the folder ${join(tmpdir(), 'no-such-folder')} does not exist`);
+    expectOneLine(
+      elbo('reconstruct', '--checkpoint', 'nowhere', '--out', join(tmpdir(), 'no-such-folder', 'r.png')),
+      2,
+      `the folder ${join(tmpdir(), 'no-such-folder')} does not exist`,
+    );
   });
 });

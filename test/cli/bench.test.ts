@@ -6,7 +6,11 @@ import { stat } from '../../src/cli/bench-timing.js';
 /** Runs the CLI as a user would (through tsx). */
 function elbo(...args: string[]): { status: number; stdout: string; stderr: string; seconds: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, ELBO_DEBUG: '' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ELBO_DEBUG: '' },
+    timeout: 120_000,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1e3 };
 }
 

@@ -30,7 +30,9 @@ function writeIdxDir(n: number, m: number, rows = 28, cols = 28): string {
   const { train, test } = loadMnist();
   const pixels = (source: Float32Array, count: number): Uint8Array => {
     const out = new Uint8Array(count * rows * cols);
-    for (let i = 0; i < count; i++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[(i * rows + r) * cols + c] = Math.round(255 * (source[i * 784 + (r % 28) * 28 + (c % 28)] ?? 0));
+    for (let i = 0; i < count; i++)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) out[(i * rows + r) * cols + c] = Math.round(255 * (source[i * 784 + (r % 28) * 28 + (c % 28)] ?? 0));
     return out;
   };
   writeFileSync(join(dir, 'train-images-idx3-ubyte'), encodeIdx(pixels(train.images, n), [n, rows, cols]));
@@ -44,7 +46,10 @@ describe('elbo CLI: bad input ends in one clear line and a non-zero exit', () =>
   it('wrong flags and values', () => {
     expectOneLineError(elbo('train', '--epochs', 'ten'), "elbo train: --epochs must be an integer >= 1, got 'ten'");
     expectOneLineError(elbo('train', '--bogus'), "elbo train: Unknown option '--bogus'");
-    expectOneLineError(elbo('train', '--likelihood', 'poisson'), "elbo train: --likelihood must be one of bernoulli, gaussian, gaussian-learned, got 'poisson'");
+    expectOneLineError(
+      elbo('train', '--likelihood', 'poisson'),
+      "elbo train: --likelihood must be one of bernoulli, gaussian, gaussian-learned, got 'poisson'",
+    );
     expectOneLineError(elbo('frobnicate'), "elbo: unknown command 'frobnicate'");
     expectOneLineError(elbo('eval'), 'elbo eval: --checkpoint FILE (or a run folder) is required');
   });
@@ -94,9 +99,20 @@ describe('elbo CLI: train, eval, resume', () => {
     expect(epochLines).toHaveLength(2);
     expect(epochLines[0]).toMatch(/^epoch 1\/2 .* elapsed \d+:\d\d {2}ETA \d+:\d\d$/);
     expect(epochLines[1]).toMatch(/^epoch 2\/2 .* elapsed \d+:\d\d$/);
-    for (const f of ['curve-elbo.svg', 'curve-kl.svg', 'curve-reconstruction.svg', 'latent.svg']) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg [^>]*>.*<text/);
+    for (const f of ['curve-elbo.svg', 'curve-kl.svg', 'curve-reconstruction.svg', 'latent.svg'])
+      expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg [^>]*>.*<text/);
     expect(r.stdout).toBe(`report: ${join(out, 'report.html')}\n`);
-    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'report.html', 'reconstructions.png', 'samples.png', 'interpolation.png', 'latent.png', 'manifold.png', 'curve-elbo.png']) {
+    for (const f of [
+      'checkpoint.safetensors',
+      'metrics.jsonl',
+      'report.html',
+      'reconstructions.png',
+      'samples.png',
+      'interpolation.png',
+      'latent.png',
+      'manifold.png',
+      'curve-elbo.png',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const e = elbo('eval', '--checkpoint', out, '--iwae', '5', '--json');

@@ -22,7 +22,18 @@ const { collapseCommand } = await import('../../src/cli/collapse.js');
 const { benchCommand } = await import('../../src/cli/bench.js');
 const { serveCommand } = await import('../../src/cli/serve.js');
 
-const commands = { train: trainCommand, eval: evalCommand, sample: sampleCommand, reconstruct: reconstructCommand, interpolate: interpolateCommand, info: infoCommand, verify: verifyCommand, collapse: collapseCommand, bench: benchCommand, serve: serveCommand };
+const commands = {
+  train: trainCommand,
+  eval: evalCommand,
+  sample: sampleCommand,
+  reconstruct: reconstructCommand,
+  interpolate: interpolateCommand,
+  info: infoCommand,
+  verify: verifyCommand,
+  collapse: collapseCommand,
+  bench: benchCommand,
+  serve: serveCommand,
+};
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -30,7 +41,10 @@ describe('every command lists every option it accepts in its --help', () => {
   for (const [name, run] of Object.entries(commands)) {
     it(`elbo ${name} --help`, async () => {
       let help = '';
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((help += String(chunk)), true));
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        help += String(chunk);
+        return true;
+      });
       await run(['--help']);
       expect(help).toContain(`elbo ${name}`);
       const options = seen.get(name)!;

@@ -17,7 +17,12 @@ describe('progress formatting', () => {
   });
 
   it('rates have three significant figures below 100, whole numbers above', () => {
-    expect([formatRate(5321.7, 'samples'), formatRate(14.42, 'images'), formatRate(0.6271, 'epochs'), formatRate(0, 'x')]).toEqual(['5322 samples/s', '14.4 images/s', '0.627 epochs/s', '- x/s']);
+    expect([formatRate(5321.7, 'samples'), formatRate(14.42, 'images'), formatRate(0.6271, 'epochs'), formatRate(0, 'x')]).toEqual([
+      '5322 samples/s',
+      '14.4 images/s',
+      '0.627 epochs/s',
+      '- x/s',
+    ]);
   });
 
   it('the ETA is the time left at the mean rate so far', () => {
@@ -60,7 +65,21 @@ describe('Progress', () => {
 
 describe('ProgressBar (elbo train)', () => {
   const batch = (epoch: number, b: number): BatchProgress => ({ epoch, epochs: 2, batch: b, batches: 10, loss: 150, elbo: -150, kl: 20, samplesPerSec: 5000 });
-  const metrics = (epoch: number): EpochMetrics => ({ epoch, step: 10 * epoch, train_loss: 150, train_elbo: -150, train_reconstruction: -130, train_kl: 20, test_elbo: -140, test_reconstruction: -121, test_kl: 19, kl_weight: 1, samples_per_sec: 5000, seconds: 2, backend: 'cpu' });
+  const metrics = (epoch: number): EpochMetrics => ({
+    epoch,
+    step: 10 * epoch,
+    train_loss: 150,
+    train_elbo: -150,
+    train_reconstruction: -130,
+    train_kl: 20,
+    test_elbo: -140,
+    test_reconstruction: -121,
+    test_kl: 19,
+    kl_weight: 1,
+    samples_per_sec: 5000,
+    seconds: 2,
+    backend: 'cpu',
+  });
 
   it('prints one line per epoch in a pipe, with the ETA of the remaining epochs', () => {
     const f = fakes(false);
@@ -90,7 +109,15 @@ describe('ProgressBar (elbo train)', () => {
 describe('messages', () => {
   it('suggests the closest command or flag, and nothing for a word far from all', () => {
     const commands = ['train', 'eval', 'sample', 'reconstruct', 'interpolate', 'info', 'verify', 'collapse', 'serve', 'bench'];
-    expect(['trian', 'evl', 'smaple', 'recon', 'colapse', 'bnech', 'serv'].map((w) => didYouMean(w, commands))).toEqual(['train', 'eval', 'sample', 'reconstruct', 'collapse', 'bench', 'serve']);
+    expect(['trian', 'evl', 'smaple', 'recon', 'colapse', 'bnech', 'serv'].map((w) => didYouMean(w, commands))).toEqual([
+      'train',
+      'eval',
+      'sample',
+      'reconstruct',
+      'collapse',
+      'bench',
+      'serve',
+    ]);
     expect(didYouMean('frobnicate', commands)).toBeUndefined();
     expect(didYouMean('epoch', ['epochs', 'batch', 'lr'])).toBe('epochs');
     expect(editDistance('kitten', 'sitting')).toBe(3);

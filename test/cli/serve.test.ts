@@ -15,20 +15,23 @@ interface Reply {
 function get(url: string, path: string, options: { host?: string; method?: string; abortAfter?: number } = {}): Promise<Reply> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (options.abortAfter !== undefined && size >= options.abortAfter) {
-          req.destroy();
-          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) });
-        }
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { hostname, port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (options.abortAfter !== undefined && size >= options.abortAfter) {
+            req.destroy();
+            resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) });
+          }
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -69,7 +72,11 @@ describe('elbo serve under load', () => {
     const kinds = [
       { path: '/', expect: (r: Reply) => r.status === 200 && r.body.toString() === page && r.headers['content-type'] === 'text/html; charset=utf-8' },
       { path: '/app.js', expect: (r: Reply) => r.status === 200 && r.body.toString() === script && r.headers['content-length'] === String(script.length) },
-      { path: '/app.js', method: 'HEAD', expect: (r: Reply) => r.status === 200 && r.body.length === 0 && r.headers['content-length'] === String(script.length) },
+      {
+        path: '/app.js',
+        method: 'HEAD',
+        expect: (r: Reply) => r.status === 200 && r.body.length === 0 && r.headers['content-length'] === String(script.length),
+      },
       { path: '/broken.bin', expect: (r: Reply) => r.status === 500 && r.body.toString() === 'internal error: the file could not be read\n' },
       { path: '/big.bin', abortAfter: 1, expect: (r: Reply) => r.status === 200 && r.headers['content-length'] === String(3 * 2 ** 30) },
       { path: '/no/such/%3Cscript%3E', expect: (r: Reply) => r.status === 404 && r.body.toString() === 'not found\n' }, // the path is not echoed
@@ -90,7 +97,8 @@ describe('elbo serve under load', () => {
           const reply = await get(server.url, kind.path, kind);
           counts.set(reply.status, (counts.get(reply.status) ?? 0) + 1);
           const headersOk = reply.headers['x-content-type-options'] === 'nosniff' && reply.headers['content-security-policy'] === CONTENT_SECURITY_POLICY;
-          if (!kind.expect(reply) || !headersOk) failures.push(`${kind.method ?? 'GET'} ${kind.path} (${kind.host ?? 'host ok'}): ${reply.status} ${reply.body.toString().slice(0, 60)}`);
+          if (!kind.expect(reply) || !headersOk)
+            failures.push(`${kind.method ?? 'GET'} ${kind.path} (${kind.host ?? 'host ok'}): ${reply.status} ${reply.body.toString().slice(0, 60)}`);
         }
       });
       await Promise.all(workers);

@@ -58,20 +58,26 @@ describe('mini-batches', () => {
 
   it('dynamic binarization draws Bernoulli(x) afresh per batch, reproducibly from the generator', () => {
     const { train } = loadMnist();
-    const data = subset(train, Array.from({ length: 200 }, (_, i) => i));
-    const draw = (seed: number): Float32Array[] => collect(batches(data, { batchSize: 100, binarize: 'dynamic', rng: new Generator(seed) })).map((b) => b.x as Float32Array);
+    const data = subset(
+      train,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    const draw = (seed: number): Float32Array[] =>
+      collect(batches(data, { batchSize: 100, binarize: 'dynamic', rng: new Generator(seed) })).map((b) => b.x as Float32Array);
     const [a, b] = [draw(1), draw(1)];
     expect(a).toEqual(b);
     expect(a[0]).not.toEqual(draw(2)[0]);
     expect(a[0]!.every((v) => v === 0 || v === 1)).toBe(true);
     // mean of the draws matches mean of the probabilities; zero pixels never light up
     let [sumP, sumB, litFromZero] = [0, 0, 0];
-    a.forEach((x, k) => x.forEach((v, j) => {
-      const p = data.images[k * 100 * 784 + j]!;
-      if (p === 0 && v !== 0) litFromZero++;
-      sumP += p;
-      sumB += v;
-    }));
+    a.forEach((x, k) =>
+      x.forEach((v, j) => {
+        const p = data.images[k * 100 * 784 + j]!;
+        if (p === 0 && v !== 0) litFromZero++;
+        sumP += p;
+        sumB += v;
+      }),
+    );
     expect(litFromZero).toBe(0);
     expect(Math.abs(sumB - sumP) / sumP).toBeLessThan(0.02);
     // two epochs from one generator differ (fresh draws)

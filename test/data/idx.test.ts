@@ -43,7 +43,9 @@ describe('IDX files', () => {
 
   it('rejects a bad magic number, showing it in hex and naming the file', () => {
     const path = write('labels-as-images', labelFile);
-    expect(() => loadIdxDataset(path, path)).toThrow(new DataError(`${path}: bad magic number 0x00000801 (expected 0x00000803: IDX images, unsigned bytes, 3 dimensions)`));
+    expect(() => loadIdxDataset(path, path)).toThrow(
+      new DataError(`${path}: bad magic number 0x00000801 (expected 0x00000803: IDX images, unsigned bytes, 3 dimensions)`),
+    );
     const junk = write('junk', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0));
     expect(() => loadIdxDataset(junk, path)).toThrow(/junk: bad magic number 0x504b0304/);
   });
@@ -52,7 +54,9 @@ describe('IDX files', () => {
     const floats = Uint8Array.from(imageFile);
     floats[2] = 0x0d;
     const path = write('floats', floats);
-    expect(() => loadIdxDataset(path, write('l', labelFile))).toThrow(`${path}: unsupported IDX type code 0x0d (float32); only 0x08 (unsigned byte) is supported`);
+    expect(() => loadIdxDataset(path, write('l', labelFile))).toThrow(
+      `${path}: unsupported IDX type code 0x0d (float32); only 0x08 (unsigned byte) is supported`,
+    );
   });
 
   it('rejects truncated files, stating expected and actual bytes', () => {

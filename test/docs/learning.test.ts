@@ -66,7 +66,13 @@ describe('the exercises’ answers', () => {
     expect(expectedLogLikelihood(model1d, x, best)).toBeCloseTo(-1.6689, 4);
     expect(klStandardNormal(f64([1]), f64([Math.log(0.5)])).item()).toBeCloseTo(0.5966, 4);
     expect(gaussianElbo(model1d, x, best)).toBeCloseTo(-2.2655, 4);
-    for (const [m, s2] of [[0.9, 0.5], [1.1, 0.5], [1, 0.4], [1, 0.6], [0.5, 0.25]] as const) {
+    for (const [m, s2] of [
+      [0.9, 0.5],
+      [1.1, 0.5],
+      [1, 0.4],
+      [1, 0.6],
+      [0.5, 0.25],
+    ] as const) {
       expect(gaussianElbo(model1d, x, { mean: [m], cov: [[s2]] })).toBeLessThan(gaussianElbo(model1d, x, best));
     }
   });
@@ -100,20 +106,26 @@ describe('maximum likelihood = minimum KL(p̂ ‖ p_θ)', () => {
     const entropy = -counts.reduce((s, p) => s + p * Math.log(p), 0);
     let best = -Infinity;
     let bestTheta: number[] = [];
-    for (let a = 1; a < 20; a++) for (let b = 1; a + b < 20; b++) {
-      const theta = [a / 20, b / 20, (20 - a - b) / 20];
-      const meanLogLik = data.reduce((s, d) => s + Math.log(theta[d]!), 0) / data.length;
-      const kl = counts.reduce((s, p, k) => s + p * Math.log(p / theta[k]!), 0);
-      expect(meanLogLik + kl).toBeCloseTo(-entropy, 12);
-      if (meanLogLik > best) [best, bestTheta] = [meanLogLik, theta];
-    }
+    for (let a = 1; a < 20; a++)
+      for (let b = 1; a + b < 20; b++) {
+        const theta = [a / 20, b / 20, (20 - a - b) / 20];
+        const meanLogLik = data.reduce((s, d) => s + Math.log(theta[d]!), 0) / data.length;
+        const kl = counts.reduce((s, p, k) => s + p * Math.log(p / theta[k]!), 0);
+        expect(meanLogLik + kl).toBeCloseTo(-entropy, 12);
+        if (meanLogLik > best) [best, bestTheta] = [meanLogLik, theta];
+      }
     expect(bestTheta).toEqual(counts);
     expect(best).toBeCloseTo(-entropy, 12);
   });
 
   it('the same for a Gaussian model by the engine: the mean of gaussianLogProb is largest at the sample mean', () => {
     const points = f64([[0.3], [1.9], [-0.7], [1.1]]);
-    const at = (mu: number): number => noGrad(() => gaussianLogProb(points, f64([[mu]]).expand([4, 1]), f64(0)).mean().item());
+    const at = (mu: number): number =>
+      noGrad(() =>
+        gaussianLogProb(points, f64([[mu]]).expand([4, 1]), f64(0))
+          .mean()
+          .item(),
+      );
     const sampleMean = (0.3 + 1.9 - 0.7 + 1.1) / 4;
     for (const d of [-0.5, -0.1, 0.1, 0.5]) expect(at(sampleMean + d)).toBeLessThan(at(sampleMean));
   });

@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
  */
 
 const root = resolve('.');
-const pages = [...(existsSync('docs') ? readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f)) : []), 'README.md'];
+const pages = [
+  ...(existsSync('docs')
+    ? readdirSync('docs')
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join('docs', f))
+    : []),
+  'README.md',
+];
 
 interface Link {
   page: string;
@@ -30,7 +37,11 @@ const isExternal = (target: string): boolean => /^[a-z]+:/i.test(target);
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
 export function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 /** Whether `file` declares `name` (a function, class, const, type, interface, method or field). */

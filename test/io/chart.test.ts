@@ -15,7 +15,15 @@ describe('axisScale: the end ticks contain the data', () => {
   });
 
   it('contains any finite range, with 1, 2, 2.5 or 5 × 10^k steps', () => {
-    for (const [lo, hi] of [[0, 1], [-3.2, 7.9], [0.001, 0.0042], [1e5, 3.3e5], [-0.5, -0.49], [5, 5], [-1e-7, 1e-7]] as const) {
+    for (const [lo, hi] of [
+      [0, 1],
+      [-3.2, 7.9],
+      [0.001, 0.0042],
+      [1e5, 3.3e5],
+      [-0.5, -0.49],
+      [5, 5],
+      [-1e-7, 1e-7],
+    ] as const) {
       const s = axisScale(lo, hi);
       expect(s.lo).toBeLessThanOrEqual(lo);
       expect(s.hi).toBeGreaterThanOrEqual(hi);
@@ -45,7 +53,13 @@ describe('chart text', () => {
 });
 
 describe('lineChartSvg', () => {
-  const svg = lineChartSvg([{ name: 'train', values: [-160.4, -130, -120.25] }, { name: 'test', values: [-150, -125, -112.3] }], { title: 'KL(q(z|x) ‖ p(z))', xLabel: 'epoch', yLabel: 'nats', x: [1, 2, 3] });
+  const svg = lineChartSvg(
+    [
+      { name: 'train', values: [-160.4, -130, -120.25] },
+      { name: 'test', values: [-150, -125, -112.3] },
+    ],
+    { title: 'KL(q(z|x) ‖ p(z))', xLabel: 'epoch', yLabel: 'nats', x: [1, 2, 3] },
+  );
 
   it('is an SVG document with real text: title, axis labels, ticks and direct final-value labels', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -77,7 +91,13 @@ describe('lineChartSvg', () => {
   });
 
   it('draws a one-epoch run as dots between integer ticks', () => {
-    const one = lineChartSvg([{ name: 'train', values: [-200] }, { name: 'test', values: [-190] }], { x: [1] });
+    const one = lineChartSvg(
+      [
+        { name: 'train', values: [-200] },
+        { name: 'test', values: [-190] },
+      ],
+      { x: [1] },
+    );
     expect((one.match(/<circle/g) ?? []).length).toBe(2);
     expect(texts(one).filter((s) => /^\d+(\.\d+)?$/.test(s))).toEqual(['0', '1', '2']);
   });
@@ -85,7 +105,13 @@ describe('lineChartSvg', () => {
 
 describe('lineChartSvg with series of their own x (the lab: train every few steps, test sparse)', () => {
   it('spans the union of the x values and dots every point of a dotted series', () => {
-    const svg = lineChartSvg([{ name: 'train', values: [-550, -300, -200, -180], x: [1, 10, 20, 30] }, { name: 'test', values: [-540, -190], x: [1, 30], dots: true }], { xLabel: 'step', integerX: true });
+    const svg = lineChartSvg(
+      [
+        { name: 'train', values: [-550, -300, -200, -180], x: [1, 10, 20, 30] },
+        { name: 'test', values: [-540, -190], x: [1, 30], dots: true },
+      ],
+      { xLabel: 'step', integerX: true },
+    );
     expect((svg.match(/<circle/g) ?? []).length).toBe(2);
     const t = texts(svg);
     expect(t).toEqual(expect.arrayContaining(['0', '30', '−600', '−100', 'step', 'train −180.0', 'test −190.0']));
@@ -94,7 +120,16 @@ describe('lineChartSvg with series of their own x (the lab: train every few step
 
 describe('scatterSvg', () => {
   it('draws one path per class present and a legend with their names', () => {
-    const svg = scatterSvg([[0, 0], [1, 2], [2, -1], [Number.NaN, 1]], [3, 3, 7, 7], { classNames: ['a', 'b', 'c', 'three', 'e', 'f', 'g', 'seven'], title: 'Test codes μ(x)' });
+    const svg = scatterSvg(
+      [
+        [0, 0],
+        [1, 2],
+        [2, -1],
+        [Number.NaN, 1],
+      ],
+      [3, 3, 7, 7],
+      { classNames: ['a', 'b', 'c', 'three', 'e', 'f', 'g', 'seven'], title: 'Test codes μ(x)' },
+    );
     expect(texts(svg)).toEqual(expect.arrayContaining(['Test codes μ(x)', 'three', 'seven']));
     expect((svg.match(/h0/g) ?? []).length).toBe(3);
     expect(() => scatterSvg([[0, 0]], [1, 2])).toThrow('scatterSvg: 1 points but 2 labels');

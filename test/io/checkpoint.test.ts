@@ -109,7 +109,13 @@ describe('checkpoints', () => {
     saveCheckpoint(path, { model, optimizer: opt, step: 1, rng });
     const { tensors, metadata } = loadSafetensors(path);
     expect(Object.keys(tensors).sort()).toEqual(
-      ['model.0.weight', 'model.0.bias', 'model.2.weight', 'model.2.bias', ...[0, 1, 2, 3].flatMap((i) => [`optim.state.${i}.expAvg`, `optim.state.${i}.expAvgSq`])].sort(),
+      [
+        'model.0.weight',
+        'model.0.bias',
+        'model.2.weight',
+        'model.2.bias',
+        ...[0, 1, 2, 3].flatMap((i) => [`optim.state.${i}.expAvg`, `optim.state.${i}.expAvgSq`]),
+      ].sort(),
     );
     expect(metadata.format).toBe('elbo.checkpoint');
     expect(metadata.version).toBe('1');
@@ -129,7 +135,9 @@ describe('checkpoints', () => {
     const other = makeModel(4, 'float64');
     expect(loadCheckpoint(path, { model: other })).toEqual({ step: 0 });
     expect(paramBits(other)).toEqual(paramBits(model));
-    expect(() => loadCheckpoint(path, { model: other, optimizer: new SGD(other.parameters(), { lr: 1 }) })).toThrow("loadCheckpoint: the checkpoint has no 'optimizer'");
+    expect(() => loadCheckpoint(path, { model: other, optimizer: new SGD(other.parameters(), { lr: 1 }) })).toThrow(
+      "loadCheckpoint: the checkpoint has no 'optimizer'",
+    );
   });
 
   it('names what does not fit', () => {

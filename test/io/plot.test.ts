@@ -24,7 +24,12 @@ describe('plots', () => {
     expect(pixel(img, 2, 2)).toEqual([0, 0, 0]); // the corner of a digit is background
     expect(pixel(img, 0, 0)).toEqual([128, 128, 128]); // padding
     const tiny = imageGrid(Float32Array.of(1, 0, 0.5, Number.NaN), 1, 2, 2, { pad: 0, scale: 1 });
-    expect([pixel(tiny, 0, 0), pixel(tiny, 1, 0), pixel(tiny, 0, 1), pixel(tiny, 1, 1)]).toEqual([[255, 255, 255], [0, 0, 0], [128, 128, 128], [255, 0, 0]]);
+    expect([pixel(tiny, 0, 0), pixel(tiny, 1, 0), pixel(tiny, 0, 1), pixel(tiny, 1, 1)]).toEqual([
+      [255, 255, 255],
+      [0, 0, 0],
+      [128, 128, 128],
+      [255, 0, 0],
+    ]);
     expect(nonBackground(img)).toBeGreaterThan(1000);
     pngRoundTrips(img);
   });
@@ -54,14 +59,30 @@ describe('plots', () => {
   });
 
   it('scatterPlot copes with no labels, no points and non-finite points', () => {
-    expect(nonBackground(scatterPlot([[0, 0], [1, Number.NaN]], null))).toBeGreaterThan(0);
+    expect(
+      nonBackground(
+        scatterPlot(
+          [
+            [0, 0],
+            [1, Number.NaN],
+          ],
+          null,
+        ),
+      ),
+    ).toBeGreaterThan(0);
     expect(scatterPlot([], null, { width: 100, height: 80 }).width).toBe(100);
     expect(() => scatterPlot([[0, 0]], [1, 2])).toThrow('scatterPlot: 1 points but 2 labels');
   });
 
   it('lineChart has the stated size and draws each series in its colour', () => {
     const values = Array.from({ length: 30 }, (_, i) => -200 + 100 * (1 - Math.exp(-i / 6)));
-    const img = lineChart([{ name: 'train', values, color: '#ff0000' }, { name: 'test', values: values.map((v) => v - 5), color: [0, 0, 255] }], { title: 'ELBO', xLabel: 'epoch', yLabel: 'nats', width: 400, height: 300 });
+    const img = lineChart(
+      [
+        { name: 'train', values, color: '#ff0000' },
+        { name: 'test', values: values.map((v) => v - 5), color: [0, 0, 255] },
+      ],
+      { title: 'ELBO', xLabel: 'epoch', yLabel: 'nats', width: 400, height: 300 },
+    );
     expect([img.width, img.height]).toEqual([400, 300]);
     const count = (c: number[]): number => {
       let n = 0;
@@ -76,6 +97,11 @@ describe('plots', () => {
   it('chooses round ticks and formats them with just enough decimals', () => {
     expect(niceTicks(0, 10, 5)).toEqual({ ticks: [0, 2, 4, 6, 8, 10], step: 2 });
     expect(niceTicks(-203, -88, 6).ticks).toEqual([-200, -180, -160, -140, -120, -100]);
-    expect([formatTick(0.30000000000000004, 0.1), formatTick(-0, 1), formatTick(2500000, 500000), formatTick(-1e-7, 1e-6)]).toEqual(['0.3', '0', '2.5e+6', '-1.0e-7']);
+    expect([formatTick(0.30000000000000004, 0.1), formatTick(-0, 1), formatTick(2500000, 500000), formatTick(-1e-7, 1e-6)]).toEqual([
+      '0.3',
+      '0',
+      '2.5e+6',
+      '-1.0e-7',
+    ]);
   });
 });

@@ -20,7 +20,12 @@ function chunks(bytes: Uint8Array): Chunk[] {
   const out: Chunk[] = [];
   for (let at = 8; at < bytes.length; ) {
     const length = view.getUint32(at);
-    out.push({ type: Buffer.from(bytes.subarray(at + 4, at + 8)).toString('latin1'), data: bytes.subarray(at + 8, at + 8 + length), crc: view.getUint32(at + 8 + length), start: at });
+    out.push({
+      type: Buffer.from(bytes.subarray(at + 4, at + 8)).toString('latin1'),
+      data: bytes.subarray(at + 8, at + 8 + length),
+      crc: view.getUint32(at + 8 + length),
+      start: at,
+    });
     at += 12 + length;
   }
   return out;
@@ -28,7 +33,9 @@ function chunks(bytes: Uint8Array): Chunk[] {
 
 const arbImage: fc.Arbitrary<PngImage> = fc
   .record({ width: fc.integer({ min: 1, max: 9 }), height: fc.integer({ min: 1, max: 9 }), channels: fc.constantFrom(1 as const, 3 as const) })
-  .chain(({ width, height, channels }) => fc.uint8Array({ minLength: width * height * channels, maxLength: width * height * channels }).map((data) => ({ width, height, channels, data })));
+  .chain(({ width, height, channels }) =>
+    fc.uint8Array({ minLength: width * height * channels, maxLength: width * height * channels }).map((data) => ({ width, height, channels, data })),
+  );
 
 describe('PNG encoder', () => {
   it('computes the standard CRC-32 (check value of "123456789" is 0xcbf43926)', () => {

@@ -11,13 +11,59 @@
  */
 export type Verdict = 'accept' | 'reject' | 'unsupported';
 
-const DTYPES = new Set(['BOOL', 'F4', 'F6_E2M3', 'F6_E3M2', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64']);
-const BITS: Record<string, bigint> = { BOOL: 8n, F4: 4n, F6_E2M3: 6n, F6_E3M2: 6n, U8: 8n, I8: 8n, F8_E5M2: 8n, F8_E4M3: 8n, F8_E8M0: 8n, I16: 16n, U16: 16n, F16: 16n, BF16: 16n, I32: 32n, U32: 32n, F32: 32n, F64: 64n, I64: 64n, U64: 64n };
+const DTYPES = new Set([
+  'BOOL',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
+]);
+const BITS: Record<string, bigint> = {
+  BOOL: 8n,
+  F4: 4n,
+  F6_E2M3: 6n,
+  F6_E3M2: 6n,
+  U8: 8n,
+  I8: 8n,
+  F8_E5M2: 8n,
+  F8_E4M3: 8n,
+  F8_E8M0: 8n,
+  I16: 16n,
+  U16: 16n,
+  F16: 16n,
+  BF16: 16n,
+  I32: 32n,
+  U32: 32n,
+  F32: 32n,
+  F64: 64n,
+  I64: 64n,
+  U64: 64n,
+};
 const U64_MAX = 2n ** 64n - 1n;
 
 class Reject extends Error {}
 
-type Value = { t: 'null' | 'bool' } | { t: 'str'; v: string } | { t: 'uint'; v: bigint } | { t: 'num' } | { t: 'arr'; v: Value[] } | { t: 'obj'; v: Array<[string, Value]> };
+type Value =
+  | { t: 'null' | 'bool' }
+  | { t: 'str'; v: string }
+  | { t: 'uint'; v: bigint }
+  | { t: 'num' }
+  | { t: 'arr'; v: Value[] }
+  | { t: 'obj'; v: Array<[string, Value]> };
 
 function parse(text: string): Value {
   let i = 0;
@@ -56,7 +102,11 @@ function parse(text: string): Value {
       return c === '{' ? { t: 'obj', v: members } : { t: 'arr', v: items };
     }
     if (c === '"') return { t: 'str', v: string() };
-    for (const [word, t] of [['true', 'bool'], ['false', 'bool'], ['null', 'null']] as const) {
+    for (const [word, t] of [
+      ['true', 'bool'],
+      ['false', 'bool'],
+      ['null', 'null'],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return { t };

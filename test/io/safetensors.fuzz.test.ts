@@ -31,7 +31,10 @@ function check(bytes: Uint8Array): 'ok' | 'error' {
   // A correct load: each tensor is the header's dtype and shape, holding the bytes at its offsets.
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
   // No duplicate keys in an accepted file, so JSON.parse reads its header the same way.
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
   expect(Object.keys(out.tensors).sort()).toEqual(names.sort());
   let total = 0;
@@ -55,17 +58,18 @@ function check(bytes: Uint8Array): 'ok' | 'error' {
   return 'ok';
 }
 
-const arbTensor = fc
-  .tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), fc.boolean(), fc.integer())
-  .map(([shape, f64, seed]) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = f64 ? new Float64Array(n) : new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = ((seed + i * 7919) % 1000) / 7;
-    return new Tensor(data, shape);
-  });
+const arbTensor = fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), fc.boolean(), fc.integer()).map(([shape, f64, seed]) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = f64 ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = ((seed + i * 7919) % 1000) / 7;
+  return new Tensor(data, shape);
+});
 const arbName = fc.string({ maxLength: 6 }).filter((s) => s !== '__metadata__');
 const arbFile = fc
-  .tuple(fc.dictionary(arbName, arbTensor, { minKeys: 1, maxKeys: 4 }), fc.option(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }), { nil: undefined }))
+  .tuple(
+    fc.dictionary(arbName, arbTensor, { minKeys: 1, maxKeys: 4 }),
+    fc.option(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }), { nil: undefined }),
+  )
   .map(([tensors, metadata]) => encodeSafetensors(tensors, metadata));
 
 const SCALE = process.env.ELBO_SLOW ? 10 : 1;
@@ -73,17 +77,26 @@ const options = (numRuns: number): fc.Parameters<unknown> => ({ numRuns: numRuns
 
 describe('decodeSafetensors under fuzzing', () => {
   it('random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => void check(bytes)), options(1000));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => void check(bytes)),
+      options(1000),
+    );
   });
 
   it('random bytes after a plausible header length', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 300 }), (n, rest) => void check(Uint8Array.from([...u64(n), ...rest]))), options(1000));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 300 }), (n, rest) => void check(Uint8Array.from([...u64(n), ...rest]))),
+      options(1000),
+    );
   });
 
   it('valid files decode correctly', () => {
-    fc.assert(fc.property(arbFile, (bytes) => {
-      expect(check(bytes)).toBe('ok');
-    }), options(300));
+    fc.assert(
+      fc.property(arbFile, (bytes) => {
+        expect(check(bytes)).toBe('ok');
+      }),
+      options(300),
+    );
   });
 
   it('valid files truncated at every kind of length', () => {
@@ -113,7 +126,10 @@ describe('decodeSafetensors under fuzzing', () => {
       fc.jsonValue({ maxDepth: 2 }),
       fc.constantFrom('F32', 'F64', 'F16', 'BF16', 'I64', 'U8', 'BOOL', 'f32', ''),
       fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 3 }),
-      fc.constant(Number.MAX_SAFE_INTEGER), fc.constant(2 ** 64), fc.constant(-0), fc.constant(1.5),
+      fc.constant(Number.MAX_SAFE_INTEGER),
+      fc.constant(2 ** 64),
+      fc.constant(-0),
+      fc.constant(1.5),
     );
     const mutation = fc.record({
       target: fc.nat(),
@@ -171,18 +187,36 @@ describe('decodeSafetensors against the reference rules, on headers edited as te
   /** Edits that the reference accepts or rejects for reasons JSON.parse does not see. */
   const edit = fc.oneof(
     fc.record({ kind: fc.constant('space before' as const), ws: fc.constantFrom(' ', '\n', '\t', '\r\n', '   ') }),
-    fc.record({ kind: fc.constant('integer' as const), at: fc.nat(), form: fc.constantFrom('%.0', '%e0', '%E+0', '-%', '-0', '0%', '%.5', '18446744073709551616', '18446744073709551615', '9007199254740993', '1e400') }),
+    fc.record({
+      kind: fc.constant('integer' as const),
+      at: fc.nat(),
+      form: fc.constantFrom('%.0', '%e0', '%E+0', '-%', '-0', '0%', '%.5', '18446744073709551616', '18446744073709551615', '9007199254740993', '1e400'),
+    }),
     fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), where: fc.constantFrom('tensor', 'field', 'metadata', 'metadata key') }),
-    fc.record({ kind: fc.constant('escape' as const), at: fc.nat(), escape: fc.constantFrom('\\ud800', '\\udc00', '\\ud83d\\ude00', '\\ud83d', '\\ud83dx', '\\u0041', '\\u00', '\\x41', '\\/') }),
-    fc.record({ kind: fc.constant('nesting' as const), at: fc.nat(), depth: fc.constantFrom(1, 2, 100, 125, 126, 127, 128, 5000), into: fc.constantFrom('extra', 'shape') }),
-    fc.record({ kind: fc.constant('extra number' as const), at: fc.nat(), value: fc.constantFrom('1e400', '-1e400', '1e308', '-0', '0.5', '123456789012345678901234567890') }),
+    fc.record({
+      kind: fc.constant('escape' as const),
+      at: fc.nat(),
+      escape: fc.constantFrom('\\ud800', '\\udc00', '\\ud83d\\ude00', '\\ud83d', '\\ud83dx', '\\u0041', '\\u00', '\\x41', '\\/'),
+    }),
+    fc.record({
+      kind: fc.constant('nesting' as const),
+      at: fc.nat(),
+      depth: fc.constantFrom(1, 2, 100, 125, 126, 127, 128, 5000),
+      into: fc.constantFrom('extra', 'shape'),
+    }),
+    fc.record({
+      kind: fc.constant('extra number' as const),
+      at: fc.nat(),
+      value: fc.constantFrom('1e400', '-1e400', '1e308', '-0', '0.5', '123456789012345678901234567890'),
+    }),
   );
   type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
 
   /** `header` with the edit `e` made; `names` are the tensor names of the unedited header. */
   function apply(header: string, e: Edit, names: string[]): string {
     const pick = <T>(list: T[], at: number): T | undefined => list[at % Math.max(1, list.length)];
-    const entry = (name: string | undefined): RegExp | undefined => (name === undefined ? undefined : new RegExp(`${escapeRegExp(JSON.stringify(name))}:\\{[^{}]*\\}`));
+    const entry = (name: string | undefined): RegExp | undefined =>
+      name === undefined ? undefined : new RegExp(`${escapeRegExp(JSON.stringify(name))}:\\{[^{}]*\\}`);
     switch (e.kind) {
       case 'space before':
         return e.ws + header;
@@ -210,7 +244,8 @@ describe('decodeSafetensors against the reference rules, on headers edited as te
       case 'nesting': {
         const match = entry(pick(names, e.at)) && header.match(entry(pick(names, e.at))!);
         if (!match) return header;
-        const changed = e.into === 'extra' ? match[0].replace(/}$/, `,"extra":${nested(e.depth)}}`) : match[0].replace(/"shape":\[[^\]]*\]/, `"shape":${nested(e.depth)}`);
+        const changed =
+          e.into === 'extra' ? match[0].replace(/}$/, `,"extra":${nested(e.depth)}}`) : match[0].replace(/"shape":\[[^\]]*\]/, `"shape":${nested(e.depth)}`);
         return header.replace(match[0], changed);
       }
       case 'extra number': {
@@ -226,7 +261,15 @@ describe('decodeSafetensors against the reference rules, on headers edited as te
       fc.property(arbFile, fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean(), (bytes, edits, pad) => {
         const { header, data } = split(bytes);
         const names = Object.keys(JSON.parse(header) as object).filter((k) => k !== '__metadata__');
-        outcomes[check(fileOf(edits.reduce((text, e) => apply(text, e, names), header), data, pad))]++;
+        outcomes[
+          check(
+            fileOf(
+              edits.reduce((text, e) => apply(text, e, names), header),
+              data,
+              pad,
+            ),
+          )
+        ]++;
       }),
       options(2000),
     );
@@ -238,15 +281,31 @@ describe('decodeSafetensors against the reference rules, on headers edited as te
   // The cases of issue 14, each as the adversarial pass found it.
   const f32 = '"dtype":"F32","shape":[1],"data_offsets":[0,4]';
   const fixtures: Array<[string, Uint8Array, 'accept' | RegExp]> = [
-    ['a shape nested 5,000 deep (was a RangeError)', fileOf(`{"x":{"dtype":"F32","shape":${nested(5000)},"data_offsets":[0,4]}}`, [0, 0, 0, 0]), /nesting deeper than 127 levels/],
-    ['a second __metadata__ (was: last one wins)', fileOf(`{"__metadata__":{"likelihood":"bernoulli"},"x":{${f32}},"__metadata__":{"likelihood":"gaussian","sigma":"0.001"}}`, [0, 0, 0, 0]), /duplicate key "__metadata__"/],
+    [
+      'a shape nested 5,000 deep (was a RangeError)',
+      fileOf(`{"x":{"dtype":"F32","shape":${nested(5000)},"data_offsets":[0,4]}}`, [0, 0, 0, 0]),
+      /nesting deeper than 127 levels/,
+    ],
+    [
+      'a second __metadata__ (was: last one wins)',
+      fileOf(`{"__metadata__":{"likelihood":"bernoulli"},"x":{${f32}},"__metadata__":{"likelihood":"gaussian","sigma":"0.001"}}`, [0, 0, 0, 0]),
+      /duplicate key "__metadata__"/,
+    ],
     ['a tensor named twice', fileOf(`{"x":{${f32}},"x":{${f32}}}`, [0, 0, 0, 0]), /duplicate key "x"/],
     ['a field named twice', fileOf(`{"x":{"dtype":"F64",${f32}}}`, [0, 0, 0, 0]), /duplicate key "dtype"/],
     ['a metadata key twice', fileOf(`{"__metadata__":{"a":"1","a":"2"},"x":{${f32}}}`, [0, 0, 0, 0]), /duplicate key "a"/],
     ['a lone high surrogate', fileOf(`{"x\\ud800":{${f32}}}`, [0, 0, 0, 0]), /lone high surrogate/],
     ['a lone low surrogate', fileOf(`{"__metadata__":{"k":"\\udc00"},"x":{${f32}}}`, [0, 0, 0, 0]), /lone low surrogate/],
-    ['an offset written 4.0', fileOf('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}', [0, 0, 0, 0]), /data_offsets must be two non-negative integers/],
-    ['an offset written 4e0', fileOf('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}', [0, 0, 0, 0]), /data_offsets must be two non-negative integers/],
+    [
+      'an offset written 4.0',
+      fileOf('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}', [0, 0, 0, 0]),
+      /data_offsets must be two non-negative integers/,
+    ],
+    [
+      'an offset written 4e0',
+      fileOf('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}', [0, 0, 0, 0]),
+      /data_offsets must be two non-negative integers/,
+    ],
     ['an offset written -0', fileOf('{"x":{"dtype":"F32","shape":[1],"data_offsets":[-0,4]}}', [0, 0, 0, 0]), /data_offsets must be two non-negative integers/],
     ['a size written 1.0', fileOf('{"x":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', [0, 0, 0, 0]), /shape must be an array of non-negative integers/],
     ['whitespace before { (valid)', fileOf(` \n\t{"x":{${f32}}}`, [0, 0, 0x80, 0x3f]), 'accept'],

@@ -68,7 +68,9 @@ for (const backend of ['cpu', 'wasm', 'gpujs'] as const) {
             out.data.forEach((v, j) => {
               const tolerance = SAFETY[backend] * (count[j]! + 1) * U * (Math.abs(reference.data[j]!) + scale[j]!) + 1e-30;
               if (!(Math.abs(v - reference.data[j]!) <= tolerance)) {
-                throw new Error(`${name} on ${backend}: element ${j} is ${v}, float64 reference ${reference.data[j]} (|diff| ${Math.abs(v - reference.data[j]!)} > ${tolerance})`);
+                throw new Error(
+                  `${name} on ${backend}: element ${j} is ${v}, float64 reference ${reference.data[j]} (|diff| ${Math.abs(v - reference.data[j]!)} > ${tolerance})`,
+                );
               }
             });
           }),

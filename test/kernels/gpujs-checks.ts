@@ -94,9 +94,23 @@ export function checkMatmul(backend: Backend, d: MatmulDims, seed: number): Chec
 
 /** Each unary op's input range (log, sqrt need x > 0, log1p x > −1; exp stays finite in float32). */
 export const UNARY_RANGE: Record<UnaryOp, [number, number]> = {
-  neg: [-8, 8], exp: [-20, 20], log: [1e-3, 20], log1p: [-0.99, 20], sqrt: [0, 20], abs: [-8, 8], sign: [-8, 8],
-  step: [-8, 8], relu: [-8, 8], sigmoid: [-20, 20], tanh: [-10, 10], softplus: [-20, 20], logSigmoid: [-20, 20],
-  pow: [-3, 3], leakyRelu: [-8, 8], elu: [-8, 8], clamp: [-8, 8],
+  neg: [-8, 8],
+  exp: [-20, 20],
+  log: [1e-3, 20],
+  log1p: [-0.99, 20],
+  sqrt: [0, 20],
+  abs: [-8, 8],
+  sign: [-8, 8],
+  step: [-8, 8],
+  relu: [-8, 8],
+  sigmoid: [-20, 20],
+  tanh: [-10, 10],
+  softplus: [-20, 20],
+  logSigmoid: [-20, 20],
+  pow: [-3, 3],
+  leakyRelu: [-8, 8],
+  elu: [-8, 8],
+  clamp: [-8, 8],
 };
 
 /** Σ |xᵢ·∂f/∂xᵢ| by central differences of the float64 reference `f` over each input array. */

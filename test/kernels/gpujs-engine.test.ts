@@ -37,7 +37,11 @@ function within(what: string, got: Tensor, want: Tensor, bound: Tensor): void {
   expect(worst, `${what}: worst at [${at}]: ${got.data[at]} vs ${want.data[at]}, bound ${bound.data[at]}`).toBeLessThanOrEqual(1);
 }
 
-const scaled = (t: Tensor, c: number): Tensor => new Tensor(t.data.map((v) => v * c), t.shape);
+const scaled = (t: Tensor, c: number): Tensor =>
+  new Tensor(
+    t.data.map((v) => v * c),
+    t.shape,
+  );
 
 describe('the engine on the gpujs backend', () => {
   it('is the active float32 backend, and float64 still runs on the cpu reference', () => {

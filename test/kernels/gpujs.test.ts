@@ -21,7 +21,11 @@ function passes(check: Check): void {
   expect(check.worst, `${check.name}: ${check.detail}`).toBeLessThanOrEqual(1);
 }
 /** Sizes 1, small odd, or past gpu.js's default 1000-iteration loop cap. */
-const size = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }).map((n) => 2 * n + 1), fc.integer({ min: 1001, max: 1500 }));
+const size = fc.oneof(
+  fc.constant(1),
+  fc.integer({ min: 1, max: 9 }).map((n) => 2 * n + 1),
+  fc.integer({ min: 1001, max: 1500 }),
+);
 
 describe('gpujs backend in Node', () => {
   it('runs on the engine gpu.js picks in Node (webasm, or cpu where WebAssembly is missing) and reports it', () => {
@@ -34,12 +38,21 @@ describe('gpujs backend in Node', () => {
 
   it('matmul matches the reference for every transpose, batch stride 0 (repeat) and k past the loop cap', () => {
     const dims = fc.record({
-      batch: fc.integer({ min: 1, max: 3 }), m: fc.integer({ min: 1, max: 9 }), k: size, n: fc.integer({ min: 1, max: 9 }),
-      transA: fc.boolean(), transB: fc.boolean(), aShared: fc.boolean(), bShared: fc.boolean(),
+      batch: fc.integer({ min: 1, max: 3 }),
+      m: fc.integer({ min: 1, max: 9 }),
+      k: size,
+      n: fc.integer({ min: 1, max: 9 }),
+      transA: fc.boolean(),
+      transB: fc.boolean(),
+      aShared: fc.boolean(),
+      bShared: fc.boolean(),
     });
-    fc.assert(fc.property(dims, fc.nat(), ({ aShared, bShared, ...d }, seed) => {
-      passes(checkMatmul(backend, { ...d, aBatchStride: aShared ? 0 : d.m * d.k, bBatchStride: bShared ? 0 : d.k * d.n }, seed));
-    }), params(30));
+    fc.assert(
+      fc.property(dims, fc.nat(), ({ aShared, bShared, ...d }, seed) => {
+        passes(checkMatmul(backend, { ...d, aBatchStride: aShared ? 0 : d.m * d.k, bBatchStride: bShared ? 0 : d.k * d.n }, seed));
+      }),
+      params(30),
+    );
     expect(backend.info().fallbacks).toBe(0);
   });
 
@@ -49,7 +62,10 @@ describe('gpujs backend in Node', () => {
 
   it.each(UNARY_OPS.filter((op) => op !== 'pow'))('unary %s matches the reference within C_UNARY·u·(|f| + |x·f′|)', (op) => {
     const p = op === 'clamp' ? -1 : op === 'elu' ? 1.5 : 0.1;
-    fc.assert(fc.property(size, fc.nat(), (n, seed) => passes(checkUnary(backend, op, n, seed, p, 2))), params(4));
+    fc.assert(
+      fc.property(size, fc.nat(), (n, seed) => passes(checkUnary(backend, op, n, seed, p, 2))),
+      params(4),
+    );
   });
 
   it.each([0, 0.5, 2, 3, -1, -2, 1.7, -0.3, 5, 9, 10])('pow with exponent %s matches the reference', (p) => {
@@ -57,9 +73,12 @@ describe('gpujs backend in Node', () => {
   });
 
   it.each(BINARY_OPS)('binary %s matches the reference, same shape or with a scalar side', (op) => {
-    fc.assert(fc.property(size, fc.constantFrom([false, false], [true, false], [false, true]), fc.nat(), (n, [aScalar, bScalar], seed) => {
-      passes(checkBinary(backend, op, n, aScalar, bScalar, seed));
-    }), params(4));
+    fc.assert(
+      fc.property(size, fc.constantFrom([false, false], [true, false], [false, true]), fc.nat(), (n, [aScalar, bScalar], seed) => {
+        passes(checkBinary(backend, op, n, aScalar, bScalar, seed));
+      }),
+      params(4),
+    );
   });
 
   it('broadcast binaries are delegated to the cpu reference and stay exact', () => {
@@ -72,8 +91,20 @@ describe('gpujs backend in Node', () => {
 
   it('sum and max reduce any contiguous block of axes (others delegate) within C_REDUCE·r·u·Σ|x|', () => {
     const arb = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
-      fc.tuple(fc.constant(shape), fc.subarray(shape.map((_, i) => i), { minLength: 1 }), fc.constantFrom('sum' as const, 'max' as const), fc.nat()));
-    fc.assert(fc.property(arb, ([shape, axes, op, seed]) => passes(checkReduce(backend, op, shape, axes, seed))), params(25));
+      fc.tuple(
+        fc.constant(shape),
+        fc.subarray(
+          shape.map((_, i) => i),
+          { minLength: 1 },
+        ),
+        fc.constantFrom('sum' as const, 'max' as const),
+        fc.nat(),
+      ),
+    );
+    fc.assert(
+      fc.property(arb, ([shape, axes, op, seed]) => passes(checkReduce(backend, op, shape, axes, seed))),
+      params(25),
+    );
     passes(checkReduce(backend, 'sum', [2, 1203, 3], [1], 3)); // r past the loop cap
     passes(checkReduce(backend, 'max', [3, 1100], [1], 4));
   });
@@ -84,7 +115,7 @@ describe('gpujs backend in Node', () => {
     expect(Array.from(out)).toEqual([NaN, 6]);
   });
 
-  it('writes each result into the caller\'s array: a later call with the same kernel leaves earlier outputs alone', () => {
+  it("writes each result into the caller's array: a later call with the same kernel leaves earlier outputs alone", () => {
     const first = new Float32Array(5);
     const second = new Float32Array(5);
     backend.unary('exp', Float32Array.from([0, 0, 0, 0, 0]), first, 0, 0);
@@ -93,7 +124,7 @@ describe('gpujs backend in Node', () => {
     expect(second[0]).toBeCloseTo(Math.E, 6);
   });
 
-  it('reads typed-array views that start past their buffer\'s beginning', () => {
+  it("reads typed-array views that start past their buffer's beginning", () => {
     const buffer = Float32Array.from([9, 9, 1, 2, 3, 4]);
     const out = new Float32Array(4);
     backend.unary('neg', buffer.subarray(2), out, 0, 0);
@@ -123,7 +154,7 @@ describe('gpujs backend in Node', () => {
     expect(() => webgl.unary('neg', new Float32Array(2), new Float32Array(2), 0, 0)).toThrow(/webgl2/);
   });
 
-  it('runs in gpu.js\'s cpu mode too', () => {
+  it("runs in gpu.js's cpu mode too", () => {
     const cpuMode = createGpujsBackend({ mode: 'cpu' });
     passes(checkMatmul(cpuMode, { batch: 2, m: 3, k: 1100, n: 4, transA: true, transB: false, aBatchStride: 0, bBatchStride: 4400 }, 5));
     passes(checkUnary(cpuMode, 'softplus', 101, 6));

@@ -45,57 +45,68 @@ const same = (out: Float32Array, ref: Float32Array): void => {
 describe('wasm backend float32 elementwise and reduce', () => {
   it.each(UNARY_OPS)('unary %s equals the reference', (op) => {
     const params = fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }));
-    fc.assert(fc.property(fc.integer({ min: 0, max: 40 }).chain(arrayOf), params, (x, [p, q]) => {
-      const out = new Float32Array(x.length);
-      const ref = new Float32Array(x.length);
-      backend.unary(op, x, out, p, Math.max(p, q));
-      cpuBackend.unary(op, x, ref, p, Math.max(p, q));
-      same(out, ref);
-    }), fcOptions());
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }).chain(arrayOf), params, (x, [p, q]) => {
+        const out = new Float32Array(x.length);
+        const ref = new Float32Array(x.length);
+        backend.unary(op, x, out, p, Math.max(p, q));
+        cpuBackend.unary(op, x, ref, p, Math.max(p, q));
+        same(out, ref);
+      }),
+      fcOptions(),
+    );
   });
 
   it.each(BINARY_OPS)('binary %s equals the reference under any broadcast', (op) => {
     const arb = arbBroadcastPair(4, 4).chain(([sa, sb]) => fc.tuple(fc.constant(sa), fc.constant(sb), arrayOf(size(sa)), arrayOf(size(sb))));
-    fc.assert(fc.property(arb, ([sa, sb, a, b]) => {
-      const rank = Math.max(sa.length, sb.length);
-      const shape = Array.from({ length: rank }, (_, i) => Math.max(sa[sa.length - rank + i] ?? 1, sb[sb.length - rank + i] ?? 1));
-      const out = new Float32Array(size(shape));
-      const ref = new Float32Array(size(shape));
-      backend.binary(op, a, stridesFor(sa, shape), b, stridesFor(sb, shape), shape, out);
-      cpuBackend.binary(op, a, stridesFor(sa, shape), b, stridesFor(sb, shape), shape, ref);
-      same(out, ref);
-    }), fcOptions());
+    fc.assert(
+      fc.property(arb, ([sa, sb, a, b]) => {
+        const rank = Math.max(sa.length, sb.length);
+        const shape = Array.from({ length: rank }, (_, i) => Math.max(sa[sa.length - rank + i] ?? 1, sb[sb.length - rank + i] ?? 1));
+        const out = new Float32Array(size(shape));
+        const ref = new Float32Array(size(shape));
+        backend.binary(op, a, stridesFor(sa, shape), b, stridesFor(sb, shape), shape, out);
+        cpuBackend.binary(op, a, stridesFor(sa, shape), b, stridesFor(sb, shape), shape, ref);
+        same(out, ref);
+      }),
+      fcOptions(),
+    );
   });
 
   it.each(['sum', 'max'] as const)('reduce %s equals the reference over any axis set', (op) => {
-    const arb = arbShape(4, 5).chain((shape) => fc.tuple(
-      fc.constant(shape),
-      fc.subarray(shape.map((_, i) => i)),
-      arrayOf(size(shape)),
-    ));
-    fc.assert(fc.property(arb, ([shape, axes, x]) => {
-      const kept = shape.filter((_, i) => !axes.includes(i));
-      const out = new Float32Array(size(kept));
-      const ref = new Float32Array(size(kept));
-      backend.reduce(op, x, shape, axes, out);
-      cpuBackend.reduce(op, x, shape, axes, ref);
-      same(out, ref);
-    }), fcOptions());
+    const arb = arbShape(4, 5).chain((shape) => fc.tuple(fc.constant(shape), fc.subarray(shape.map((_, i) => i)), arrayOf(size(shape))));
+    fc.assert(
+      fc.property(arb, ([shape, axes, x]) => {
+        const kept = shape.filter((_, i) => !axes.includes(i));
+        const out = new Float32Array(size(kept));
+        const ref = new Float32Array(size(kept));
+        backend.reduce(op, x, shape, axes, out);
+        cpuBackend.reduce(op, x, shape, axes, ref);
+        same(out, ref);
+      }),
+      fcOptions(),
+    );
   });
 
   it.each(SIMD_OPS)('%s: the SIMD loop (arrays of 64 or more) equals the reference, specials included', (op) => {
-    fc.assert(fc.property(fc.integer({ min: 64, max: 300 }).chain((n) => fc.tuple(arrayOf(n), arrayOf(n))), ([x, y]) => {
-      const out = new Float32Array(x.length);
-      const ref = new Float32Array(x.length);
-      if (isBinary(op)) {
-        backend.binary(op, x, [1], y, [1], [x.length], out);
-        cpuBackend.binary(op, x, [1], y, [1], [x.length], ref);
-      } else {
-        backend.unary(op as UnaryOp, x, out, 0, 0);
-        cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
-      }
-      same(out, ref);
-    }), fcOptions());
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 64, max: 300 }).chain((n) => fc.tuple(arrayOf(n), arrayOf(n))),
+        ([x, y]) => {
+          const out = new Float32Array(x.length);
+          const ref = new Float32Array(x.length);
+          if (isBinary(op)) {
+            backend.binary(op, x, [1], y, [1], [x.length], out);
+            cpuBackend.binary(op, x, [1], y, [1], [x.length], ref);
+          } else {
+            backend.unary(op as UnaryOp, x, out, 0, 0);
+            cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
+          }
+          same(out, ref);
+        },
+      ),
+      fcOptions(),
+    );
   });
 
   it('reduces the bias gradient (sum over the batch axis) of a [128, 400] batch like the reference', () => {

@@ -36,7 +36,16 @@ describe('wasm vector loops', () => {
   });
 
   it('linear: x·Wᵀ + b with b added in wasm memory equals the reference within the matmul bound, odd sizes and k = 0 included', () => {
-    for (const [m, k, n] of [[1, 1, 1], [5, 3, 7], [13, 0, 9], [128, 20, 400], [37, 29, 21], [128, 400, 20], [16, 7, 12]] as const) { // the last two computed transposed
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [5, 3, 7],
+      [13, 0, 9],
+      [128, 20, 400],
+      [37, 29, 21],
+      [128, 400, 20],
+      [16, 7, 12],
+    ] as const) {
+      // the last two computed transposed
       const x = floats(m * k, 1, 1);
       const w = floats(n * k, 1, 2);
       const b = floats(n, 1, 3);
@@ -56,16 +65,19 @@ describe('wasm vector loops', () => {
   });
 
   it('colSum: the sum over leading axes equals the reference bit for bit (float64 sums in the same order), any width', () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 4, max: 37 }), fc.integer(), (rows, n, seed) => {
-      const x = floats(rows * n, 1000, seed);
-      if (rows * n < 64) return;
-      x[seed % x.length] = seed % 3 === 0 ? NaN : seed % 3 === 1 ? Infinity : 3e38;
-      const out = new Float32Array(n);
-      const ref = new Float32Array(n);
-      backend.reduce('sum', x, [rows, n], [0], out);
-      cpuBackend.reduce('sum', x, [rows, n], [0], ref);
-      out.forEach((v, j) => expect(Object.is(v, ref[j])).toBe(true));
-    }), fcOptions());
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 4, max: 37 }), fc.integer(), (rows, n, seed) => {
+        const x = floats(rows * n, 1000, seed);
+        if (rows * n < 64) return;
+        x[seed % x.length] = seed % 3 === 0 ? NaN : seed % 3 === 1 ? Infinity : 3e38;
+        const out = new Float32Array(n);
+        const ref = new Float32Array(n);
+        backend.reduce('sum', x, [rows, n], [0], out);
+        cpuBackend.reduce('sum', x, [rows, n], [0], ref);
+        out.forEach((v, j) => expect(Object.is(v, ref[j])).toBe(true));
+      }),
+      fcOptions(),
+    );
   });
 
   it('adam: the float32 SIMD update tracks the float64 reference loop to float32 rounding, moments resident in wasm memory', () => {
@@ -81,7 +93,15 @@ describe('wasm vector loops', () => {
     const m64 = new Float64Array(n);
     const v64 = new Float64Array(n);
     for (let t = 1; t <= 5; t++) {
-      const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** t), sqrtBc2: Math.sqrt(1 - 0.999 ** t), decay: 1 - 1e-5, l2: 0.01 };
+      const step: AdamStep = {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        stepSize: 1e-3 / (1 - 0.9 ** t),
+        sqrtBc2: Math.sqrt(1 - 0.999 ** t),
+        decay: 1 - 1e-5,
+        l2: 0.01,
+      };
       backend.fused.adam!(theta, grad, m, v, step);
       cpuBackend.fused.adam(theta64, Float64Array.from(grad), m64, v64, step);
     }
@@ -175,7 +195,12 @@ describe('wasm vector loops', () => {
   it('a product reads resident operands in place, writes a resident result in place, and gives the same bits as with copies', () => {
     const threaded = createWasmBackend({ threads: 2, minParallelFlops: 0 });
     try {
-      for (const [m, k, n, transA, transB] of [[128, 784, 400, false, true], [400, 128, 784, true, false], [37, 29, 21, true, false], [5, 3, 7, false, false]] as const) {
+      for (const [m, k, n, transA, transB] of [
+        [128, 784, 400, false, true],
+        [400, 128, 784, true, false],
+        [37, 29, 21, true, false],
+        [5, 3, 7, false, false],
+      ] as const) {
         const a = floats(m * k, 1, 21);
         const b = floats(k * n, 1, 22);
         const dims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
@@ -209,13 +234,37 @@ describe('wasm vector loops', () => {
       expect(cpuBackend.memory.keep(onCpu[name]!.data)).toBe(onCpu[name]!.data);
     }
     expect(() => onWasm.weight.set_(new Float32Array(3))).toThrow('set_: new storage (float32, 3 elements) does not match this tensor (float32, 210 elements)');
-    expect(() => onWasm.weight.set_(new Float64Array(210))).toThrow('set_: new storage (float64, 210 elements) does not match this tensor (float32, 210 elements)');
+    expect(() => onWasm.weight.set_(new Float64Array(210))).toThrow(
+      'set_: new storage (float64, 210 elements) does not match this tensor (float32, 210 elements)',
+    );
   });
 
   it('a binary op whose second operand repeats along leading axes (IWAE: [k, batch, 784] against [batch, 784]) gives the reference bits', () => {
     const wasm = initWasmBackend();
     // [4, 8, 784]: long enough to be shared with the thread pool, a repeat per task.
-    for (const [shape, bShape] of [[[3, 5, 16], [5, 16]], [[4, 1, 8], [1, 8]], [[2, 3, 40], [40]], [[4, 8, 784], [8, 784]], [[6, 5, 8], [6, 1, 8]], [[3, 4, 12], [4, 12]]] as const) {
+    for (const [shape, bShape] of [
+      [
+        [3, 5, 16],
+        [5, 16],
+      ],
+      [
+        [4, 1, 8],
+        [1, 8],
+      ],
+      [[2, 3, 40], [40]],
+      [
+        [4, 8, 784],
+        [8, 784],
+      ],
+      [
+        [6, 5, 8],
+        [6, 1, 8],
+      ],
+      [
+        [3, 4, 12],
+        [4, 12],
+      ],
+    ] as const) {
       const n = (shape as readonly number[]).reduce((p, d) => p * d, 1);
       const m = (bShape as readonly number[]).reduce((p, d) => p * d, 1);
       const a = floats(n, 12, n);
@@ -232,4 +281,3 @@ describe('wasm vector loops', () => {
     }
   });
 });
-

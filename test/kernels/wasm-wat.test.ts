@@ -10,12 +10,56 @@ describe('assembleWat', () => {
   it('encodes a module byte for byte as the binary format specifies', () => {
     const bytes = assembleWat('(module (import "env" "mem" (memory 1 10 shared)) (func (export "f") (param i32) (result i32) local.get 0))');
     expect(Array.from(bytes)).toEqual([
-      0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
-      1, 6, 1, 0x60, 1, 0x7f, 1, 0x7f, // type section: (i32) -> i32
-      2, 13, 1, 3, 101, 110, 118, 3, 109, 101, 109, 2, 3, 1, 10, // import env.mem: shared memory 1..10
-      3, 2, 1, 0, // function section
-      7, 5, 1, 1, 102, 0, 0, // export "f"
-      10, 6, 1, 4, 0, 0x20, 0, 0x0b, // code: no locals; local.get 0; end
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      1,
+      0,
+      0,
+      0, // magic, version
+      1,
+      6,
+      1,
+      0x60,
+      1,
+      0x7f,
+      1,
+      0x7f, // type section: (i32) -> i32
+      2,
+      13,
+      1,
+      3,
+      101,
+      110,
+      118,
+      3,
+      109,
+      101,
+      109,
+      2,
+      3,
+      1,
+      10, // import env.mem: shared memory 1..10
+      3,
+      2,
+      1,
+      0, // function section
+      7,
+      5,
+      1,
+      1,
+      102,
+      0,
+      0, // export "f"
+      10,
+      6,
+      1,
+      4,
+      0,
+      0x20,
+      0,
+      0x0b, // code: no locals; local.get 0; end
     ]);
   });
 

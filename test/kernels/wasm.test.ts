@@ -80,12 +80,25 @@ const passes = (backend: Backend, d: MatmulDims, seed: number): void => {
 const { MR, NR, MC, KC } = TILE;
 const edge = [1, 2, 3, MR - 1, MR + 1, NR - 1, NR + 1, 2 * NR + 3, MC - 1, MC + 1, KC + 1];
 const size = fc.oneof(fc.constantFrom(...edge), fc.integer({ min: 1, max: 40 }));
-const dimsArb = fc.record({
-  batch: fc.integer({ min: 1, max: 3 }), m: size, k: fc.oneof({ arbitrary: size, weight: 9 }, { arbitrary: fc.constant(0), weight: 1 }), n: size,
-  transA: fc.boolean(), transB: fc.boolean(), aShared: fc.boolean(), bShared: fc.boolean(),
-}).map(({ aShared, bShared, ...d }): MatmulDims => ({ ...d, aBatchStride: aShared ? 0 : d.m * d.k, bBatchStride: bShared ? 0 : d.k * d.n }));
+const dimsArb = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    m: size,
+    k: fc.oneof({ arbitrary: size, weight: 9 }, { arbitrary: fc.constant(0), weight: 1 }),
+    n: size,
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    aShared: fc.boolean(),
+    bShared: fc.boolean(),
+  })
+  .map(({ aShared, bShared, ...d }): MatmulDims => ({ ...d, aBatchStride: aShared ? 0 : d.m * d.k, bBatchStride: bShared ? 0 : d.k * d.n }));
 
-const variants = [[false, false], [false, true], [true, false], [true, true]] as const;
+const variants = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
 
 describe.each([
   ['one thread', { threads: 1 }],
@@ -99,7 +112,10 @@ describe.each([
   afterAll(() => backend.dispose());
 
   it('matches the float64 reference within γ_k·Σ|a||b| on random shapes, transposes and batch strides (0 = repeated)', () => {
-    fc.assert(fc.property(dimsArb, fc.nat(), (d, seed) => passes(backend, d, seed)), fcOptions());
+    fc.assert(
+      fc.property(dimsArb, fc.nat(), (d, seed) => passes(backend, d, seed)),
+      fcOptions(),
+    );
   });
 
   it.each(variants)('crosses every cache block (m > MC, k > 2·KC, n > NC), transA=%s transB=%s', (transA, transB) => {
@@ -112,16 +128,39 @@ describe.each([
   });
 
   it.each(variants)('computes narrow results transposed (n % NR ≠ 0, n % MR = 0, m % NR = 0): the VAE latent layer, transA=%s transB=%s', (transA, transB) => {
-    for (const [m, k, n] of [[128, 400, 20], [400, 128, 20], [2 * NR, 3, MR], [3 * NR, KC + 5, NR + MR]] as const) {
+    for (const [m, k, n] of [
+      [128, 400, 20],
+      [400, 128, 20],
+      [2 * NR, 3, MR],
+      [3 * NR, KC + 5, NR + MR],
+    ] as const) {
       passes(backend, { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 }, m + n);
     }
   });
 
   it('k = 0 gives zeros, and an empty product writes nothing', () => {
     const out = new Float32Array(6).fill(7);
-    backend.matmul(new Float32Array(0), new Float32Array(0), out, { batch: 2, m: 1, k: 0, n: 3, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+    backend.matmul(new Float32Array(0), new Float32Array(0), out, {
+      batch: 2,
+      m: 1,
+      k: 0,
+      n: 3,
+      transA: false,
+      transB: false,
+      aBatchStride: 0,
+      bBatchStride: 0,
+    });
     expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
-    backend.matmul(new Float32Array(0), new Float32Array(6), out, { batch: 1, m: 0, k: 2, n: 3, transA: false, transB: false, aBatchStride: 0, bBatchStride: 6 });
+    backend.matmul(new Float32Array(0), new Float32Array(6), out, {
+      batch: 1,
+      m: 0,
+      k: 2,
+      n: 3,
+      transA: false,
+      transB: false,
+      aBatchStride: 0,
+      bBatchStride: 6,
+    });
     expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 

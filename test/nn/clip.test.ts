@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { add, mul, sum } from '../../src/autograd/ops.js';
 import { tensor } from '../../src/tensor/create.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { clipGradNorm } from '../../src/nn/optim/index.js';
 
 const withGrad = (values: number[], grad: number[]): Tensor => {

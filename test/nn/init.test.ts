@@ -48,12 +48,12 @@ describe('init', () => {
 
   it('kaimingUniform draws U(-b, b), b = √3·gain/√fan', () => {
     const t = kaimingUniform(zeros(shape, { dtype: 'float64' }), { rng: new Generator(3) });
-    const b = Math.sqrt(3) * Math.sqrt(2) / Math.sqrt(300);
+    const b = (Math.sqrt(3) * Math.sqrt(2)) / Math.sqrt(300);
     expect(stats(t).max).toBeLessThanOrEqual(b);
     expect(stats(t).max).toBeGreaterThan(0.99 * b);
     const out = kaimingUniform(zeros(shape, { dtype: 'float64' }), { rng: new Generator(3), mode: 'fanOut', nonlinearity: 'tanh' });
-    expect(stats(out).max).toBeGreaterThan(0.99 * Math.sqrt(3) * (5 / 3) / Math.sqrt(200));
-    expect(stats(out).max).toBeLessThanOrEqual(Math.sqrt(3) * (5 / 3) / Math.sqrt(200));
+    expect(stats(out).max).toBeGreaterThan((0.99 * Math.sqrt(3) * (5 / 3)) / Math.sqrt(200));
+    expect(stats(out).max).toBeLessThanOrEqual((Math.sqrt(3) * (5 / 3)) / Math.sqrt(200));
   });
 
   it('kaimingNormal draws N(0, std²), std = gain/√fan', () => {

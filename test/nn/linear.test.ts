@@ -4,7 +4,7 @@ import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { tensor } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { ELU, Linear, Module, Sequential, Sigmoid, Softplus, Tanh } from '../../src/nn/index.js';
+import { ELU, Linear, type Module, Sequential, Sigmoid, Softplus, Tanh } from '../../src/nn/index.js';
 import { RUNS, SEED } from '../helpers.js';
 
 const runs = Math.max(50, RUNS);
@@ -12,7 +12,11 @@ const runs = Math.max(50, RUNS);
 /** A float64 tensor of `shape` with entries drawn from N(0, 1) by `rng`. */
 function normal(shape: number[], rng: Generator, requiresGrad = true): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(Float64Array.from({ length: n }, () => rng.normal()), shape, { requiresGrad });
+  return new Tensor(
+    Float64Array.from({ length: n }, () => rng.normal()),
+    shape,
+    { requiresGrad },
+  );
 }
 
 describe('Linear', () => {
@@ -50,9 +54,18 @@ describe('Linear', () => {
     const layer = new Linear(3, 2, { rng: new Generator(0), dtype: 'float64' });
     layer.weight.data.set([1, 2, 3, -1, 0, 4]); // W = [[1, 2, 3], [-1, 0, 4]]
     layer.bias!.data.set([0.5, -2]);
-    const x = tensor([[1, 1, 1], [2, 0, -1]], { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1, 1, 1],
+        [2, 0, -1],
+      ],
+      { dtype: 'float64' },
+    );
     // row 0: [1+2+3+0.5, -1+0+4-2] = [6.5, 1]; row 1: [2-3+0.5, -2-4-2] = [-0.5, -8]
-    expect(layer.call(x).toArray()).toEqual([[6.5, 1], [-0.5, -8]]);
+    expect(layer.call(x).toArray()).toEqual([
+      [6.5, 1],
+      [-0.5, -8],
+    ]);
     expect(layer.call(tensor([1, 1, 1], { dtype: 'float64' })).toArray()).toEqual([6.5, 1]); // 1-D in, 1-D out
     expect(layer.call(tensor([[[1, 1, 1]], [[2, 0, -1]]], { dtype: 'float64' })).shape).toEqual([2, 1, 2]); // batch axes kept
   });
@@ -66,7 +79,11 @@ describe('Linear', () => {
   it('passes gradcheck on input, weight and bias for random sizes (float64)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 }),
         (inF, outF, batch, bias, seed) => {
           const rng = new Generator(seed);
           const layer = new Linear(inF, outF, { rng, dtype: 'float64', bias });
@@ -100,11 +117,19 @@ describe('Sequential', () => {
     const activations: Array<() => Module> = [() => new Tanh(), () => new Sigmoid(), () => new Softplus(), () => new Softplus(2), () => new ELU()];
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 0, max: activations.length - 1 }), fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: activations.length - 1 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
         (inF, hidden, outF, batch, act, seed) => {
           const rng = new Generator(seed);
-          const model = new Sequential(new Linear(inF, hidden, { rng, dtype: 'float64' }), activations[act]!(), new Linear(hidden, outF, { rng, dtype: 'float64' }));
+          const model = new Sequential(
+            new Linear(inF, hidden, { rng, dtype: 'float64' }),
+            activations[act]!(),
+            new Linear(hidden, outF, { rng, dtype: 'float64' }),
+          );
           const x = normal([batch, inF], rng);
           expect(gradcheck((input) => model.call(input!), [x, ...model.parameters()]).ok).toBe(true);
         },

@@ -76,7 +76,10 @@ describe('Module', () => {
 
   it('zeroGrad() clears every gradient', () => {
     const model = new AutoEncoder(new Generator(0));
-    model.call(ones([5, 4])).sum().backward();
+    model
+      .call(ones([5, 4]))
+      .sum()
+      .backward();
     expect(model.parameters().every((p) => p.grad !== null)).toBe(true);
     model.zeroGrad();
     expect(model.parameters().every((p) => p.grad === null)).toBe(true);
@@ -111,9 +114,7 @@ describe('Module', () => {
     delete dict['decoder.weight'];
     delete dict['encoder.0.bias'];
     dict['decoder.bias'] = ones([4]);
-    expect(() => model.loadStateDict(dict)).toThrow(
-      "loadStateDict: missing keys: 'encoder.0.bias', 'decoder.weight'; unexpected keys: 'decoder.bias'",
-    );
+    expect(() => model.loadStateDict(dict)).toThrow("loadStateDict: missing keys: 'encoder.0.bias', 'decoder.weight'; unexpected keys: 'decoder.bias'");
     expect(model.loadStateDict(dict, { strict: false })).toEqual({ missingKeys: ['encoder.0.bias', 'decoder.weight'], unexpectedKeys: ['decoder.bias'] });
   });
 

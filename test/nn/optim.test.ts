@@ -68,21 +68,33 @@ describe('SGD', () => {
     // 1: ga = 2·1.5 + 3·(−0.5) = 1.5, gb = 3·1.5 = 4.5
     //    da = 1.5 + 0.15 = 1.65, db = 4.5 − 0.05 = 4.45; buffers start as d (no dampening on step 1)
     //    a = 1.5 − 0.05·1.65 = 1.4175, b = −0.5 − 0.05·4.45 = −0.7225
-    const a1 = 1.4175, b1 = -0.7225, bufA1 = 1.65, bufB1 = 4.45;
+    const a1 = 1.4175,
+      b1 = -0.7225,
+      bufA1 = 1.65,
+      bufB1 = 4.45;
     // 2: ga = 2·1.4175 + 3·(−0.7225) = 0.6675, gb = 4.2525
     //    da = 0.6675 + 0.14175 = 0.80925, db = 4.2525 − 0.07225 = 4.18025
     //    bufA = 0.9·1.65 + 0.5·0.80925 = 1.889625, bufB = 0.9·4.45 + 0.5·4.18025 = 6.095125
     //    a = 1.4175 − 0.05·1.889625 = 1.32301875, b = −0.7225 − 0.05·6.095125 = −1.02725625
-    const da2 = 2 * a1 + 3 * b1 + 0.1 * a1, db2 = 3 * a1 + 0.1 * b1;
-    const bufA2 = 0.9 * bufA1 + 0.5 * da2, bufB2 = 0.9 * bufB1 + 0.5 * db2;
-    const a2 = a1 - 0.05 * bufA2, b2 = b1 - 0.05 * bufB2;
+    const da2 = 2 * a1 + 3 * b1 + 0.1 * a1,
+      db2 = 3 * a1 + 0.1 * b1;
+    const bufA2 = 0.9 * bufA1 + 0.5 * da2,
+      bufB2 = 0.9 * bufB1 + 0.5 * db2;
+    const a2 = a1 - 0.05 * bufA2,
+      b2 = b1 - 0.05 * bufB2;
     expect(a2).toBeCloseTo(1.32301875, 14);
     expect(b2).toBeCloseTo(-1.02725625, 14);
     // 3: the same rule once more
-    const da3 = 2 * a2 + 3 * b2 + 0.1 * a2, db3 = 3 * a2 + 0.1 * b2;
-    const a3 = a2 - 0.05 * (0.9 * bufA2 + 0.5 * da3), b3 = b2 - 0.05 * (0.9 * bufB2 + 0.5 * db3);
+    const da3 = 2 * a2 + 3 * b2 + 0.1 * a2,
+      db3 = 3 * a2 + 0.1 * b2;
+    const a3 = a2 - 0.05 * (0.9 * bufA2 + 0.5 * da3),
+      b3 = b2 - 0.05 * (0.9 * bufB2 + 0.5 * db3);
     const opt = new SGD([a, b], { lr: 0.05, momentum: 0.9, dampening: 0.5, weightDecay: 0.1 });
-    expectClose(trajectory(opt, [a, b], quad2(a, b)), [[a1, b1], [a2, b2], [a3, b3]]);
+    expectClose(trajectory(opt, [a, b], quad2(a, b)), [
+      [a1, b1],
+      [a2, b2],
+      [a3, b3],
+    ]);
   });
 
   it('uses each parameter group’s own hyperparameters and skips parameters without a gradient', () => {
@@ -116,10 +128,14 @@ describe('Adam', () => {
     // 1: g = 2, m = 0.1·2 = 0.2, v = 0.001·4 = 0.004, m̂ = 0.2/0.1 = 2, v̂ = 0.004/0.001 = 4
     const t1 = 1 - (0.1 * 2) / (Math.sqrt(4) + 1e-8); // ≈ 0.9000000005
     // 2: g = 2θ₁, m = 0.9·0.2 + 0.1g, v = 0.999·0.004 + 0.001g², 1 − β₁² = 0.19, 1 − β₂² = 0.001999
-    const g2 = 2 * t1, m2 = 0.9 * 0.2 + 0.1 * g2, v2 = 0.999 * 0.004 + 0.001 * g2 * g2;
+    const g2 = 2 * t1,
+      m2 = 0.9 * 0.2 + 0.1 * g2,
+      v2 = 0.999 * 0.004 + 0.001 * g2 * g2;
     const t2 = t1 - (0.1 * (m2 / 0.19)) / (Math.sqrt(v2 / 0.001999) + 1e-8);
     // 3: 1 − β₁³ = 0.271, 1 − β₂³ = 0.002997001
-    const g3 = 2 * t2, m3 = 0.9 * m2 + 0.1 * g3, v3 = 0.999 * v2 + 0.001 * g3 * g3;
+    const g3 = 2 * t2,
+      m3 = 0.9 * m2 + 0.1 * g3,
+      v3 = 0.999 * v2 + 0.001 * g3 * g3;
     const t3 = t2 - (0.1 * (m3 / 0.271)) / (Math.sqrt(v3 / 0.002997001) + 1e-8);
     expect(t1).toBeCloseTo(0.9000000005, 12);
     expectClose(trajectory(new Adam([theta], { lr: 0.1 }), [theta], square1(theta)), [[t1], [t2], [t3]]);
@@ -132,21 +148,34 @@ describe('Adam', () => {
     // 1: ga = 1.5 + 0.15 = 1.65, gb = 4.5 − 0.05 = 4.45; m̂ = g, v̂ = g², so each moves by α·g/(|g| + ε)
     const a1 = 1.5 - (0.01 * 1.65) / (1.65 + 1e-6);
     const b1 = -0.5 - (0.01 * 4.45) / (4.45 + 1e-6);
-    const ma1 = 0.2 * 1.65, va1 = 0.01 * 1.65 * 1.65, mb1 = 0.2 * 4.45, vb1 = 0.01 * 4.45 * 4.45;
+    const ma1 = 0.2 * 1.65,
+      va1 = 0.01 * 1.65 * 1.65,
+      mb1 = 0.2 * 4.45,
+      vb1 = 0.01 * 4.45 * 4.45;
     // 2: 1 − 0.8² = 0.36, 1 − 0.99² = 0.0199
-    const ga2 = 2 * a1 + 3 * b1 + 0.1 * a1, gb2 = 3 * a1 + 0.1 * b1;
-    const ma2 = 0.8 * ma1 + 0.2 * ga2, va2 = 0.99 * va1 + 0.01 * ga2 * ga2;
-    const mb2 = 0.8 * mb1 + 0.2 * gb2, vb2 = 0.99 * vb1 + 0.01 * gb2 * gb2;
+    const ga2 = 2 * a1 + 3 * b1 + 0.1 * a1,
+      gb2 = 3 * a1 + 0.1 * b1;
+    const ma2 = 0.8 * ma1 + 0.2 * ga2,
+      va2 = 0.99 * va1 + 0.01 * ga2 * ga2;
+    const mb2 = 0.8 * mb1 + 0.2 * gb2,
+      vb2 = 0.99 * vb1 + 0.01 * gb2 * gb2;
     const a2 = a1 - (0.01 * (ma2 / 0.36)) / (Math.sqrt(va2 / 0.0199) + 1e-6);
     const b2 = b1 - (0.01 * (mb2 / 0.36)) / (Math.sqrt(vb2 / 0.0199) + 1e-6);
     // 3: 1 − 0.8³ = 0.488, 1 − 0.99³ = 0.029701
-    const ga3 = 2 * a2 + 3 * b2 + 0.1 * a2, gb3 = 3 * a2 + 0.1 * b2;
-    const ma3 = 0.8 * ma2 + 0.2 * ga3, va3 = 0.99 * va2 + 0.01 * ga3 * ga3;
-    const mb3 = 0.8 * mb2 + 0.2 * gb3, vb3 = 0.99 * vb2 + 0.01 * gb3 * gb3;
+    const ga3 = 2 * a2 + 3 * b2 + 0.1 * a2,
+      gb3 = 3 * a2 + 0.1 * b2;
+    const ma3 = 0.8 * ma2 + 0.2 * ga3,
+      va3 = 0.99 * va2 + 0.01 * ga3 * ga3;
+    const mb3 = 0.8 * mb2 + 0.2 * gb3,
+      vb3 = 0.99 * vb2 + 0.01 * gb3 * gb3;
     const a3 = a2 - (0.01 * (ma3 / 0.488)) / (Math.sqrt(va3 / 0.029701) + 1e-6);
     const b3 = b2 - (0.01 * (mb3 / 0.488)) / (Math.sqrt(vb3 / 0.029701) + 1e-6);
     const opt = new Adam([a, b], { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1 });
-    expectClose(trajectory(opt, [a, b], quad2(a, b)), [[a1, b1], [a2, b2], [a3, b3]]);
+    expectClose(trajectory(opt, [a, b], quad2(a, b)), [
+      [a1, b1],
+      [a2, b2],
+      [a3, b3],
+    ]);
   });
 
   it('AdamW decays θ by (1 − αλ) before the update and keeps λθ out of the moments', () => {
@@ -155,10 +184,14 @@ describe('Adam', () => {
     // 1: g = 2, m̂ = 2, v̂ = 4
     const t1 = 1 * 0.95 - (0.1 * 2) / (2 + 1e-8);
     // 2: g = 2θ₁, m = 0.9·0.2 + 0.1g, v = 0.999·0.004 + 0.001g²
-    const g2 = 2 * t1, m2 = 0.18 + 0.1 * g2, v2 = 0.999 * 0.004 + 0.001 * g2 * g2;
+    const g2 = 2 * t1,
+      m2 = 0.18 + 0.1 * g2,
+      v2 = 0.999 * 0.004 + 0.001 * g2 * g2;
     const t2 = t1 * 0.95 - (0.1 * (m2 / 0.19)) / (Math.sqrt(v2 / 0.001999) + 1e-8);
     // 3
-    const g3 = 2 * t2, m3 = 0.9 * m2 + 0.1 * g3, v3 = 0.999 * v2 + 0.001 * g3 * g3;
+    const g3 = 2 * t2,
+      m3 = 0.9 * m2 + 0.1 * g3,
+      v3 = 0.999 * v2 + 0.001 * g3 * g3;
     const t3 = t2 * 0.95 - (0.1 * (m3 / 0.271)) / (Math.sqrt(v3 / 0.002997001) + 1e-8);
     expectClose(trajectory(new AdamW([theta], { lr: 0.1, weightDecay: 0.5 }), [theta], square1(theta)), [[t1], [t2], [t3]]);
     expect(new AdamW([scalar(1)]).paramGroups[0]!.weightDecay).toBe(0.01); // PyTorch's default
@@ -190,8 +223,10 @@ describe('Adam', () => {
     const dict = opt.stateDict();
     const wider = new Adam([tensor([1, 2], { dtype: 'float64', requiresGrad: true })]);
     expect(() => wider.loadStateDict(dict)).toThrow("Adam.loadStateDict: state 'expAvg' of parameter 0 is float64 [1], expected float64 [2]");
-    expect(() => new Adam([scalar(1), scalar(2)]).loadStateDict(dict)).toThrow('Adam.loadStateDict: group 0 has 2 parameters, the state dict\'s has 1');
-    expect(() => new Adam([{ params: [scalar(1)] }, { params: [scalar(2)] }]).loadStateDict(dict)).toThrow('Adam.loadStateDict: expected 2 parameter groups, got 1');
+    expect(() => new Adam([scalar(1), scalar(2)]).loadStateDict(dict)).toThrow("Adam.loadStateDict: group 0 has 2 parameters, the state dict's has 1");
+    expect(() => new Adam([{ params: [scalar(1)] }, { params: [scalar(2)] }]).loadStateDict(dict)).toThrow(
+      'Adam.loadStateDict: expected 2 parameter groups, got 1',
+    );
     expect(() => new Adam([scalar(1)], { betas: [0.9, 1] })).toThrow('Adam: betas must be two numbers in [0, 1), got [0.9,1]');
   });
 
@@ -213,7 +248,13 @@ describe('stepIfFinite', () => {
       p.grad = tensor(g, { shape: p.shape });
     });
   };
-  const fresh = (): Tensor[] => [tensor(Array.from({ length: 1003 }, (_, i) => Math.cos(i)), { requiresGrad: true }), tensor([0.5, -1, 2], { requiresGrad: true })];
+  const fresh = (): Tensor[] => [
+    tensor(
+      Array.from({ length: 1003 }, (_, i) => Math.cos(i)),
+      { requiresGrad: true },
+    ),
+    tensor([0.5, -1, 2], { requiresGrad: true }),
+  ];
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`${backend}: with finite gradients it is step(), bit for bit; with one NaN or ±∞ it changes nothing and returns false`, () => {
@@ -222,7 +263,11 @@ describe('stepIfFinite', () => {
       try {
         for (const kind of ['Adam', 'AdamW', 'SGD'] as const) {
           const build = (ps: Tensor[]): Optimizer<Hyper> =>
-            (kind === 'SGD' ? new SGD(ps, { lr: 0.1, momentum: 0.9 }) : kind === 'Adam' ? new Adam(ps, { lr: 0.01 }) : new AdamW(ps, { lr: 0.01 })) as unknown as Optimizer<Hyper>;
+            (kind === 'SGD'
+              ? new SGD(ps, { lr: 0.1, momentum: 0.9 })
+              : kind === 'Adam'
+                ? new Adam(ps, { lr: 0.01 })
+                : new AdamW(ps, { lr: 0.01 })) as unknown as Optimizer<Hyper>;
           const [left, right] = [fresh(), fresh()];
           const [stepper, checker] = [build(left), build(right)];
           for (let t = 0; t < 3; t++) {
@@ -236,9 +281,13 @@ describe('stepIfFinite', () => {
             for (const at of [0, 501, 1002]) {
               setGrads(right, 9);
               right[0]!.grad!.data[at] = bad;
-              const before = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+              const before = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) =>
+                ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+              );
               expect(checker.stepIfFinite(), `${kind} ${bad} at ${at}`).toBe(false);
-              const after = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+              const after = JSON.stringify([right.map((p) => Array.from(p.data)), checker.stateDict()], (_, v) =>
+                ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+              );
               expect(after).toBe(before);
             }
           }

@@ -20,7 +20,12 @@ function train<H extends Hyper>(model: Module, opt: Optimizer<H>, loss: (out: Te
 }
 
 describe('training end to end', () => {
-  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const x = tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
   const y = tensor([[0], [1], [1], [0]]);
   const bce = (logits: Tensor) => binaryCrossEntropyWithLogits(logits, y);
 

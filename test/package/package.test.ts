@@ -14,7 +14,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const npm = (cwd: string, ...args: string[]): string =>
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
 
 /** The README's gradient snippet and what the README says it prints. */
 function readmeSnippet(): { code: string; printed: string } {
@@ -61,7 +65,26 @@ function typecheck(dir: string, moduleResolution: 'nodenext' | 'bundler'): strin
   writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const module = moduleResolution === 'bundler' ? 'esnext' : 'nodenext';
-  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', module, '--moduleResolution', moduleResolution, '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'consumer.ts'], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      module,
+      '--moduleResolution',
+      moduleResolution,
+      '--types',
+      'node',
+      '--typeRoots',
+      join(ROOT, 'node_modules', '@types'),
+      'consumer.ts',
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
   return r.stdout + r.stderr;
 }
 
@@ -82,8 +105,23 @@ describe('the packed tarball, installed into an empty project', () => {
   }, 300_000);
 
   it('ships dist (JS, types, source maps), bin, README and LICENSE, and nothing of src, test, bench or web', () => {
-    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/elbo.js', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/node.js', 'dist/cli/main.js']));
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'bin/elbo.js',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/index.js.map',
+        'dist/node.js',
+        'dist/cli/main.js',
+      ]),
+    );
     expect(files.filter((f) => /^(src|test|bench|web|docs)\//.test(f) || f.endsWith('.tsbuildinfo'))).toEqual([]);
   });
 
@@ -105,7 +143,15 @@ describe('the packed tarball, installed into an empty project', () => {
   }, 240_000);
 
   it("bundles the installed 'elbo' for platform 'browser' with esbuild, with no externals or stubs", async () => {
-    const result = await build({ stdin: { contents: "export * from 'elbo';", resolveDir: dir }, bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const result = await build({
+      stdin: { contents: "export * from 'elbo';", resolveDir: dir },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
     expect(result.errors).toEqual([]);
     expect(Object.keys(result.metafile.inputs).filter((input) => input.startsWith('node:'))).toEqual([]);
     expect(result.outputFiles[0]!.text).toContain('useBackend');
@@ -124,9 +170,16 @@ describe('a clone installed with npm install /path/to/clone', () => {
 describe('every platform-neutral entry', () => {
   const entries = ['index.ts', 'nn/index.ts', 'nn/optim/index.ts', 'vae/index.ts', 'data/index.ts', 'io/index.ts', 'gpujs.ts'];
   it.each(entries)('src/%s bundles for the browser with no node: import', async (entry) => {
-    const result = await build({ entryPoints: [join(ROOT, 'src', entry)], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [join(ROOT, 'src', entry)],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
     expect(result.errors).toEqual([]);
     expect(Object.keys(result.metafile.inputs).filter((input) => input.startsWith('node:'))).toEqual([]);
   });
 });
-

@@ -30,11 +30,14 @@ describe('Storage: the memory behind a tensor', () => {
     const storage = new Storage(array);
     storage.zero();
     void storage.array; // filled
-    const result = storage.writeInto((target, fn) => cpuBackend.memory.into(target, fn), () => {
-      const out = cpuBackend.memory.empty('float64', 2);
-      out.set([8, 9]);
-      return out;
-    });
+    const result = storage.writeInto(
+      (target, fn) => cpuBackend.memory.into(target, fn),
+      () => {
+        const out = cpuBackend.memory.empty('float64', 2);
+        out.set([8, 9]);
+        return out;
+      },
+    );
     expect(result).toBe(array); // the computation wrote straight into this memory
     expect(Array.from(storage.array)).toEqual([0, 0]); // not written: zeros again
     storage.write(Float64Array.of(8, 9));

@@ -5,13 +5,22 @@ import { broadcastShapes } from '../../src/tensor/shape.js';
 
 describe('Tensor creation and access', () => {
   it('infers shapes from nested arrays and reads them back', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(tensor(7, { dtype: 'float64' }).item()).toBe(7);
     expect(tensor(7).shape).toEqual([]);
-    expect(tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('copies its input data', () => {
@@ -22,17 +31,28 @@ describe('Tensor creation and access', () => {
   });
 
   it('makes zeros, ones, full, arange and eye', () => {
-    expect(zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(ones([3], { dtype: 'float64' }).data).toEqual(new Float64Array([1, 1, 1]));
     expect(full([2], 2.5).toArray()).toEqual([2.5, 2.5]);
     expect(arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
     expect(arange(1, 2, 0.25).toArray()).toEqual([1, 1.25, 1.5, 1.75]);
-    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(zeros([0, 3]).numel()).toBe(0);
   });
 
   it('prints like PyTorch', () => {
-    expect(tensor([[1.5, 2], [3, 4]]).toString()).toBe('tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]], dtype=float32)');
+    expect(
+      tensor([
+        [1.5, 2],
+        [3, 4],
+      ]).toString(),
+    ).toBe('tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]], dtype=float32)');
     expect(tensor([1, 2], { requiresGrad: true }).toString()).toBe('tensor([1., 2.], dtype=float32, requiresGrad=true)');
     expect(tensor([1, 2], { requiresGrad: true }).mul(2).toString()).toContain('gradFn=mul');
   });
@@ -68,7 +88,10 @@ describe('the seeded generator', () => {
   });
 
   it('fillNormal (what randn uses) gives exactly the numbers of repeated normal() calls, the spare included', () => {
-    for (const [seed, lengths] of [[1, [0, 1, 2, 3, 7, 2560]], [9, [5, 1, 1, 4, 1001]]] as const) {
+    for (const [seed, lengths] of [
+      [1, [0, 1, 2, 3, 7, 2560]],
+      [9, [5, 1, 1, 4, 1001]],
+    ] as const) {
       const bulk = new Generator(seed);
       const single = new Generator(seed);
       for (const n of lengths) {

@@ -25,7 +25,14 @@ describe('oneHot', () => {
 
 describe('conditional VAE', () => {
   const cvae = new VAE({ inputDim: 6, hiddenDims: [5], latentDim: 2, classes: 3, dtype: 'float64', seed: 4 });
-  const x = tensor([[0, 1, 0, 1, 1, 0], [1, 1, 0, 0, 0, 1], [0, 0, 1, 1, 0, 0]], { dtype: 'float64' });
+  const x = tensor(
+    [
+      [0, 1, 0, 1, 1, 0],
+      [1, 1, 0, 0, 0, 1],
+      [0, 0, 1, 1, 0, 0],
+    ],
+    { dtype: 'float64' },
+  );
   const y = oneHot([0, 2, 1], 3, 'float64');
 
   it('widens the encoder input to D + K and the decoder input to L + K', () => {
@@ -42,7 +49,10 @@ describe('conditional VAE', () => {
     const first = param(cvae, 'encoder.0.weight');
     const bias = param(cvae, 'encoder.0.bias');
     const input = concat([x, y], 1);
-    const pre = Array.from({ length: 5 }, (_, h) => bias.data[h]! + Array.from({ length: 9 }, (_, j) => first.data[h * 9 + j]! * input.data[j]!).reduce((s, v) => s + v, 0));
+    const pre = Array.from(
+      { length: 5 },
+      (_, h) => bias.data[h]! + Array.from({ length: 9 }, (_, j) => first.data[h * 9 + j]! * input.data[j]!).reduce((s, v) => s + v, 0),
+    );
     const hidden = pre.map((v) => Math.max(0, v));
     const muWeight = cvae.mu.weight.data;
     const mu0 = cvae.mu.bias!.data[0]! + hidden.reduce((s, v, h) => s + v * muWeight[h]!, 0);
@@ -52,7 +62,9 @@ describe('conditional VAE', () => {
   it('needs y when conditional, refuses y when not, and names the shapes', () => {
     expect(() => cvae.encode(x)).toThrow('VAE.encode: this model is conditional on 3 classes: pass y, one-hot [batch, 3]');
     expect(() => cvae.decode(randn([3, 2], { dtype: 'float64' }))).toThrow('VAE.decode: this model is conditional on 3 classes');
-    expect(() => cvae.encode(x, oneHot([0, 1], 3, 'float64'))).toThrow('VAE.encode: y must be one-hot [batch, 3] with batch dividing the 3 rows of [3, 6], got [2, 3]');
+    expect(() => cvae.encode(x, oneHot([0, 1], 3, 'float64'))).toThrow(
+      'VAE.encode: y must be one-hot [batch, 3] with batch dividing the 3 rows of [3, 6], got [2, 3]',
+    );
     expect(() => elbo(cvae, x)).toThrow('conditional on 3 classes');
     const plain = new VAE({ inputDim: 6, hiddenDims: [5], latentDim: 2, dtype: 'float64' });
     expect(() => plain.encode(x, y)).toThrow('VAE.encode: a class y was given, but this model is unconditional');
@@ -69,12 +81,15 @@ describe('conditional VAE', () => {
     }
   });
 
-  it('iwae(model.given(y), x, k) lines each draw up with its own example\'s class', () => {
+  it("iwae(model.given(y), x, k) lines each draw up with its own example's class", () => {
     const k = 7;
     const eps = randn([k, 3, 2], { dtype: 'float64', rng: new Generator(3) });
     const batch = iwae(cvae.given(y), x, k, { eps, chunkSize: 3 }).data;
     for (let n = 0; n < 3; n++) {
-      const epsN = tensor(Array.from({ length: k }, (_, i) => [Array.from(eps.data.subarray((i * 3 + n) * 2, (i * 3 + n) * 2 + 2))]), { dtype: 'float64' });
+      const epsN = tensor(
+        Array.from({ length: k }, (_, i) => [Array.from(eps.data.subarray((i * 3 + n) * 2, (i * 3 + n) * 2 + 2))]),
+        { dtype: 'float64' },
+      );
       const one = iwae(cvae.given(y.slice(0, n, n + 1)), x.slice(0, n, n + 1), k, { eps: epsN }).data[0]!;
       expect(batch[n]).toBeCloseTo(one, 12);
     }
@@ -93,7 +108,7 @@ describe('conditional training', () => {
   const config: Partial<TrainConfig> = { hiddenDims: [32], latentDim: 2, epochs: 3, batchSize: 100, seed: 9, binarize: 'dynamic', classes: 10 };
   class Killed extends Error {}
 
-  it('trains, checkpoints with its class count, reloads, and evaluates on each image\'s own label', () => {
+  it("trains, checkpoints with its class count, reloads, and evaluates on each image's own label", () => {
     const outDir = fresh();
     const { metrics } = train(data, { config, outDir });
     expect(metrics[2]!.test_elbo).toBeGreaterThan(metrics[0]!.test_elbo);
@@ -109,7 +124,17 @@ describe('conditional training', () => {
   it('killed mid-epoch and resumed, it ends with the same parameters as an uninterrupted run', () => {
     const straight = train(data, { config, outDir: fresh() });
     const outDir = fresh();
-    expect(() => train(data, { config, outDir }, { afterStep: (step) => { if (step === 7) throw new Killed(); } })).toThrow(Killed);
+    expect(() =>
+      train(
+        data,
+        { config, outDir },
+        {
+          afterStep: (step) => {
+            if (step === 7) throw new Killed();
+          },
+        },
+      ),
+    ).toThrow(Killed);
     const resumed = train(data, { config, outDir, resume: true });
     const a = straight.model.parameters();
     const b = resumed.model.parameters();

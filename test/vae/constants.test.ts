@@ -30,14 +30,27 @@ describe('the constants that make log-densities nats', () => {
   it('a Gaussian density integrates to 1 (midpoint rule over ±10σ): the normalizer is right', () => {
     const h = 0.01;
     const points = Array.from({ length: 2000 }, (_, i) => -10 + (i + 0.5) * h);
-    const logp = logNormal(tensor(points.map((p) => [p]), { dtype: 'float64' }), tensor([[0]], { dtype: 'float64' }), tensor([[0]], { dtype: 'float64' }));
+    const logp = logNormal(
+      tensor(
+        points.map((p) => [p]),
+        { dtype: 'float64' },
+      ),
+      tensor([[0]], { dtype: 'float64' }),
+      tensor([[0]], { dtype: 'float64' }),
+    );
     expect(Array.from(logp.data).reduce((s, v) => s + Math.exp(v) * h, 0)).toBeCloseTo(1, 10);
   });
 });
 
 describe('iwae subtracts ln k', () => {
   const model = new VAE({ inputDim: 5, hiddenDims: [4], latentDim: 2, dtype: 'float64', seed: 8 });
-  const x = tensor([[0, 1, 1, 0, 1], [1, 0, 0, 0, 1]], { dtype: 'float64' });
+  const x = tensor(
+    [
+      [0, 1, 1, 0, 1],
+      [1, 0, 0, 0, 1],
+    ],
+    { dtype: 'float64' },
+  );
 
   it('k copies of one draw give the bound of that draw alone (log-MEAN-exp, not log-sum-exp)', () => {
     const one = randn([1, 2, 2], { dtype: 'float64', rng: new Generator(3) });

@@ -16,19 +16,38 @@ const LOG_2PI = Math.log(2 * Math.PI);
 describe('the ELBO of a tiny VAE, derived by hand', () => {
   // No hidden layers: μ = W_μ x + b_μ, logVar = W_v x + b_v, z = μ + e^{logVar/2} ε, ℓ = W_o z + b_o.
   const model = new VAE({ inputDim: 3, hiddenDims: [], latentDim: 2, dtype: 'float64', seed: 7 });
-  const x = tensor([[0, 1, 0.5], [1, 0.25, 0]], { dtype: 'float64' });
-  const eps = tensor([[0.3, -1.2], [0.8, 0.1]], { dtype: 'float64' });
+  const x = tensor(
+    [
+      [0, 1, 0.5],
+      [1, 0.25, 0],
+    ],
+    { dtype: 'float64' },
+  );
+  const eps = tensor(
+    [
+      [0.3, -1.2],
+      [0.8, 0.1],
+    ],
+    { dtype: 'float64' },
+  );
   const P = Object.fromEntries(model.namedParameters()) as Record<string, Tensor>;
   const W = (name: string, i: number, j: number, cols: number): number => P[name]!.data[i * cols + j]!;
 
   it('names its parameters in the documented order', () => {
     expect([...model.namedParameters()].map(([n, p]) => `${n} [${p.shape}]`)).toEqual([
-      'mu.weight [2,3]', 'mu.bias [2]', 'logVar.weight [2,3]', 'logVar.bias [2]', 'output.weight [3,2]', 'output.bias [3]',
+      'mu.weight [2,3]',
+      'mu.bias [2]',
+      'logVar.weight [2,3]',
+      'logVar.bias [2]',
+      'output.weight [3,2]',
+      'output.bias [3]',
     ]);
   });
 
   it('loss and every parameter gradient equal the hand computation (1e-10)', () => {
-    const B = 2, D = 3, L = 2;
+    const B = 2,
+      D = 3,
+      L = 2;
     const grads: Record<string, Float64Array> = Object.fromEntries([...model.namedParameters()].map(([n, p]) => [n, new Float64Array(p.numel())]));
     let total = 0;
     for (let b = 0; b < B; b++) {
@@ -49,7 +68,7 @@ describe('the ELBO of a tiny VAE, derived by hand', () => {
       });
       const dz = [0, 1].map((l) => dLogit.reduce((s, d, j) => s + d * W('output.weight', j, l, L), 0));
       const dMu = dz.map((d, l) => d + mu[l]! / B);
-      const dLv = dz.map((d, l) => d * 0.5 * Math.exp(lv[l]! / 2) * e[l]! + 0.5 * (Math.exp(lv[l]!) - 1) / B);
+      const dLv = dz.map((d, l) => d * 0.5 * Math.exp(lv[l]! / 2) * e[l]! + (0.5 * (Math.exp(lv[l]!) - 1)) / B);
       for (let l = 0; l < L; l++) {
         grads['mu.bias']![l]! += dMu[l]!;
         grads['logVar.bias']![l]! += dLv[l]!;
@@ -74,7 +93,7 @@ describe('the ELBO of a tiny VAE, derived by hand', () => {
     r.elbo.data.forEach((v, i) => expect(v).toBeCloseTo(r.reconstruction.data[i]! - r.kl.data[i]!, 12));
     expect(r.objective.item()).toBeCloseTo((r.elbo.data[0]! + r.elbo.data[1]!) / 2, 12);
     const weighted = elbo(model, x, { eps, beta: 4 });
-    expect(weighted.objective.item()).toBeCloseTo(r.objective.item() - 3 * (r.kl.data[0]! + r.kl.data[1]!) / 2, 12);
+    expect(weighted.objective.item()).toBeCloseTo(r.objective.item() - (3 * (r.kl.data[0]! + r.kl.data[1]!)) / 2, 12);
   });
 });
 
@@ -82,13 +101,20 @@ describe('the ELBO of every likelihood passes gradcheck on all parameters', () =
   for (const likelihood of LIKELIHOODS) {
     it(`${likelihood}: random small architectures, fixed ε`, () => {
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.nat(1000), (inputDim, hidden, latentDim, batch, seed) => {
-          const rng = new Generator(seed);
-          const model = new VAE({ inputDim, hiddenDims: [hidden], latentDim, likelihood, activation: 'tanh', dtype: 'float64', seed, sigma: 0.7 });
-          const x = rand([batch, inputDim], { dtype: 'float64', rng });
-          const eps = randn([batch, latentDim], { dtype: 'float64', rng });
-          expect(gradcheck(() => elbo(model, x, { eps }).objective, model.parameters()).ok).toBe(true);
-        }),
+        fc.property(
+          fc.integer({ min: 1, max: 4 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.nat(1000),
+          (inputDim, hidden, latentDim, batch, seed) => {
+            const rng = new Generator(seed);
+            const model = new VAE({ inputDim, hiddenDims: [hidden], latentDim, likelihood, activation: 'tanh', dtype: 'float64', seed, sigma: 0.7 });
+            const x = rand([batch, inputDim], { dtype: 'float64', rng });
+            const eps = randn([batch, latentDim], { dtype: 'float64', rng });
+            expect(gradcheck(() => elbo(model, x, { eps }).objective, model.parameters()).ok).toBe(true);
+          },
+        ),
         { ...fcOptions(), numRuns: 20 },
       );
     });
@@ -118,11 +144,16 @@ describe('KL(N(μ, σ²) || N(0, I))', () => {
     const n = 20000;
     const muN = mu.expand([n, 3]);
     const logVarN = logVar.expand([n, 3]);
-    const z = muN.add(logVarN.mul(0.5).exp().mul(randn([n, 3], { dtype: 'float64', rng })));
+    const z = muN.add(
+      logVarN
+        .mul(0.5)
+        .exp()
+        .mul(randn([n, 3], { dtype: 'float64', rng })),
+    );
     const draws = Array.from(klMonteCarlo(z, muN, logVarN).data);
     const mean = draws.reduce((a, b) => a + b, 0) / n;
     const sd = Math.sqrt(draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-    expect(Math.abs(mean - analytic)).toBeLessThan(4 * sd / Math.sqrt(n));
+    expect(Math.abs(mean - analytic)).toBeLessThan((4 * sd) / Math.sqrt(n));
     expect(analytic).toBeCloseTo(0.5 * (0.25 + 1.44 + 4 + Math.exp(-0.7) + Math.exp(0.4) + Math.exp(-2) - 3 + 0.7 - 0.4 + 2), 12);
   });
 

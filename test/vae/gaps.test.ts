@@ -8,7 +8,10 @@ import { orthogonalColumnsModel } from '../../src/verify/identity.js';
 import { posterior } from '../../src/verify/ppca.js';
 
 describe('aggregate posterior split: E KL(q(z|x) ‖ p(z)) = I(x; z) + KL(q(z) ‖ p(z))', () => {
-  const x = tensor(Array.from({ length: 40 }, (_, i) => Array.from({ length: 6 }, (_, j) => ((i * 7 + j * 3) % 5) / 4)), { dtype: 'float64' });
+  const x = tensor(
+    Array.from({ length: 40 }, (_, i) => Array.from({ length: 6 }, (_, j) => ((i * 7 + j * 3) % 5) / 4)),
+    { dtype: 'float64' },
+  );
 
   it('an encoder that ignores x carries no information: I = 0 and the KL is all KL(q(z) ‖ p(z))', () => {
     const model = new VAE({ inputDim: 6, hiddenDims: [4], latentDim: 2, dtype: 'float64', seed: 3 });
@@ -34,7 +37,10 @@ describe('amortization gap: q fitted per example, decoder fixed', () => {
   const rng = new Generator(7);
   const base = orthogonalColumnsModel(5, 2, rng);
   const m: ConditionalLinearGaussian = { ...base, classWeight: base.bias.map(() => [0]) };
-  const encoderWeight = [[0.3, -0.2, 0.1, 0, 0.5, 0], [0.1, 0.4, -0.3, 0.2, 0, 0]];
+  const encoderWeight = [
+    [0.3, -0.2, 0.1, 0, 0.5, 0],
+    [0.1, 0.4, -0.3, 0.2, 0, 0],
+  ];
   const model = linearCvae(m, encoderWeight, [0.5, -0.5], [0, 0]).given(oneHot([0, 0, 0, 0], 1, 'float64'));
   const xs = [0, 0, 0, 0].map(() => sampleConditional(m, 0, rng));
   const x = tensor(xs, { dtype: 'float64' });

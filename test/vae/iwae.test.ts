@@ -12,7 +12,13 @@ import { smallMnist } from './fixtures.js';
 
 describe('the IWAE bound', () => {
   const model = new VAE({ inputDim: 6, hiddenDims: [5], latentDim: 3, dtype: 'float64', seed: 4 });
-  const x = tensor([[0, 1, 0.2, 0.9, 1, 0], [0.5, 0.5, 0, 0, 1, 1]], { dtype: 'float64' });
+  const x = tensor(
+    [
+      [0, 1, 0.2, 0.9, 1, 0],
+      [0.5, 0.5, 0, 0, 1, 1],
+    ],
+    { dtype: 'float64' },
+  );
 
   it('with k = 1 equals the one-sample ELBO (Monte Carlo KL) at the same ε', () => {
     const eps = randn([1, 2, 3], { dtype: 'float64', rng: new Generator(1) });
@@ -30,7 +36,10 @@ describe('the IWAE bound', () => {
 
   it('rises with k on a trained model, and k = 1000 runs in chunks', () => {
     const data = smallMnist(1024, 100);
-    const { model: trained } = train(data, { config: { hiddenDims: [64], latentDim: 4, epochs: 3, batchSize: 64, seed: 3 }, outDir: join(mkdtempSync(join(tmpdir(), 'elbo-iwae-')), 'run') });
+    const { model: trained } = train(data, {
+      config: { hiddenDims: [64], latentDim: 4, epochs: 3, batchSize: 64, seed: 3 },
+      outDir: join(mkdtempSync(join(tmpdir(), 'elbo-iwae-')), 'run'),
+    });
     const xs = tensor(data.test.images, { shape: [data.test.n, 784] });
     const mean = (t: { data: ArrayLike<number> }): number => Array.from(t.data).reduce((a, b) => a + b, 0) / t.data.length;
     const bounds = [1, 10, 100].map((k) => mean(iwae(trained, xs, k, { rng: new Generator(k) })));

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,7 +34,12 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     const data = { train: subset(trainSet, spreadIndices(trainSet.n, 8000)), test: subset(test, spreadIndices(test.n, 1000)) };
     const result = train(data, { config: { hiddenDims: [256], latentDim: 2, epochs: 12, batchSize: 100, seed: 3 }, outDir });
     const pictures = writePictures(result.model, data.test, result.metrics, outDir, result.config.seed);
-    report = writeReport(outDir, { config: result.config, metrics: result.metrics, pictures, notes: { backend: result.metrics[0]!.backend, node: process.version } });
+    report = writeReport(outDir, {
+      config: result.config,
+      metrics: result.metrics,
+      pictures,
+      notes: { backend: result.metrics[0]!.backend, node: process.version },
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });
 
@@ -45,15 +50,21 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
   it('shows the charts as inline SVG with text inside them, and the pictures; screenshot', async () => {
     const page = await browser.newPage({ viewport: { width: 1320, height: 900 } });
     await page.goto(pathToFileURL(report).href);
-    const charts = await page.evaluate(() => Array.from(document.querySelectorAll('figure.chart svg')).map((svg) => {
-      const box = svg.getBoundingClientRect();
-      const texts = Array.from(svg.querySelectorAll('text'));
-      const outside = texts.filter((t) => {
-        const r = t.getBoundingClientRect();
-        return r.width === 0 || r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5;
-      });
-      return { title: svg.querySelector('title')?.textContent ?? '', texts: texts.map((t) => t.textContent ?? ''), outside: outside.map((t) => t.textContent) };
-    }));
+    const charts = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('figure.chart svg')).map((svg) => {
+        const box = svg.getBoundingClientRect();
+        const texts = Array.from(svg.querySelectorAll('text'));
+        const outside = texts.filter((t) => {
+          const r = t.getBoundingClientRect();
+          return r.width === 0 || r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5;
+        });
+        return {
+          title: svg.querySelector('title')?.textContent ?? '',
+          texts: texts.map((t) => t.textContent ?? ''),
+          outside: outside.map((t) => t.textContent),
+        };
+      }),
+    );
     expect(charts.map((c) => c.title)).toEqual(['Test codes μ(x)', 'ELBO per example', 'Reconstruction 𝔼q(z|x)[ln p(x|z)]', 'KL(q(z|x) ‖ p(z))']);
     for (const c of charts) {
       expect(c.texts.length, c.title).toBeGreaterThan(8);

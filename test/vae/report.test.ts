@@ -4,13 +4,30 @@ import { applicableConfig, renderReport } from '../../src/vae/report.js';
 import { DEFAULT_TRAIN_CONFIG, type EpochMetrics } from '../../src/vae/train.js';
 
 const metric = (epoch: number, elbo: number): EpochMetrics => ({
-  epoch, step: 100 * epoch, train_loss: -elbo, train_elbo: elbo - 3.14159, train_reconstruction: elbo - 20.5, train_kl: 17.25, test_elbo: elbo, test_reconstruction: elbo - 19.98765,
-  test_kl: 19.98765, kl_weight: 1, samples_per_sec: 5321.7, seconds: 1.234, backend: 'cpu',
+  epoch,
+  step: 100 * epoch,
+  train_loss: -elbo,
+  train_elbo: elbo - Math.PI,
+  train_reconstruction: elbo - 20.5,
+  train_kl: 17.25,
+  test_elbo: elbo,
+  test_reconstruction: elbo - 19.98765,
+  test_kl: 19.98765,
+  kl_weight: 1,
+  samples_per_sec: 5321.7,
+  seconds: 1.234,
+  backend: 'cpu',
 });
 
 describe('report.html', () => {
   const metrics = [metric(1, -150.12345), metric(2, -114.15)];
-  const html = renderReport({ config: DEFAULT_TRAIN_CONFIG, metrics, pictures: curvePictures(metrics), final: { elbo: -114, reconstruction: -90, kl: 24, iwae: -90.3544, k: 100, n: 500 }, notes: { backend: 'cpu', node: 'v20' } });
+  const html = renderReport({
+    config: DEFAULT_TRAIN_CONFIG,
+    metrics,
+    pictures: curvePictures(metrics),
+    final: { elbo: -114, reconstruction: -90, kl: 24, iwae: -90.3544, k: 100, n: 500 },
+    notes: { backend: 'cpu', node: 'v20' },
+  });
 
   it('inlines the charts as SVG with text elements', () => {
     expect((html.match(/<svg /g) ?? []).length).toBe(3);
@@ -22,7 +39,7 @@ describe('report.html', () => {
     expect(html).not.toMatch(/<th><\/th>/);
     expect(html).toContain('<td>-90.35</td>');
     expect(html).toContain('<td>-114.15</td>');
-    const cells = [...html.slice(0, html.indexOf("<h2>Configuration")).matchAll(/<td>(-?\d+\.\d+)<\/td>/g)].map((m) => m[1]!);
+    const cells = [...html.slice(0, html.indexOf('<h2>Configuration')).matchAll(/<td>(-?\d+\.\d+)<\/td>/g)].map((m) => m[1]!);
     expect(cells.filter((c) => /\.\d{3,}$/.test(c) && c !== '1.000')).toEqual([]);
   });
 
@@ -34,10 +51,23 @@ describe('report.html', () => {
   });
 });
 
-const oneEpoch: EpochMetrics[] = [{
-  epoch: 1, step: 10, train_loss: 120, train_elbo: -120, train_reconstruction: -100, train_kl: 20, test_elbo: -118, test_reconstruction: -99,
-  test_kl: 19, kl_weight: 1, samples_per_sec: 1000, seconds: 1, backend: 'cpu',
-}];
+const oneEpoch: EpochMetrics[] = [
+  {
+    epoch: 1,
+    step: 10,
+    train_loss: 120,
+    train_elbo: -120,
+    train_reconstruction: -100,
+    train_kl: 20,
+    test_elbo: -118,
+    test_reconstruction: -99,
+    test_kl: 19,
+    kl_weight: 1,
+    samples_per_sec: 1000,
+    seconds: 1,
+    backend: 'cpu',
+  },
+];
 
 describe('the run report labels its numbers', () => {
   it('calls a grey-pixel Bernoulli run the BCE objective, not a log-likelihood bound', () => {

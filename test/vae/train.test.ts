@@ -21,9 +21,13 @@ describe('training', () => {
   it('writes metrics.jsonl, a checkpoint per epoch, and improves the test ELBO', () => {
     const outDir = fresh();
     const { metrics } = train(data, { config, outDir });
-    const lines = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const lines = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
-    for (const key of ['epoch', 'train_elbo', 'test_elbo', 'test_reconstruction', 'test_kl', 'samples_per_sec', 'seconds']) expect(lines[0]).toHaveProperty(key);
+    for (const key of ['epoch', 'train_elbo', 'test_elbo', 'test_reconstruction', 'test_kl', 'samples_per_sec', 'seconds'])
+      expect(lines[0]).toHaveProperty(key);
     expect(metrics[2]!.test_elbo).toBeGreaterThan(metrics[0]!.test_elbo);
     expect(existsSync(join(outDir, 'checkpoint.safetensors'))).toBe(true);
     const { model, config: stored, epoch } = loadTrainedModel(outDir);
@@ -36,7 +40,17 @@ describe('training', () => {
     const straight = train(data, { config, outDir: fresh() });
     const outDir = fresh();
     // 5 batches per epoch: kill during epoch 2, after global step 7.
-    expect(() => train(data, { config, outDir }, { afterStep: (step) => { if (step === 7) throw new Killed(); } })).toThrow(Killed);
+    expect(() =>
+      train(
+        data,
+        { config, outDir },
+        {
+          afterStep: (step) => {
+            if (step === 7) throw new Killed();
+          },
+        },
+      ),
+    ).toThrow(Killed);
     const resumed = train(data, { config, outDir, resume: true });
     const a = straight.model.parameters();
     const b = resumed.model.parameters();
@@ -48,10 +62,19 @@ describe('training', () => {
   it('stops on a non-finite loss, naming the step, and keeps the last good checkpoint', () => {
     const outDir = fresh();
     let model: VAE | null = null;
-    const run = (): unknown => train(data, { config, outDir }, {
-      onStart: (info) => { model = info.model; },
-      afterStep: (step) => { if (step === 6) model!.parameters()[0]!.data[0] = NaN; }, // poison a weight in epoch 2
-    });
+    const run = (): unknown =>
+      train(
+        data,
+        { config, outDir },
+        {
+          onStart: (info) => {
+            model = info.model;
+          },
+          afterStep: (step) => {
+            if (step === 6) model!.parameters()[0]!.data[0] = NaN;
+          }, // poison a weight in epoch 2
+        },
+      );
     expect(run).toThrow(TrainingDivergedError);
     expect(run).toThrow(/./); // (second run refuses: the folder holds a run)
     const kept = loadTrainedModel(outDir);
@@ -62,10 +85,22 @@ describe('training', () => {
   it('says which step diverged', () => {
     let model: VAE | null = null;
     const outDir = fresh();
-    expect(() => train(data, { config, outDir }, {
-      onStart: (info) => { model = info.model; },
-      afterStep: (step) => { if (step === 6) model!.parameters()[0]!.data[0] = NaN; },
-    })).toThrow(`training stopped at step 7 (epoch 2): the loss is NaN (likely cause: the data hold extreme values, or the learning rate 0.001 is too large for them); the last good checkpoint is kept at ${join(outDir, 'checkpoint.safetensors')}`);
+    expect(() =>
+      train(
+        data,
+        { config, outDir },
+        {
+          onStart: (info) => {
+            model = info.model;
+          },
+          afterStep: (step) => {
+            if (step === 6) model!.parameters()[0]!.data[0] = NaN;
+          },
+        },
+      ),
+    ).toThrow(
+      `training stopped at step 7 (epoch 2): the loss is NaN (likely cause: the data hold extreme values, or the learning rate 0.001 is too large for them); the last good checkpoint is kept at ${join(outDir, 'checkpoint.safetensors')}`,
+    );
   });
 
   it('an update that makes a parameter infinite stops the run at that step, naming the tensor and the learning rate; nothing is written', () => {
@@ -80,10 +115,22 @@ describe('training', () => {
     let model: VAE | null = null;
     const outDir = fresh();
     // Poison a weight after the last step of epoch 2 (5 batches an epoch): the update checks have passed, the evaluation sees it.
-    expect(() => train(data, { config, outDir }, {
-      onStart: (info) => { model = info.model; },
-      afterStep: (step) => { if (step === 10) model!.parameters()[0]!.data.fill(Infinity); },
-    })).toThrow(/^training stopped at step 10 \(epoch 2\): the end-of-epoch evaluation's test_elbo is NaN \(likely cause: .*\); the last good checkpoint is kept at /);
+    expect(() =>
+      train(
+        data,
+        { config, outDir },
+        {
+          onStart: (info) => {
+            model = info.model;
+          },
+          afterStep: (step) => {
+            if (step === 10) model!.parameters()[0]!.data.fill(Infinity);
+          },
+        },
+      ),
+    ).toThrow(
+      /^training stopped at step 10 \(epoch 2\): the end-of-epoch evaluation's test_elbo is NaN \(likely cause: .*\); the last good checkpoint is kept at /,
+    );
     const kept = decodeSafetensors(readFileSync(join(outDir, 'checkpoint.safetensors')));
     expect(kept.metadata.epoch).toBe('1');
     for (const t of Object.values(kept.tensors)) expect(Array.from(t.data).every(Number.isFinite)).toBe(true);
@@ -115,11 +162,36 @@ describe('training refuses bad data and bad stored configs before writing anythi
     return { ...set, images };
   };
   const cases: Array<[string, DataSplits, Partial<TrainConfig>, string]> = [
-    ['a NaN pixel in the test set', { train: data.train, test: withPixel(data.test, 784 * 3 + 17, NaN) }, {}, `${data.test.name}: image 3, pixel 17 is NaN; every pixel must be a finite number`],
-    ['a pixel of 2 as a Bernoulli target', { train: withPixel(data.train, 5, 2), test: data.test }, {}, `${data.train.name}: image 0, pixel 5 is 2, but a Bernoulli likelihood needs targets in [0, 1]`],
-    ['an infinite pixel under a Gaussian likelihood', { train: withPixel(data.train, 5, -Infinity), test: data.test }, { likelihood: 'gaussian' }, 'image 0, pixel 5 is -Infinity; every pixel must be a finite number'],
-    ['an empty training set', { train: { ...data.train, n: 0, images: new Float32Array(0), labels: new Uint8Array(0) }, test: data.test }, {}, `${data.train.name}: the set holds no images`],
-    ['train and test images of different sizes', { train: data.train, test: { ...data.test, rows: 14, cols: 56 } }, {}, `${data.train.name} images are 28×28 but ${data.test.name} images are 14×56`],
+    [
+      'a NaN pixel in the test set',
+      { train: data.train, test: withPixel(data.test, 784 * 3 + 17, NaN) },
+      {},
+      `${data.test.name}: image 3, pixel 17 is NaN; every pixel must be a finite number`,
+    ],
+    [
+      'a pixel of 2 as a Bernoulli target',
+      { train: withPixel(data.train, 5, 2), test: data.test },
+      {},
+      `${data.train.name}: image 0, pixel 5 is 2, but a Bernoulli likelihood needs targets in [0, 1]`,
+    ],
+    [
+      'an infinite pixel under a Gaussian likelihood',
+      { train: withPixel(data.train, 5, -Infinity), test: data.test },
+      { likelihood: 'gaussian' },
+      'image 0, pixel 5 is -Infinity; every pixel must be a finite number',
+    ],
+    [
+      'an empty training set',
+      { train: { ...data.train, n: 0, images: new Float32Array(0), labels: new Uint8Array(0) }, test: data.test },
+      {},
+      `${data.train.name}: the set holds no images`,
+    ],
+    [
+      'train and test images of different sizes',
+      { train: data.train, test: { ...data.test, rows: 14, cols: 56 } },
+      {},
+      `${data.train.name} images are 28×28 but ${data.test.name} images are 14×56`,
+    ],
   ];
 
   it.each(cases)('%s', (_, splits, extra, message) => {
@@ -159,6 +231,8 @@ describe('modelParameterCount', () => {
     [[16, 8], 2, 'gaussian'],
   ] as const)('counts what the VAE of hidden %j, latent %d, %s really holds', (hiddenDims, latentDim, likelihood) => {
     const model = new VAE({ inputDim: 784, hiddenDims: [...hiddenDims], latentDim, likelihood });
-    expect(modelParameterCount({ hiddenDims: [...hiddenDims], latentDim, likelihood }, 784)).toBe(model.parameters().reduce((total, p) => total + p.numel(), 0));
+    expect(modelParameterCount({ hiddenDims: [...hiddenDims], latentDim, likelihood }, 784)).toBe(
+      model.parameters().reduce((total, p) => total + p.numel(), 0),
+    );
   });
 });

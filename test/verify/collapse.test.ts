@@ -6,7 +6,12 @@ import { VAE } from '../../src/vae/model.js';
 describe('posterior collapse and β (elbo collapse)', () => {
   it('trains each β with and without warm-up, and a larger β buys a smaller KL', () => {
     const runs = runCollapse({ betas: [0.5, 4], warmupEpochs: 1, epochs: 2, trainImages: 400, testImages: 100, latentDim: 4, hiddenDims: [16] });
-    expect(runs.map((r) => [r.beta, r.warmupEpochs])).toEqual([[0.5, 0], [4, 0], [0.5, 1], [4, 1]]);
+    expect(runs.map((r) => [r.beta, r.warmupEpochs])).toEqual([
+      [0.5, 0],
+      [4, 0],
+      [0.5, 1],
+      [4, 1],
+    ]);
     for (const r of runs) {
       expect(r.elbo).toBeCloseTo(r.reconstruction - r.kl, 3); // float32 sums
       expect(r.activeUnits).toBe(r.codeVariance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length);

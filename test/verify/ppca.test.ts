@@ -4,7 +4,15 @@ import { randomLinearGaussian, sampleLinearGaussian } from '../../src/verify/ide
 import { LOG_2PI } from '../../src/autograd/ops.js';
 import { logNormalDensity, matmul, matvec, transpose } from '../../src/verify/linalg.js';
 import {
-  expectedLogLikelihood, gaussianElbo, klGaussians, type LinearGaussian, logMarginal, meanLogMarginal, posterior, ppcaMaximumLikelihood, standardNormal,
+  expectedLogLikelihood,
+  gaussianElbo,
+  klGaussians,
+  type LinearGaussian,
+  logMarginal,
+  meanLogMarginal,
+  posterior,
+  ppcaMaximumLikelihood,
+  standardNormal,
 } from '../../src/verify/ppca.js';
 
 const logLik = (m: LinearGaussian, x: number[], z: number[]): number => {
@@ -31,12 +39,25 @@ describe('the linear-Gaussian (PPCA) closed forms', () => {
   it('E_q[ln p(x|z)] in closed form equals its Monte Carlo average within 4 standard errors', () => {
     const m = randomLinearGaussian(5, 2, rng);
     const x = sampleLinearGaussian(m, rng);
-    const q = { mean: [0.3, -0.8], cov: [[0.5, 0.1], [0.1, 0.2]] };
-    const l = [[Math.sqrt(0.5), 0], [0.1 / Math.sqrt(0.5), Math.sqrt(0.2 - 0.01 / 0.5)]];
+    const q = {
+      mean: [0.3, -0.8],
+      cov: [
+        [0.5, 0.1],
+        [0.1, 0.2],
+      ],
+    };
+    const l = [
+      [Math.sqrt(0.5), 0],
+      [0.1 / Math.sqrt(0.5), Math.sqrt(0.2 - 0.01 / 0.5)],
+    ];
     const n = 20000;
     const draws = Array.from({ length: n }, () => {
       const e = [rng.normal(), rng.normal()];
-      return logLik(m, x, matvec(l, e).map((v, i) => v + q.mean[i]!));
+      return logLik(
+        m,
+        x,
+        matvec(l, e).map((v, i) => v + q.mean[i]!),
+      );
     });
     const mean = draws.reduce((a, b) => a + b, 0) / n;
     const sd = Math.sqrt(draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
@@ -47,7 +68,10 @@ describe('the linear-Gaussian (PPCA) closed forms', () => {
     for (let t = 0; t < 20; t++) {
       const m = randomLinearGaussian(6, 2, rng);
       const x = sampleLinearGaussian(m, rng);
-      const a = [[rng.normal(), rng.normal()], [rng.normal(), rng.normal()]];
+      const a = [
+        [rng.normal(), rng.normal()],
+        [rng.normal(), rng.normal()],
+      ];
       const q = { mean: [rng.normal(), rng.normal()], cov: matmul(a, transpose(a)).map((r, i) => r.map((v, j) => v + (i === j ? 0.1 : 0))) };
       expect(Math.abs(klGaussians(q, q))).toBeLessThan(1e-12);
       expect(klGaussians(q, standardNormal(2))).toBeGreaterThanOrEqual(0);
@@ -80,6 +104,14 @@ describe('the linear-Gaussian (PPCA) closed forms', () => {
   });
 
   it('rejects a latent dimension that is not below D', () => {
-    expect(() => ppcaMaximumLikelihood([[1, 2], [3, 4]], 2)).toThrow(/latentDim < D = 2/);
+    expect(() =>
+      ppcaMaximumLikelihood(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        2,
+      ),
+    ).toThrow(/latentDim < D = 2/);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -38,7 +38,16 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
   const logs: string[] = [];
   const state = (): Promise<LabState> => page.evaluate(() => (window as unknown as { elboLab: Lab }).elboLab.state());
   const until = (what: string, test: (s: LabState) => boolean, timeout = 60_000): Promise<LabState> =>
-    expect.poll(async () => { const s = await state(); return test(s) ? s : null; }, { timeout, interval: 250, message: `${what} (page log: ${logs.slice(-5).join(' | ')})` }).toBeTruthy().then(state);
+    expect
+      .poll(
+        async () => {
+          const s = await state();
+          return test(s) ? s : null;
+        },
+        { timeout, interval: 250, message: `${what} (page log: ${logs.slice(-5).join(' | ')})` },
+      )
+      .toBeTruthy()
+      .then(state);
   const setBackend = async (name: string): Promise<LabState> => {
     await page.selectOption('#backend', name);
     const s = await until(`backend ${name}`, (s) => s.status?.backend === name && s.check?.backend === name);
@@ -47,13 +56,19 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
   };
   /** How many distinct colours each canvas shows (a blank canvas has one). */
   const colours = (ids: string[]): Promise<Record<string, number>> =>
-    page.evaluate((ids) => Object.fromEntries(ids.map((id) => {
-      const canvas = document.getElementById(id) as HTMLCanvasElement;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-      return [id, seen.size];
-    })), ids);
+    page.evaluate(
+      (ids) =>
+        Object.fromEntries(
+          ids.map((id) => {
+            const canvas = document.getElementById(id) as HTMLCanvasElement;
+            const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            const seen = new Set<number>();
+            for (let i = 0; i < data.length; i += 4) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+            return [id, seen.size];
+          }),
+        ),
+      ids,
+    );
   const testImages = (indices: number[]): Float32Array => subset(loadMnist().test, indices).images;
 
   beforeAll(async () => {
@@ -63,8 +78,10 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     // A tiny run trained by the library (as `elbo train` does), to load into the page.
     const { train: trainSet, test } = loadMnist();
     const outDir = join(mkdtempSync(join(tmpdir(), 'elbo-lab-')), 'run');
-    train({ train: subset(trainSet, spreadIndices(trainSet.n, 2000)), test: subset(test, spreadIndices(test.n, 200)) },
-      { config: { hiddenDims: [16], latentDim: 2, epochs: 1, batchSize: 100, seed: 5 }, outDir });
+    train(
+      { train: subset(trainSet, spreadIndices(trainSet.n, 2000)), test: subset(test, spreadIndices(test.n, 200)) },
+      { config: { hiddenDims: [16], latentDim: 2, epochs: 1, batchSize: 100, seed: 5 }, outDir },
+    );
     checkpoint = join(outDir, 'checkpoint.safetensors');
     server = await serveStatic(dist, 0);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'], headless: true });
@@ -109,13 +126,17 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     const painted = await colours(['recon', 'latent-plot', 'kl-dims']);
     for (const [id, n] of Object.entries(painted)) expect(n, id).toBeGreaterThan(5);
     // The curves are SVG with real text, the step axis labelled, and every point (the first ones too) inside the axes.
-    const charts = await page.evaluate(() => ['chart-elbo', 'chart-recon', 'chart-kl'].map((id) => {
-      const svg = document.querySelector(`#${id} svg`)!;
-      const axes = (svg.querySelector('path[stroke="#666"]') as SVGPathElement).getBBox();
-      const curves = Array.from(svg.querySelectorAll('path[stroke-width="2"]')).map((p) => (p as SVGPathElement).getBBox());
-      const inside = curves.every((b) => b.x >= axes.x - 0.5 && b.y >= axes.y - 0.5 && b.x + b.width <= axes.x + axes.width + 0.5 && b.y + b.height <= axes.y + axes.height + 0.5);
-      return { texts: Array.from(svg.querySelectorAll('text')).map((t) => t.textContent), curves: curves.length, inside };
-    }));
+    const charts = await page.evaluate(() =>
+      ['chart-elbo', 'chart-recon', 'chart-kl'].map((id) => {
+        const svg = document.querySelector(`#${id} svg`)!;
+        const axes = (svg.querySelector('path[stroke="#666"]') as SVGPathElement).getBBox();
+        const curves = Array.from(svg.querySelectorAll('path[stroke-width="2"]')).map((p) => (p as SVGPathElement).getBBox());
+        const inside = curves.every(
+          (b) => b.x >= axes.x - 0.5 && b.y >= axes.y - 0.5 && b.x + b.width <= axes.x + axes.width + 0.5 && b.y + b.height <= axes.y + axes.height + 0.5,
+        );
+        return { texts: Array.from(svg.querySelectorAll('text')).map((t) => t.textContent), curves: curves.length, inside };
+      }),
+    );
     for (const c of charts) {
       expect(c.texts).toEqual(expect.arrayContaining(['step', 'nats per digit']));
       expect(c.curves).toBe(2);
@@ -135,16 +156,30 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
   it('says clearly why a corrupt or mismatched checkpoint does not load, and keeps its model', async () => {
     const before = await state();
     const corrupt = Buffer.from('this is not a checkpoint');
-    const why = ((): string => { try { decodeSafetensors(corrupt); return ''; } catch (error) { return (error as Error).message; } })();
+    const why = ((): string => {
+      try {
+        decodeSafetensors(corrupt);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
     await page.setInputFiles('#checkpoint', { name: 'corrupt.safetensors', mimeType: 'application/octet-stream', buffer: corrupt });
     let s = await until('the corrupt-file message', (s) => s.message?.text.includes('corrupt.safetensors') === true);
     expect(s.message).toEqual({ kind: 'error', text: `Could not load corrupt.safetensors: ${why}. The lab's model is unchanged.` });
     expect(why).toMatch(/^safetensors: header length/);
     const weights = { 'model.output.bias': zeros([784]), 'model.mu.weight': zeros([2, 3]) };
-    const mismatched = encodeSafetensors(weights, { format: 'elbo.checkpoint', version: '1', step: '0', config: JSON.stringify({ hiddenDims: [16], latentDim: 2 }) });
+    const mismatched = encodeSafetensors(weights, {
+      format: 'elbo.checkpoint',
+      version: '1',
+      step: '0',
+      config: JSON.stringify({ hiddenDims: [16], latentDim: 2 }),
+    });
     await page.setInputFiles('#checkpoint', { name: 'mismatched.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(mismatched) });
     s = await until('the mismatch message', (s) => s.message?.text.includes('mismatched.safetensors') === true);
-    expect(s.message!.text).toMatch(/^Could not load mismatched\.safetensors: mismatched checkpoint: .*size mismatch for 'mu\.weight': expected shape \[2, 16\], got \[2, 3\]/);
+    expect(s.message!.text).toMatch(
+      /^Could not load mismatched\.safetensors: mismatched checkpoint: .*size mismatch for 'mu\.weight': expected shape \[2, 16\], got \[2, 3\]/,
+    );
     expect(await page.locator('#message').getAttribute('class')).toBe('error');
     expect(s.model).toEqual(before.model);
     expect(s.status!.step).toBe(before.status!.step);
@@ -153,7 +188,10 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
   it('loads a library-trained checkpoint and reconstructs test digits as the library does (gpu.js and WebGPU)', async () => {
     await page.setInputFiles('#checkpoint', checkpoint);
     // The worker's model event can arrive before the page shows its 'Loaded …' message: wait for both.
-    const s = await until('the loaded model and its message', (s) => s.model?.source === 'checkpoint.safetensors' && s.message?.text.startsWith('Loaded checkpoint.safetensors') === true);
+    const s = await until(
+      'the loaded model and its message',
+      (s) => s.model?.source === 'checkpoint.safetensors' && s.message?.text.startsWith('Loaded checkpoint.safetensors') === true,
+    );
     expect(s.model).toMatchObject({ latentDim: 2, hiddenDims: [16], likelihood: 'bernoulli' });
     expect(s.message).toMatchObject({ kind: 'info' });
     const { model } = loadTrainedModel(checkpoint);
@@ -162,7 +200,7 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     const worst = (a: number[], b: ArrayLike<number>) => a.reduce((w, v, i) => Math.max(w, Math.abs(v - b[i]!)), 0);
     await setBackend('gpujs');
     expect(worst(await reconstruct(DIGITS), reference(DIGITS))).toBeLessThan(1e-5);
-    const webgpu = await page.locator('#backend option[value=webgpu]').isDisabled() ? null : await setBackend('webgpu');
+    const webgpu = (await page.locator('#backend option[value=webgpu]').isDisabled()) ? null : await setBackend('webgpu');
     if (webgpu) {
       const many = spreadIndices(2000, 256); // large enough (2·256·784·16 flops) to run on the GPU
       expect(worst(await reconstruct(many), reference(many))).toBeLessThan(1e-5);

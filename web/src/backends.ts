@@ -49,7 +49,10 @@ export function describeBackend(): { name: LabBackend; detail: string } {
   }
   if (active === webgpu) {
     const info = webgpu.info();
-    return { name: 'webgpu', detail: `WebGPU on ${info.adapter} (${info.gpuMatmuls} matmuls on the GPU, ${info.baseMatmuls} small ones on ${wasm ? 'wasm' : 'cpu'})` };
+    return {
+      name: 'webgpu',
+      detail: `WebGPU on ${info.adapter} (${info.gpuMatmuls} matmuls on the GPU, ${info.baseMatmuls} small ones on ${wasm ? 'wasm' : 'cpu'})`,
+    };
   }
   if (active === wasm) return { name: 'wasm', detail: `WebAssembly SIMD, ${wasm.info.threads} thread${wasm.info.threads === 1 ? '' : 's'}` };
   return { name: 'cpu', detail: 'plain JavaScript (the cpu reference)' };
@@ -65,7 +68,12 @@ export function checkMatmul(): BackendCheck {
   const backend = getBackend();
   const rng = new Generator(7);
   const [m, k, n] = [48, 160, 136]; // 2·m·k·n ≈ 2.1 Mflop: above the webgpu bridge's threshold
-  const layouts: Array<[boolean, boolean, number, boolean, boolean]> = [[false, false, 1, false, false], [false, true, 2, false, true], [true, false, 2, true, false], [true, true, 2, false, false]];
+  const layouts: Array<[boolean, boolean, number, boolean, boolean]> = [
+    [false, false, 1, false, false],
+    [false, true, 2, false, true],
+    [true, false, 2, true, false],
+    [true, true, 2, false, false],
+  ];
   let worst = 0;
   for (const [transA, transB, batch, aShared, bShared] of layouts) {
     const dims: MatmulDims = { batch, m, k, n, transA, transB, aBatchStride: aShared ? 0 : m * k, bBatchStride: bShared ? 0 : k * n };

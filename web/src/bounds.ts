@@ -37,7 +37,8 @@ function centredGrid(points: number, center: readonly number[], halfWidth: numbe
 /** The three quantities for test digit `index` (pixels as given, the Bernoulli likelihood of training). */
 export function compareBounds(model: VAE, test: Dataset, index: number, seed = 1): BoundsResult {
   if (model.config.latentDim !== 2) throw new Error(`bounds: quadrature needs a 2-D latent, this model's is ${model.config.latentDim}-D`);
-  if (model.config.likelihood !== 'bernoulli') throw new Error(`bounds: quadrature here needs the Bernoulli likelihood, this model's is ${model.config.likelihood}`);
+  if (model.config.likelihood !== 'bernoulli')
+    throw new Error(`bounds: quadrature here needs the Bernoulli likelihood, this model's is ${model.config.likelihood}`);
   if (!Number.isInteger(index) || index < 0 || index >= test.n) throw new Error(`bounds: choose a test digit in 0 … ${test.n - 1}, got ${index}`);
   const started = performance.now();
   const d = test.rows * test.cols;
@@ -56,9 +57,19 @@ export function compareBounds(model: VAE, test: Dataset, index: number, seed = 1
     const q = integrate(grid, gridLogLikelihoods(model, x, grid)[0]!, m, lv);
     if (q.borderDrop < BORDER_DROP || halfWidth >= 16) {
       return {
-        index, label: test.labels[index]!, elbo: gh.elbo[0]!, reconstruction: gh.reconstruction[0]!, kl: gh.kl[0]!, iwae: bounds,
-        logPx: q.logPx, gridError: Math.abs(q.logPx - q.logPxCoarse), borderDrop: q.borderDrop, posteriorKl: q.posteriorKl,
-        gridPoints: GRID_POINTS, halfWidth, seconds: (performance.now() - started) / 1000,
+        index,
+        label: test.labels[index]!,
+        elbo: gh.elbo[0]!,
+        reconstruction: gh.reconstruction[0]!,
+        kl: gh.kl[0]!,
+        iwae: bounds,
+        logPx: q.logPx,
+        gridError: Math.abs(q.logPx - q.logPxCoarse),
+        borderDrop: q.borderDrop,
+        posteriorKl: q.posteriorKl,
+        gridPoints: GRID_POINTS,
+        halfWidth,
+        seconds: (performance.now() - started) / 1000,
       };
     }
     halfWidth *= 2;

@@ -44,8 +44,9 @@ export function modelFromCheckpoint(bytes: Uint8Array): LoadedModel {
   const { history: _history, ...fields } = stored as Partial<TrainConfig> & { history?: unknown };
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...fields };
   const bias = tensors[`${MODEL}output.bias`];
-  if (!bias || bias.ndim !== 1) throw new Error(`not a VAE checkpoint (no 1-D tensor 'model.output.bias')`);
-  if (bias.shape[0] !== INPUT_DIM) throw new Error(`mismatched checkpoint: it models images of ${bias.shape[0]} pixels, the lab's digits have ${INPUT_DIM} (28×28)`);
+  if (bias?.ndim !== 1) throw new Error(`not a VAE checkpoint (no 1-D tensor 'model.output.bias')`);
+  if (bias.shape[0] !== INPUT_DIM)
+    throw new Error(`mismatched checkpoint: it models images of ${bias.shape[0]} pixels, the lab's digits have ${INPUT_DIM} (28×28)`);
   let model: VAE;
   try {
     model = buildModel(config, INPUT_DIM);
@@ -57,7 +58,9 @@ export function modelFromCheckpoint(bytes: Uint8Array): LoadedModel {
   try {
     model.loadStateDict(weights, { strict: true });
   } catch (error) {
-    throw new Error(`mismatched checkpoint: its weights do not fit its config (${config.hiddenDims.join('-') || 'no hidden layer'}, latent ${config.latentDim}): ${(error as Error).message}`);
+    throw new Error(
+      `mismatched checkpoint: its weights do not fit its config (${config.hiddenDims.join('-') || 'no hidden layer'}, latent ${config.latentDim}): ${(error as Error).message}`,
+    );
   }
   const count = (key: string): number => {
     try {

@@ -13,7 +13,11 @@ export class WorkerClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 
-  constructor(private readonly worker: Worker, on: (message: FromWorker) => void, onCrash: (message: string) => void) {
+  constructor(
+    private readonly worker: Worker,
+    on: (message: FromWorker) => void,
+    onCrash: (message: string) => void,
+  ) {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
       if (message.type !== 'reply') return on(message);

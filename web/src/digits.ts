@@ -28,7 +28,16 @@ export function decodeDigits(bytes: Uint8Array): DataSplits {
   const d = rows * cols;
   if (bytes.length !== pixelsAt + n * d) throw new Error(`digits: expected ${pixelsAt + n * d} bytes, got ${bytes.length}`);
   const nTest = Math.floor(n / 5);
-  const make = (count: number, name: string) => ({ images: new Float32Array(count * d), labels: new Uint8Array(count), n: count, rows, cols, name, classes: DIGIT_CLASSES, k: 0 });
+  const make = (count: number, name: string) => ({
+    images: new Float32Array(count * d),
+    labels: new Uint8Array(count),
+    n: count,
+    rows,
+    cols,
+    name,
+    classes: DIGIT_CLASSES,
+    k: 0,
+  });
   const train = make(n - nTest, 'mnist/train');
   const test = make(nTest, 'mnist/test');
   for (let i = 0; i < n; i++) {

@@ -58,7 +58,15 @@ export interface Frame {
   /** The data point under canvas pixel (px, py). */
   invert(px: number, py: number): [number, number];
 }
-function frame(g: CanvasRenderingContext2D, w: number, h: number, xr: [number, number], yr: [number, number], m = { l: 48, r: 10, t: 22, b: 22 }, labels = { x: true, y: true }): Frame {
+function frame(
+  g: CanvasRenderingContext2D,
+  w: number,
+  h: number,
+  xr: [number, number],
+  yr: [number, number],
+  m = { l: 48, r: 10, t: 22, b: 22 },
+  labels = { x: true, y: true },
+): Frame {
   const f: Frame = {
     x: (v) => m.l + ((v - xr[0]) / (xr[1] - xr[0] || 1)) * (w - m.l - m.r),
     y: (v) => h - m.b - ((v - yr[0]) / (yr[1] - yr[0] || 1)) * (h - m.t - m.b),
@@ -70,7 +78,10 @@ function frame(g: CanvasRenderingContext2D, w: number, h: number, xr: [number, n
   g.textAlign = 'right';
   g.textBaseline = 'middle';
   for (const t of ticks(yr[0], yr[1], 4)) {
-    g.beginPath(); g.moveTo(m.l, f.y(t)); g.lineTo(w - m.r, f.y(t)); g.stroke();
+    g.beginPath();
+    g.moveTo(m.l, f.y(t));
+    g.lineTo(w - m.r, f.y(t));
+    g.stroke();
     if (labels.y) g.fillText(label(t), m.l - 4, f.y(t));
   }
   g.textAlign = 'center';
@@ -118,7 +129,12 @@ export function scatter(canvas: HTMLCanvasElement, points: Float32Array, labels:
     const [px, py] = [f.x(marker[0]), f.y(marker[1])];
     g.strokeStyle = '#000';
     g.lineWidth = 2;
-    g.beginPath(); g.moveTo(px - 7, py); g.lineTo(px + 7, py); g.moveTo(px, py - 7); g.lineTo(px, py + 7); g.stroke();
+    g.beginPath();
+    g.moveTo(px - 7, py);
+    g.lineTo(px + 7, py);
+    g.moveTo(px, py - 7);
+    g.lineTo(px, py + 7);
+    g.stroke();
   }
   return f;
 }
@@ -133,7 +149,10 @@ export function bars(canvas: HTMLCanvasElement, title: string, values: number[],
   });
   g.setLineDash([4, 3]);
   g.strokeStyle = '#d62728';
-  g.beginPath(); g.moveTo(f.x(0), f.y(threshold)); g.lineTo(f.x(values.length), f.y(threshold)); g.stroke();
+  g.beginPath();
+  g.moveTo(f.x(0), f.y(threshold));
+  g.lineTo(f.x(values.length), f.y(threshold));
+  g.stroke();
   g.setLineDash([]);
   g.fillStyle = '#222';
   g.textAlign = 'left';
@@ -144,12 +163,25 @@ export function bars(canvas: HTMLCanvasElement, title: string, values: number[],
 /** Values on one horizontal axis, labelled, e.g. ELBO ≤ IWAE_k ≤ ln p(x). */
 export function numberLine(canvas: HTMLCanvasElement, items: Array<{ name: string; value: number; color: string }>): void {
   const { g, w, h } = prepare(canvas);
-  const f = frame(g, w, h, extent(items.map((i) => i.value), 0.12), [0, items.length + 1], { l: 12, r: 12, t: 6, b: 22 }, { x: true, y: false });
+  const f = frame(
+    g,
+    w,
+    h,
+    extent(
+      items.map((i) => i.value),
+      0.12,
+    ),
+    [0, items.length + 1],
+    { l: 12, r: 12, t: 6, b: 22 },
+    { x: true, y: false },
+  );
   g.textBaseline = 'middle';
   items.forEach((item, k) => {
     const [x, y] = [f.x(item.value), f.y(items.length - k)];
     g.fillStyle = item.color;
-    g.beginPath(); g.arc(x, y, 4, 0, 2 * Math.PI); g.fill();
+    g.beginPath();
+    g.arc(x, y, 4, 0, 2 * Math.PI);
+    g.fill();
     g.textAlign = x > w / 2 ? 'right' : 'left';
     g.fillText(`${item.name} ${item.value.toFixed(2)}`, x + (x > w / 2 ? -8 : 8), y);
   });

@@ -37,7 +37,10 @@ export class Lab {
   /** The plane of the latent plot: its origin and two axes in latent space (the identity for d = 2). */
   private plane: { mean: number[]; axes: number[][] } | undefined;
 
-  constructor(readonly data: DataSplits, settings: LabSettings) {
+  constructor(
+    readonly data: DataSplits,
+    settings: LabSettings,
+  ) {
     this.reset(settings);
   }
 
@@ -75,7 +78,16 @@ export class Lab {
 
   info(): ModelInfo {
     const c = this.model.config;
-    return { latentDim: c.latentDim, hiddenDims: c.hiddenDims, likelihood: c.likelihood, activation: c.activation, dtype: c.dtype, source: this.source, step: this.step, ...(this.note ? { note: this.note } : {}) };
+    return {
+      latentDim: c.latentDim,
+      hiddenDims: c.hiddenDims,
+      likelihood: c.likelihood,
+      activation: c.activation,
+      dtype: c.dtype,
+      source: this.source,
+      step: this.step,
+      ...(this.note ? { note: this.note } : {}),
+    };
   }
 
   private nextBatch(): Batch {

@@ -12,10 +12,22 @@ import { navigatorGpu } from './webgpu/gpu-types.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
-  status: $('status'), message: $('message'), latent: $<HTMLSelectElement>('latent'), beta: $<HTMLInputElement>('beta'), lr: $<HTMLSelectElement>('lr'),
-  backend: $<HTMLSelectElement>('backend'), start: $<HTMLButtonElement>('start'), reset: $<HTMLButtonElement>('reset'), checkpoint: $<HTMLInputElement>('checkpoint'),
-  export: $<HTMLButtonElement>('export'), latentPlot: $<HTMLCanvasElement>('latent-plot'), decoded: $<HTMLCanvasElement>('decoded'), decodedZ: $('decoded-z'),
-  boundsIndex: $<HTMLInputElement>('bounds-index'), boundsRun: $<HTMLButtonElement>('bounds-run'), boundsTable: $<HTMLTableElement>('bounds-table'),
+  status: $('status'),
+  message: $('message'),
+  latent: $<HTMLSelectElement>('latent'),
+  beta: $<HTMLInputElement>('beta'),
+  lr: $<HTMLSelectElement>('lr'),
+  backend: $<HTMLSelectElement>('backend'),
+  start: $<HTMLButtonElement>('start'),
+  reset: $<HTMLButtonElement>('reset'),
+  checkpoint: $<HTMLInputElement>('checkpoint'),
+  export: $<HTMLButtonElement>('export'),
+  latentPlot: $<HTMLCanvasElement>('latent-plot'),
+  decoded: $<HTMLCanvasElement>('decoded'),
+  decodedZ: $('decoded-z'),
+  boundsIndex: $<HTMLInputElement>('bounds-index'),
+  boundsRun: $<HTMLButtonElement>('bounds-run'),
+  boundsTable: $<HTMLTableElement>('bounds-table'),
 };
 /** Per-dimension KL above this many nats counts as informative (INFORMATIVE_KL of src/verify/collapse.ts). */
 const INFORMATIVE_KL = 0.1;
@@ -66,7 +78,13 @@ function redraw(): void {
     chart('chart-kl', 'KL(q(z|x) ‖ p(z))', 'kl');
     const t = state.terms;
     if (t) {
-      [['t-rec', t.reconstruction], ['t-kl', t.kl], ['t-elbo', t.elbo], ['t-obj', t.objective], ['t-loss', -t.objective]].forEach(([id, v]) => text(id as string, fmt(v as number)));
+      [
+        ['t-rec', t.reconstruction],
+        ['t-kl', t.kl],
+        ['t-elbo', t.elbo],
+        ['t-obj', t.objective],
+        ['t-loss', -t.objective],
+      ].forEach(([id, v]) => text(id as string, fmt(v as number)));
       text('t-beta', `β = ${t.beta}`);
       text('t-step', `step ${t.step}, ${t.batchSize} digits`);
       const informative = t.klPerDim.filter((k) => k > INFORMATIVE_KL).length;
@@ -97,8 +115,12 @@ function showModel(model: ModelInfo, fresh: boolean): void {
   const two = model.latentDim === 2;
   $('manifold-box').hidden = !two;
   $('bounds-box').hidden = !two;
-  text('latent-caption', two ? 'codes μ(x) of 1,000 test digits on the two latent axes; click or drag to decode a point'
-    : `codes μ(x) of 1,000 test digits on the first two principal components of the ${model.latentDim}-D codes; click or drag to decode mean + u·PC₁ + v·PC₂`);
+  text(
+    'latent-caption',
+    two
+      ? 'codes μ(x) of 1,000 test digits on the two latent axes; click or drag to decode a point'
+      : `codes μ(x) of 1,000 test digits on the first two principal components of the ${model.latentDim}-D codes; click or drag to decode mean + u·PC₁ + v·PC₂`,
+  );
   if (model.note) showMessage(model.note);
   redraw();
 }
@@ -117,8 +139,10 @@ function onMessage(message: FromWorker): void {
       for (const b of [ui.start, ui.reset, ui.export]) b.disabled = false;
       if (!message.wasm) disableOption('wasm', 'no WebAssembly SIMD');
       return;
-    case 'model': return showModel(message.model, message.fresh);
-    case 'status': return showStatus(message);
+    case 'model':
+      return showModel(message.model, message.fresh);
+    case 'status':
+      return showStatus(message);
     case 'train':
       addPoint(state.train, message.point);
       state.terms = message.terms;
@@ -126,12 +150,15 @@ function onMessage(message: FromWorker): void {
     case 'test':
       addPoint(state.test, message.point);
       return redraw();
-    case 'recon': return showImage($('recon'), pairGrid(message.originals, message.reconstructions, message.count, 28, 28, { columns: 10 }));
-    case 'manifold': return showImage($('manifold'), imageGrid(message.images, message.side ** 2, 28, 28, { columns: message.side, pad: 0, scale: 1 }));
+    case 'recon':
+      return showImage($('recon'), pairGrid(message.originals, message.reconstructions, message.count, 28, 28, { columns: 10 }));
+    case 'manifold':
+      return showImage($('manifold'), imageGrid(message.images, message.side ** 2, 28, 28, { columns: message.side, pad: 0, scale: 1 }));
     case 'latent':
       state.view = message.view;
       return redraw();
-    case 'error': return showMessage(message.message, 'error');
+    case 'error':
+      return showMessage(message.message, 'error');
   }
 }
 
@@ -158,7 +185,8 @@ if (softwareRenderer) ui.backend.querySelector<HTMLOptionElement>('option[value=
 function showRendererNote(backend: string): void {
   const note = $('renderer-note');
   const show = backend === 'gpujs' && softwareRenderer !== null;
-  if (show) note.textContent = `WebGL here runs on a software renderer (${softwareRenderer}), not a GPU: gpu.js compiles its kernels for the CPU (about 15 s with no steps at first) and then trains more slowly than WASM SIMD. A browser with hardware acceleration gives gpu.js a real GPU.`;
+  if (show)
+    note.textContent = `WebGL here runs on a software renderer (${softwareRenderer}), not a GPU: gpu.js compiles its kernels for the CPU (about 15 s with no steps at first) and then trains more slowly than WASM SIMD. A browser with hardware acceleration gives gpu.js a real GPU.`;
   note.hidden = !show;
 }
 
@@ -171,7 +199,13 @@ function disableOption(value: string, why: string): void {
 // WebGPU needs an adapter and shared memory between the workers (a cross-origin isolated page).
 if (!crossOriginIsolated) disableOption('webgpu', 'page not cross-origin isolated');
 else if (!navigatorGpu()) disableOption('webgpu', 'not in this browser');
-else void navigatorGpu()!.requestAdapter().then((adapter) => adapter || disableOption('webgpu', 'no adapter'), () => disableOption('webgpu', 'no adapter'));
+else
+  void navigatorGpu()!
+    .requestAdapter()
+    .then(
+      (adapter) => adapter || disableOption('webgpu', 'no adapter'),
+      () => disableOption('webgpu', 'no adapter'),
+    );
 
 let gpuWorker: Worker | undefined;
 let switching = false;
@@ -191,7 +225,10 @@ ui.backend.onchange = async () => {
     state.check = backend.check;
     const { worst, cases } = backend.check;
     const verdict = worst <= 1 ? 'agrees with' : 'DISAGREES with';
-    showMessage(`Backend: ${backend.detail}. Its matmul ${verdict} the float64 reference (${cases} layouts; worst error ${worst.toFixed(3)} of float32's bound).`, worst <= 1 ? 'info' : 'error');
+    showMessage(
+      `Backend: ${backend.detail}. Its matmul ${verdict} the float64 reference (${cases} layouts; worst error ${worst.toFixed(3)} of float32's bound).`,
+      worst <= 1 ? 'info' : 'error',
+    );
   } catch (error) {
     showMessage(`Could not switch to ${name}: ${(error as Error).message}`, 'error');
     if (port) {
@@ -225,7 +262,9 @@ ui.checkpoint.onchange = async () => {
     if (!Array.from(ui.lr.options).some((o) => Number(o.value) === loaded.lr)) ui.lr.add(new Option(String(loaded.lr)));
     ui.lr.value = Array.from(ui.lr.options).find((o) => Number(o.value) === loaded.lr)!.value;
     const m = state.model!;
-    showMessage(`Loaded ${file.name}: 784-${m.hiddenDims.join('-')}-${m.latentDim}, ${m.likelihood}, ${m.activation}, step ${m.step}. Start continues training it (with a fresh Adam).`);
+    showMessage(
+      `Loaded ${file.name}: 784-${m.hiddenDims.join('-')}-${m.latentDim}, ${m.likelihood}, ${m.activation}, step ${m.step}. Start continues training it (with a fresh Adam).`,
+    );
   } catch (error) {
     showMessage(`Could not load ${file.name}: ${(error as Error).message}. The lab's model is unchanged.`, 'error');
   }
@@ -292,13 +331,22 @@ function showBounds(r: BoundsResult): void {
   const rows: Array<[string, string, number]> = [
     ['ELBO', 'E_q[ln p(x|z)] − KL(q ‖ p(z)), E_q by 20×20 Gauss–Hermite', r.elbo],
     ...r.iwae.map((b): [string, string, number] => [`IWAE_${b.k}`, `ln (1/k) Σᵢ p(x, zᵢ)/q(zᵢ|x), ${b.k} draw${b.k > 1 ? 's' : ''} zᵢ ~ q(z|x)`, b.value]),
-    ['ln p(x)', `ln ∫ p(x|z) p(z) dz on a ${r.gridPoints}² grid of half-width ${r.halfWidth.toFixed(2)} around μ(x) (grid error ${r.gridError.toExponential(1)})`, r.logPx],
+    [
+      'ln p(x)',
+      `ln ∫ p(x|z) p(z) dz on a ${r.gridPoints}² grid of half-width ${r.halfWidth.toFixed(2)} around μ(x) (grid error ${r.gridError.toExponential(1)})`,
+      r.logPx,
+    ],
     ['gap', 'ln p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) (on the grid: ' + fmt(r.posteriorKl) + ')', r.logPx - r.elbo],
   ];
   ui.boundsTable.innerHTML = '';
   for (const [name, formula, value] of rows) {
     const tr = ui.boundsTable.appendChild(document.createElement('tr'));
-    for (const [tag, content] of [['th', name], ['td', formula], ['td', fmt(value)]] as const) tr.appendChild(document.createElement(tag)).textContent = content;
+    for (const [tag, content] of [
+      ['th', name],
+      ['td', formula],
+      ['td', fmt(value)],
+    ] as const)
+      tr.appendChild(document.createElement(tag)).textContent = content;
   }
   ui.boundsTable.createCaption().textContent = `test digit #${r.index} (a ${r.label}), in ${r.seconds.toFixed(1)} s`;
   numberLine($('bounds-line'), [
@@ -312,7 +360,16 @@ const hook: LabHook = {
   get ready() {
     return state.ready && state.view !== null;
   },
-  state: () => ({ status: state.status, model: state.model, train: state.train, test: state.test, terms: state.terms, decoded: state.decoded, check: state.check, message: state.message }),
+  state: () => ({
+    status: state.status,
+    model: state.model,
+    train: state.train,
+    test: state.test,
+    terms: state.terms,
+    decoded: state.decoded,
+    check: state.check,
+    message: state.message,
+  }),
   reconstruct: (indices) => client.request<Float32Array>({ type: 'reconstruct', indices }).then((a) => Array.from(a)),
   images: (indices) => client.request<Float32Array>({ type: 'images', indices }).then((a) => Array.from(a)),
   bounds: async (index) => {

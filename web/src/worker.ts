@@ -13,7 +13,10 @@ import { spreadIndices } from 'elbo/vae';
  * time (so a slow backend refreshes them less often); all at once whenever training stops.
  */
 
-const scope = self as unknown as { postMessage(message: FromWorker, transfer?: Transferable[]): void; onmessage: ((event: MessageEvent<ToWorker>) => void) | null };
+const scope = self as unknown as {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+};
 const post = (message: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(message, transfer);
 
 const SLICE_MS = 150;
@@ -98,7 +101,11 @@ function tick(): void {
   spent.training += performance.now() - started;
   const rate = sums.n / ((performance.now() - started) / 1000);
   samplesPerSec = samplesPerSec === 0 ? rate : 0.7 * samplesPerSec + 0.3 * rate;
-  post({ type: 'train', point: { step: lab.step, elbo: sums.elbo / sums.n, reconstruction: sums.reconstruction / sums.n, kl: sums.kl / sums.n }, terms: terms! });
+  post({
+    type: 'train',
+    point: { step: lab.step, elbo: sums.elbo / sums.n, reconstruction: sums.reconstruction / sums.n, kl: sums.kl / sums.n },
+    terms: terms!,
+  });
   const affordable = (job: keyof typeof jobs): boolean => performance.now() >= jobs[job].due && spent.jobs + jobs[job].cost <= JOB_SHARE * spent.training;
   if (affordable('pictures')) sendPictures();
   if (affordable('test')) sendTest();
@@ -138,13 +145,16 @@ async function handle(message: ToWorker): Promise<void> {
   if (!lab) throw new Error('the lab is still loading its digits');
   const l = lab;
   switch (message.type) {
-    case 'start': return setRunning(true);
-    case 'pause': return setRunning(false);
+    case 'start':
+      return setRunning(true);
+    case 'pause':
+      return setRunning(false);
     case 'reset':
       l.reset(message.settings);
       running = false;
       return refreshAll(true);
-    case 'hyper': return l.setHyper(message.beta, message.lr);
+    case 'hyper':
+      return l.setHyper(message.beta, message.lr);
     case 'backend':
       return reply(message.id, async () => {
         await activate(message.name, message.port);
@@ -156,11 +166,20 @@ async function handle(message: ToWorker): Promise<void> {
         status();
         return { ...describeBackend(), check };
       });
-    case 'decode': return reply(message.id, () => l.decodeAt(message.u, message.v));
-    case 'bounds': return reply(message.id, () => compareBounds(l.model, l.data.test, message.index));
-    case 'reconstruct': return reply(message.id, () => l.reconstruct(message.indices));
-    case 'images': return reply(message.id, () => Float32Array.from(l.images(message.indices).data));
-    case 'export': return reply(message.id, () => checkpointBytes(l.model, { ...l.config, epochs: Math.max(1, l.epoch) }, l.step, l.epoch), (v) => [(v as Uint8Array).buffer]);
+    case 'decode':
+      return reply(message.id, () => l.decodeAt(message.u, message.v));
+    case 'bounds':
+      return reply(message.id, () => compareBounds(l.model, l.data.test, message.index));
+    case 'reconstruct':
+      return reply(message.id, () => l.reconstruct(message.indices));
+    case 'images':
+      return reply(message.id, () => Float32Array.from(l.images(message.indices).data));
+    case 'export':
+      return reply(
+        message.id,
+        () => checkpointBytes(l.model, { ...l.config, epochs: Math.max(1, l.epoch) }, l.step, l.epoch),
+        (v) => [(v as Uint8Array).buffer],
+      );
     case 'load':
       return reply(message.id, () => {
         const loaded = modelFromCheckpoint(new Uint8Array(message.bytes)); // throws before anything changes

@@ -112,7 +112,13 @@ interface WebWorker {
 type WebWorkerClass = new (url: string) => WebWorker;
 
 function webHost(): WasmHost {
-  const scope = globalThis as { navigator?: { hardwareConcurrency?: number }; crossOriginIsolated?: boolean; Worker?: WebWorkerClass; Blob?: typeof Blob; URL?: typeof URL };
+  const scope = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    crossOriginIsolated?: boolean;
+    Worker?: WebWorkerClass;
+    Blob?: typeof Blob;
+    URL?: typeof URL;
+  };
   const cores = (): number => scope.navigator?.hardwareConcurrency ?? 1;
   const canBlock = blockingAllowed();
   const Worker = scope.Worker;

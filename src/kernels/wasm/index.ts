@@ -110,13 +110,22 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const simd = x.length >= SIMD_MIN && x instanceof Float32Array && out instanceof Float32Array && hasSimd(op);
       if (!simd || !vector.elementwise(op, x, undefined, out)) cpuBackend.unary(op, x, out, p, q);
     },
-    binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], shape: readonly number[], out: TypedArray): void {
+    binary(
+      op: BinaryOp,
+      a: TypedArray,
+      aStrides: readonly number[],
+      b: TypedArray,
+      bStrides: readonly number[],
+      shape: readonly number[],
+      out: TypedArray,
+    ): void {
       const n = out.length;
       const f32 = hasSimd(op) && n >= SIMD_MIN && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
       if (f32 && a.length === n && b.length === n && vector.elementwise(op, a, b, out)) return;
       // b repeated along leading axes (a per-image term against k samples of each image, IWAE's
       // [k, batch, 784] against [batch, 784]): one loop per repeat, b copied in once.
-      if (f32 && a.length === n && b.length % 8 === 0 && repeatsAlongLeadingAxes(bStrides, shape, b.length) && vector.elementwise(op, a, b, out, n / b.length)) return;
+      if (f32 && a.length === n && b.length % 8 === 0 && repeatsAlongLeadingAxes(bStrides, shape, b.length) && vector.elementwise(op, a, b, out, n / b.length))
+        return;
       cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
     },
     reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
@@ -169,7 +178,7 @@ class WasmMemory extends HostMemory {
   }
 
   override keep(x: TypedArray): TypedArray {
-    return x instanceof Float32Array ? this.engine.keep(x) ?? x : x;
+    return x instanceof Float32Array ? (this.engine.keep(x) ?? x) : x;
   }
 
   override isKept(x: TypedArray): boolean {

@@ -339,18 +339,36 @@ export class WasmMatmul {
     const tasksM = Math.ceil(M / tm);
     const tasksN = Math.ceil(N / tn);
     const job = this.jobWords;
-    job[JOB.c] = cAt; job[JOB.m] = M; job[JOB.n] = N; job[JOB.k] = k; job[JOB.ldc] = nPad;
+    job[JOB.c] = cAt;
+    job[JOB.m] = M;
+    job[JOB.n] = N;
+    job[JOB.k] = k;
+    job[JOB.ldc] = nPad;
     if (flip) {
       // A' = op(B)ᵀ: (j, p) at p·rsB + j·csB; B' = op(A)ᵀ: (p, i) at i·rsA + p·csA.
-      job[JOB.a] = bAt; job[JOB.rsA] = csB; job[JOB.csA] = rsB;
-      job[JOB.b] = aAt; job[JOB.rsB] = csA; job[JOB.csB] = rsA;
+      job[JOB.a] = bAt;
+      job[JOB.rsA] = csB;
+      job[JOB.csA] = rsB;
+      job[JOB.b] = aAt;
+      job[JOB.rsB] = csA;
+      job[JOB.csB] = rsA;
     } else {
-      job[JOB.a] = aAt; job[JOB.rsA] = rsA; job[JOB.csA] = csA;
-      job[JOB.b] = bAt; job[JOB.rsB] = rsB; job[JOB.csB] = csB;
+      job[JOB.a] = aAt;
+      job[JOB.rsA] = rsA;
+      job[JOB.csA] = csA;
+      job[JOB.b] = bAt;
+      job[JOB.rsB] = rsB;
+      job[JOB.csB] = csB;
     }
-    job[JOB.aBatchStride] = aBatchStride; job[JOB.bBatchStride] = bBatchStride; job[JOB.cBatchStride] = mPad * nPad;
-    job[JOB.tm] = tm; job[JOB.tn] = tn; job[JOB.tasksM] = tasksM; job[JOB.tasksN] = tasksN;
-    job[JOB.scratch] = SCRATCH; job[JOB.slotBytes] = slotBytes(this.tile);
+    job[JOB.aBatchStride] = aBatchStride;
+    job[JOB.bBatchStride] = bBatchStride;
+    job[JOB.cBatchStride] = mPad * nPad;
+    job[JOB.tm] = tm;
+    job[JOB.tn] = tn;
+    job[JOB.tasksM] = tasksM;
+    job[JOB.tasksN] = tasksN;
+    job[JOB.scratch] = SCRATCH;
+    job[JOB.slotBytes] = slotBytes(this.tile);
     const ntasks = batch * tasksM * tasksN;
     this.calls++;
     if (workers > 0) this.parallelCalls++;

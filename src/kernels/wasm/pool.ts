@@ -80,7 +80,11 @@ export class ThreadPool {
    * Starts `size` workers, each instantiating every one of `modules` on `memory` (which must be
    * shared). The pool can be used at once: workers still booting are simply not woken.
    */
-  constructor(modules: readonly WebAssembly.Module[], memory: WebAssembly.Memory, readonly size: number) {
+  constructor(
+    modules: readonly WebAssembly.Module[],
+    memory: WebAssembly.Memory,
+    readonly size: number,
+  ) {
     this.ctl = new Int32Array(memory.buffer, 0, 64);
     const startWorker = wasmHost().startWorker;
     if (!startWorker) throw new Error(`wasm backend: cannot start worker threads here: ${wasmHost().noThreads ?? 'unknown reason'}`);
@@ -90,9 +94,17 @@ export class ThreadPool {
       const worker = startWorker(workerBody, { modules, memory, slot });
       worker.unref();
       // A failed worker stays out of the pool (its state never becomes IDLE, or becomes FAILED).
-      ready.push(new Promise((resolve) => {
-        worker.watch(() => resolve(), () => { Atomics.store(this.ctl, CTL.state + slot, STATE.failed); resolve(); });
-      }));
+      ready.push(
+        new Promise((resolve) => {
+          worker.watch(
+            () => resolve(),
+            () => {
+              Atomics.store(this.ctl, CTL.state + slot, STATE.failed);
+              resolve();
+            },
+          );
+        }),
+      );
       this.workers.push(worker);
     }
     this.booted = Promise.all(ready).then(() => undefined);

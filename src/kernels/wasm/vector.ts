@@ -33,7 +33,22 @@ const PARALLEL_MIN = 16384;
 const SHARED_OPS = new Set<string>([...LOGISTIC_OPS, 'adam']);
 
 type Loop = (x: number, y: number, out: number, n: number) => void;
-type AdamFn = (theta: number, grad: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, s: number, q: number, eps: number, decay: number, l2: number) => void;
+type AdamFn = (
+  theta: number,
+  grad: number,
+  m: number,
+  v: number,
+  n: number,
+  b1: number,
+  c1: number,
+  b2: number,
+  c2: number,
+  s: number,
+  q: number,
+  eps: number,
+  decay: number,
+  l2: number,
+) => void;
 
 /** The SIMD elementwise loops, the row sum and Adam's update of one wasm backend. */
 export class WasmVector {
@@ -66,7 +81,11 @@ export class WasmVector {
    * Writes the job descriptor (see {@link VECTOR_JOB}) and runs its ⌈n / chunk⌉ tasks here and on
    * the idle workers.
    */
-  private share(op: (typeof TASK_OPS)[number], job: { x: number; y?: number; out?: number; m?: number; v?: number; n: number; chunk: number; yFixed?: boolean }, scalars: readonly number[] = []): void {
+  private share(
+    op: (typeof TASK_OPS)[number],
+    job: { x: number; y?: number; out?: number; m?: number; v?: number; n: number; chunk: number; yFixed?: boolean },
+    scalars: readonly number[] = [],
+  ): void {
     const words = new Int32Array(this.engine.memory.buffer, JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
     words.set([TASK_OPS.indexOf(op), job.x, job.y ?? 0, job.out ?? 0, job.m ?? 0, job.v ?? 0, job.n, job.chunk, job.yFixed ? 1 : 0]);
     new Float32Array(words.buffer, JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
@@ -175,7 +194,10 @@ export class WasmVector {
     if (mAt === undefined || vAt === undefined) return false;
     const n = theta.length;
     const bytes = roundUp(n * 4, 64);
-    const placed = this.place([{ array: theta, bytes, copyIn: true }, { array: grad, bytes, copyIn: true }]);
+    const placed = this.place([
+      { array: theta, bytes, copyIn: true },
+      { array: grad, bytes, copyIn: true },
+    ]);
     if (!placed) return false;
     const [th, g] = placed as [number, number];
     const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBc2, h.eps, h.decay, h.l2] as const;

@@ -66,7 +66,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           if (m !== state.expAvg.data) state.expAvg = new Tensor(m, p.shape);
           if (v !== state.expAvgSq.data) state.expAvgSq = new Tensor(v, p.shape);
           update(theta, grad, state.expAvg.data, state.expAvgSq.data, {
-            beta1, beta2, eps,
+            beta1,
+            beta2,
+            eps,
             stepSize: lr / (1 - beta1 ** t), // α / (1 − β₁ᵗ), so α·m̂ = stepSize·m
             sqrtBc2: Math.sqrt(1 - beta2 ** t), // √(1 − β₂ᵗ), so √v̂ = √v / sqrtBc2
             decay: this.decoupled ? 1 - lr * wd : 1, // AdamW: θ = θ(1 − αλ) before the update

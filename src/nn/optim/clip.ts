@@ -18,14 +18,17 @@ import { Tensor } from '../../tensor/tensor.js';
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || maxNorm < 0) throw new RangeError(`clipGradNorm: maxNorm must be a number >= 0, got ${maxNorm}`);
-  if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0) throw new RangeError(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
+  if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0)
+    throw new RangeError(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
   const withGrad = [...params].filter((p): p is Tensor & { grad: Tensor } => p instanceof Tensor && p.grad !== null);
   if (withGrad.length === 0) return 0;
   let total = 0;
   for (const p of withGrad) {
     const g = p.grad.data;
-    if (normType === Infinity) for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]!)); // max |g|
-    else if (normType === 2) for (let i = 0; i < g.length; i++) total += g[i]! * g[i]!; // Σ g²
+    if (normType === Infinity)
+      for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]!)); // max |g|
+    else if (normType === 2)
+      for (let i = 0; i < g.length; i++) total += g[i]! * g[i]!; // Σ g²
     else for (let i = 0; i < g.length; i++) total += Math.abs(g[i]!) ** normType; // Σ |g|ᵖ
   }
   if (normType === 2) total = Math.sqrt(total);

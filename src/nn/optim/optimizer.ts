@@ -40,7 +40,8 @@ export abstract class Optimizer<H extends Hyper> {
 
   constructor(params: ParamsArg<H>, defaults: H) {
     const list = [...params] as Array<Tensor | (Partial<H> & { params: Iterable<Tensor> })>;
-    const groups = list.length > 0 && !(list[0] instanceof Tensor) ? (list as Array<Partial<H> & { params: Iterable<Tensor> }>) : [{ params: list as Tensor[] }];
+    const groups =
+      list.length > 0 && !(list[0] instanceof Tensor) ? (list as Array<Partial<H> & { params: Iterable<Tensor> }>) : [{ params: list as Tensor[] }];
     const seen = new Set<Tensor>();
     this.paramGroups = groups.map((group, g) => {
       const tensors = [...group.params];
@@ -129,14 +130,18 @@ export abstract class Optimizer<H extends Hyper> {
   loadStateDict(dict: OptimizerStateDict): void {
     const name = `${this.constructor.name}.loadStateDict`;
     if (!Array.isArray(dict?.paramGroups) || dict.paramGroups.length !== this.paramGroups.length) {
-      throw new Error(`${name}: expected ${this.paramGroups.length} parameter groups, got ${Array.isArray(dict?.paramGroups) ? dict.paramGroups.length : 'none'}`);
+      throw new Error(
+        `${name}: expected ${this.paramGroups.length} parameter groups, got ${Array.isArray(dict?.paramGroups) ? dict.paramGroups.length : 'none'}`,
+      );
     }
     const byIndex = new Map<number, Tensor>();
     let index = 0;
     this.paramGroups.forEach((group, g) => {
       const saved = dict.paramGroups[g]!;
       if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
-        throw new Error(`${name}: group ${g} has ${group.params.length} parameters, the state dict's has ${Array.isArray(saved.params) ? saved.params.length : 'none'}`);
+        throw new Error(
+          `${name}: group ${g} has ${group.params.length} parameters, the state dict's has ${Array.isArray(saved.params) ? saved.params.length : 'none'}`,
+        );
       }
       saved.params.forEach((id, k) => byIndex.set(id, group.params[k]!));
       index += group.params.length;

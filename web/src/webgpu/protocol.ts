@@ -13,8 +13,6 @@ import type { MatmulDims } from 'elbo';
 export const HEADER_BYTES = 64;
 export const FLAG = { pending: 0, done: 1, failed: 2 } as const;
 
-export type GpuRequest =
-  | { type: 'hello' }
-  | { type: 'matmul'; sab?: SharedArrayBuffer; dims: MatmulDims; aLen: number; bLen: number; outLen: number };
+export type GpuRequest = { type: 'hello' } | { type: 'matmul'; sab?: SharedArrayBuffer; dims: MatmulDims; aLen: number; bLen: number; outLen: number };
 
 export type GpuHello = { ok: true; adapter: string; maxBytes: number } | { ok: false; error: string };
