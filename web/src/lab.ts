@@ -62,7 +62,7 @@ export class Lab {
     this.config = { ...config, batchSize: DEFAULT_TRAIN_CONFIG.batchSize };
     this.optimizer = new Adam(model.parameters(), { lr: config.lr });
     this.rng = new Generator(config.seed + 1_000_003 + step); // train()'s stream for a fresh run
-    this.stream = batches(this.data.train, { batchSize: this.config.batchSize, shuffle: true, rng: this.rng, dtype: model.config.dtype });
+    this.stream = batches(this.data.train, { batchSize: this.config.batchSize, shuffle: true, binarize: 'dynamic', rng: this.rng, dtype: model.config.dtype });
     this.step = step;
     this.epoch = epoch;
     this.source = source;
@@ -94,7 +94,7 @@ export class Lab {
     let next = this.stream.next();
     if (next.done) {
       this.epoch++;
-      this.stream = batches(this.data.train, { batchSize: this.config.batchSize, shuffle: true, rng: this.rng, dtype: this.model.config.dtype });
+      this.stream = batches(this.data.train, { batchSize: this.config.batchSize, shuffle: true, binarize: 'dynamic', rng: this.rng, dtype: this.model.config.dtype });
       next = this.stream.next();
     }
     return next.value as Batch;

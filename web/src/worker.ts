@@ -4,6 +4,7 @@ import { checkpointBytes, modelFromCheckpoint } from './checkpoint.js';
 import { fetchDigits } from './digits.js';
 import { Lab, MANIFOLD_SIDE, RECON_COUNT } from './lab.js';
 import type { BatchTerms, FromWorker, ToWorker } from './protocol.js';
+import { sampledTestSet } from 'elbo/data';
 import { spreadIndices } from 'elbo/vae';
 
 /**
@@ -136,7 +137,9 @@ async function reply(id: number, work: () => unknown | Promise<unknown>, transfe
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'init') {
     const data = await fetchDigits(message.digitsUrl);
-    lab = new Lab(data, message.settings);
+    // Bounds in nats of a density of the digits scored: training digits binarized by a fresh
+    // Bernoulli draw per batch, test digits binarized once with a fixed seed (as `elbo train`).
+    lab = new Lab({ train: data.train, test: sampledTestSet(data.test) }, message.settings);
     post({ type: 'ready', testCount: data.test.n, wasm: wasmAvailable() });
     if (wasmAvailable()) await activate('wasm');
     refreshAll(true);
