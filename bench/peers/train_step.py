@@ -30,6 +30,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--threads', type=int, choices=[1, 2], default=2)
     ap.add_argument('--batch', type=int, default=128)
+    ap.add_argument('--hidden', type=int, default=400, help='hidden width of encoder and decoder (cost-growth bench)')
     ap.add_argument('--warmup', type=int, default=50)
     ap.add_argument('--steps', type=int, default=300)
     ap.add_argument('--seed', type=int, default=1)
@@ -42,7 +43,7 @@ def main():
     (xtr, _), _ = load_mnist()
     x = torch.from_numpy(xtr[:args.batch]).contiguous()
     torch.manual_seed(args.seed)
-    model = VAE()
+    model = VAE(args.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     for _ in range(args.warmup):
@@ -62,7 +63,7 @@ def main():
     print(f'  VAE train step, batch {args.batch}: median {med:.3f} ms  min {min(times):.3f}  max {max(times):.3f}  '
           f'-> {args.batch / med * 1e3:.0f} samples/s, CPU {cpu_ms:.3f} ms/step  ({args.steps} steps after {args.warmup} warm-up)')
     print(json.dumps({
-        'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch,
+        'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch, 'hidden': args.hidden,
         'threads': torch.get_num_threads(), 'blas': info['blas'], 'blas_threads': info['blas_threads'],
         'blas_libs': info['blas_libs'], 'ld_library_path': os.environ.get('LD_LIBRARY_PATH', ''),
         'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),

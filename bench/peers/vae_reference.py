@@ -191,13 +191,13 @@ def sampled_test_set(x):
 class VAE(nn.Module):
     """The PyTorch examples VAE (examples/vae/main.py), returning logits instead of sigmoid."""
 
-    def __init__(self):
+    def __init__(self, hidden=400):
         super().__init__()
-        self.fc1 = nn.Linear(784, 400)
-        self.fc21 = nn.Linear(400, 20)
-        self.fc22 = nn.Linear(400, 20)
-        self.fc3 = nn.Linear(20, 400)
-        self.fc4 = nn.Linear(400, 784)
+        self.fc1 = nn.Linear(784, hidden)
+        self.fc21 = nn.Linear(hidden, 20)
+        self.fc22 = nn.Linear(hidden, 20)
+        self.fc3 = nn.Linear(20, hidden)
+        self.fc4 = nn.Linear(hidden, 784)
 
     def encode(self, x):
         h = F.relu(self.fc1(x))
