@@ -94,7 +94,13 @@ export class Lab {
     let next = this.stream.next();
     if (next.done) {
       this.epoch++;
-      this.stream = batches(this.data.train, { batchSize: this.config.batchSize, shuffle: true, binarize: 'dynamic', rng: this.rng, dtype: this.model.config.dtype });
+      this.stream = batches(this.data.train, {
+        batchSize: this.config.batchSize,
+        shuffle: true,
+        binarize: 'dynamic',
+        rng: this.rng,
+        dtype: this.model.config.dtype,
+      });
       next = this.stream.next();
     }
     return next.value as Batch;
