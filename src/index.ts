@@ -57,6 +57,11 @@ export {
   squeeze,
   matmul,
   linear,
+  conv2d,
+  convTranspose2d,
+  type Conv2dOptions,
+  type ConvTranspose2dOptions,
+  type Size2d,
   binaryCrossEntropyWithLogits,
   gaussianNll,
   LOG_2PI,
@@ -79,6 +84,7 @@ export {
   type Memory,
   type Fused,
   type MatmulDims,
+  type Conv2dDims,
   type AdamStep,
   type UnaryOp,
   type BinaryOp,
@@ -97,5 +103,5 @@ export {
 } from './kernels/index.js';
 export { UNARY_OPS, BINARY_OPS } from './kernels/backend.js';
 export { HostMemory } from './kernels/memory.js';
-export type { Prim, PrimAttrs } from './autograd/primitives.js';
+export type { Prim, PrimAttrs, Conv2dAttrs } from './autograd/primitives.js';
 export { createWasmBackend, wasmInfo, type WasmBackend, type WasmBackendOptions, type WasmInfo, type WasmMatmulStats } from './kernels/wasm/index.js';

@@ -53,6 +53,57 @@ describe('clear errors', () => {
     expect(() => ops.clamp(x, 1, 0)).toThrow('clamp: need min <= max (not NaN), got min=1, max=0');
   });
 
+  it('conv2d and convTranspose2d name the option, its value and the shapes', () => {
+    const x = zeros([1, 1, 5, 5]);
+    const w = zeros([1, 1, 3, 3]);
+    expect(() => ops.conv2d(x, w, null, { padding: -1 })).toThrow(new RangeError('conv2d: padding must be a non-negative integer or a pair of them, got -1'));
+    expect(() => ops.conv2d(x, w, null, { stride: 0 })).toThrow(new RangeError('conv2d: stride must be an integer >= 1 or a pair of them, got 0'));
+    expect(() => ops.conv2d(x, w, null, { stride: [1, 0] })).toThrow('conv2d: stride must be an integer >= 1 or a pair of them, got [1,0]');
+    expect(() => ops.conv2d(x, w, null, { dilation: 0 })).toThrow('conv2d: dilation must be an integer >= 1 or a pair of them, got 0');
+    expect(() => ops.conv2d(x, w, null, { groups: 0 })).toThrow('conv2d: groups must be a positive integer, got 0');
+    expect(() => ops.conv2d(x, w, null, { outputPadding: 1 } as never)).toThrow(
+      "conv2d: unknown option 'outputPadding' (options: stride, padding, dilation, groups)",
+    );
+    expect(() => ops.conv2d(zeros([1, 1, 2, 2]), w)).toThrow(
+      new ShapeError(
+        'conv2d: kernel [3, 3] (weight [1, 1, 3, 3]) with dilation 1x1 spans 3 rows, more than the 2 of the padded input (input [1, 1, 2, 2], padding 0x0)',
+      ),
+    );
+    expect(() => ops.conv2d(zeros([1, 1, 4, 5]), w, null, { dilation: [1, 3] })).toThrow(
+      'conv2d: kernel [3, 3] (weight [1, 1, 3, 3]) with dilation 1x3 spans 7 columns, more than the 5 of the padded input (input [1, 1, 4, 5], padding 0x0)',
+    );
+    expect(() => ops.conv2d(zeros([1, 3, 5, 5]), zeros([4, 1, 3, 3]), null, { groups: 2 })).toThrow(
+      new ShapeError('conv2d: input channels 3 are not divisible by groups 2 (input [1, 3, 5, 5])'),
+    );
+    expect(() => ops.conv2d(zeros([1, 4, 5, 5]), zeros([3, 2, 3, 3]), null, { groups: 2 })).toThrow(
+      'conv2d: output channels 3 (weight [3, 2, 3, 3]) are not divisible by groups 2',
+    );
+    expect(() => ops.conv2d(zeros([1, 4, 5, 5]), zeros([4, 4, 3, 3]), null, { groups: 2 })).toThrow(
+      'conv2d: weight [4, 4, 3, 3] must be [out, in/groups, kh, kw] with in/groups = 2 (input [1, 4, 5, 5], groups 2)',
+    );
+    expect(() => ops.conv2d(zeros([1, 4, 5, 5]), zeros([4, 4, 3]))).toThrow('conv2d: weight must be [out, in/groups, kh, kw], got [4, 4, 3]');
+    expect(() => ops.conv2d(zeros([4, 5, 5]), zeros([4, 4, 3, 3]))).toThrow('conv2d: input must be [batch, channels, height, width], got [4, 5, 5]');
+    expect(() => ops.conv2d(x, zeros([2, 1, 3, 3]), zeros([3]))).toThrow('conv2d: bias must be [2] (the output channels), got [3]');
+
+    const y = zeros([1, 2, 3, 3]);
+    const v = zeros([2, 1, 3, 3]);
+    expect(() => ops.convTranspose2d(y, v, null, { stride: 2, outputPadding: 2 })).toThrow(
+      new RangeError('convTranspose2d: outputPadding 2x2 must be smaller than stride 2x2 or dilation 1x1'),
+    );
+    expect(() => ops.convTranspose2d(y, v, null, { padding: -1 })).toThrow('convTranspose2d: padding must be a non-negative integer or a pair of them, got -1');
+    expect(() => ops.convTranspose2d(y, v, null, { stride: 0 })).toThrow('convTranspose2d: stride must be an integer >= 1 or a pair of them, got 0');
+    expect(() => ops.convTranspose2d(y, zeros([3, 1, 3, 3]))).toThrow(
+      new ShapeError('convTranspose2d: weight [3, 1, 3, 3] must be [in, out/groups, kh, kw] with in = 2, the channels of input [1, 2, 3, 3]'),
+    );
+    expect(() => ops.convTranspose2d(zeros([1, 3, 3, 3]), zeros([3, 1, 3, 3]), null, { groups: 2 })).toThrow(
+      'convTranspose2d: input channels 3 are not divisible by groups 2 (input [1, 3, 3, 3])',
+    );
+    expect(() => ops.convTranspose2d(zeros([1, 2, 1, 1]), zeros([2, 1, 1, 1]), null, { padding: 1 })).toThrow(
+      'convTranspose2d: padding 1x1 leaves an output of -1 rows (input [1, 2, 1, 1], weight [2, 1, 1, 1], stride 1x1, dilation 1x1)',
+    );
+    expect(() => ops.convTranspose2d(y, v, zeros([2]))).toThrow('convTranspose2d: bias must be [1] (the output channels), got [2]');
+  });
+
   it('backward on a non-scalar without a seed gradient', () => {
     const x = ones([2, 3], { requiresGrad: true });
     expect(() => ops.mul(x, 2).backward()).toThrow(

@@ -3,6 +3,7 @@ import type { DifferentiablePrim, Prim, PrimAttrs } from './primitives.js';
 import {
   add, div, eq, expand, maskPositive, matmulPrim, mul, neg, pad, permute, pow, reshape, sigmoid, sigmoidSub, sign, slice, square, step, sub, sum,
 } from './ops.js';
+import { conv2dPrim, convTranspose2dPrim, convWeightGradient } from './conv.js';
 
 /**
  * THE derivative table: one vector-Jacobian rule per differentiable primitive.
@@ -70,6 +71,21 @@ export const derivatives: { [P in DifferentiablePrim]: Rule<P> } = {
     return [() => reshape(matmulPrim(reshape(g, [rows, n]), w!, false, false), x!.shape),       // ∂x = g·W
       () => matmulPrim(reshape(g, [rows, n]), reshape(x!, [rows, k]), true, false),             // ∂W = gᵀ·x, over all rows
       () => sum(reshape(g, [rows, n]), 0)];                                                     // ∂b = Σ_r g[r]
+  },
+  conv2d:     (g, [x, w], _, attrs) => {                                                    // out = x ⋆ W (cross-correlation)
+    const [kh, kw] = [w!.shape[2]!, w!.shape[3]!];
+    // The rows and columns the windows never reached (a stride past the last one) come back as outputPadding.
+    const outputPadding = [0, 1].map((a) => x!.shape[2 + a]! + 2 * attrs.padding[a]! - attrs.dilation[a]! * (w!.shape[2 + a]! - 1) - 1 - (g.shape[2 + a]! - 1) * attrs.stride[a]!) as [number, number];
+    return [() => convTranspose2dPrim(g, w!, { ...attrs, outputPadding }),                 // ∂x = convTranspose2d(g, W), its adjoint
+      () => convWeightGradient(x!, g, [kh, kw], attrs)];                                      // ∂W[o, c, p, q] = Σ g[n, o, i, j]·x[n, c, i·s + p·d, …]
+  },
+  convTranspose2d: (g, [x, w], _, { stride, padding, dilation, groups }) => {               // out = convᵀ(x, W), conv2d's adjoint in x
+    const [kh, kw] = [w!.shape[2]!, w!.shape[3]!];
+    const attrs = { stride, padding, dilation, groups };
+    return [() => {                                                                           // ∂x = conv2d(g, W), cut to x's size
+      const dx = conv2dPrim(g, w!, attrs);                                                    //   (outputPadding ≥ stride gives extra rows)
+      return slice(slice(dx, 2, 0, x!.shape[2]!), 3, 0, x!.shape[3]!);
+    }, () => convWeightGradient(g, x!, [kh, kw], attrs)];                                    // ∂W[c, o, p, q] = Σ x[n, c, i, j]·g[n, o, i·s + p·d, …]
   },
 };
 

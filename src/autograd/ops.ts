@@ -264,6 +264,10 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
 
 export { linear, matmul, matmulPrim } from './matmul.js';
 
+// ---- convolutions (in conv.ts) ----
+
+export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type Size2d } from './conv.js';
+
 // ---- fused losses ----
 
 /** How a loss reduces its elementwise values: kept (`'none'`), averaged or summed. */

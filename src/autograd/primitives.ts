@@ -1,8 +1,8 @@
 import { allocate, type DType, type TypedArray } from '../tensor/dtype.js';
 import { broadcastShapes, fmt, type Shape, ShapeError, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backendFor } from '../kernels/index.js';
-import type { BinaryOp, UnaryOp } from '../kernels/backend.js';
+import { backendFor, cpuBackend } from '../kernels/index.js';
+import type { BinaryOp, Conv2dDims, UnaryOp } from '../kernels/backend.js';
 
 /**
  * The closed set of primitives: each has a shape rule and a forward kernel call here, and one
@@ -29,6 +29,16 @@ export interface PrimAttrs {
   concat: { axis: number };
   matmul: { transA: boolean; transB: boolean };
   linear: object;
+  conv2d: Conv2dAttrs;
+  convTranspose2d: Conv2dAttrs & { outputPadding: readonly [number, number] };
+}
+
+/** A 2-D convolution's options, each a [height, width] pair (checked by the public ops in `conv.ts`). */
+export interface Conv2dAttrs {
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  dilation: readonly [number, number];
+  groups: number;
 }
 /** A primitive's name: one entry in the derivative table and one kernel call. */
 export type Prim = keyof PrimAttrs;
@@ -154,4 +164,34 @@ export const forward: { [P in Prim]: Forward<P> } = {
     }
     return new Tensor(out, [...lead, n]);
   },
+  conv2d: ([x, w], attrs) => {
+    // Hₒ = ⌊(H + 2·pad − dilation·(k − 1) − 1)/stride⌋ + 1, per axis.
+    const [batch, inChannels, height, width] = x!.shape as [number, number, number, number];
+    const [outChannels, , kernelHeight, kernelWidth] = w!.shape as [number, number, number, number];
+    const outHeight = Math.floor((height + 2 * attrs.padding[0] - attrs.dilation[0] * (kernelHeight - 1) - 1) / attrs.stride[0]) + 1;
+    const outWidth = Math.floor((width + 2 * attrs.padding[1] - attrs.dilation[1] * (kernelWidth - 1) - 1) / attrs.stride[1]) + 1;
+    const dims = convDims(attrs, { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth });
+    const out = empty(x!.dtype, batch * outChannels * outHeight * outWidth);
+    const backend = backendFor(x!.dtype);
+    (backend.conv2d ?? cpuBackend.conv2d)(x!.data, w!.data, out, dims);
+    return new Tensor(out, [batch, outChannels, outHeight, outWidth]);
+  },
+  convTranspose2d: ([x, w], attrs) => {
+    // Hₒ = (H − 1)·stride − 2·pad + dilation·(k − 1) + outputPadding + 1, per axis.
+    const [batch, inChannels, height, width] = x!.shape as [number, number, number, number];
+    const [, outPerGroup, kernelHeight, kernelWidth] = w!.shape as [number, number, number, number];
+    const outChannels = outPerGroup * attrs.groups;
+    const outHeight = (height - 1) * attrs.stride[0] - 2 * attrs.padding[0] + attrs.dilation[0] * (kernelHeight - 1) + attrs.outputPadding[0] + 1;
+    const outWidth = (width - 1) * attrs.stride[1] - 2 * attrs.padding[1] + attrs.dilation[1] * (kernelWidth - 1) + attrs.outputPadding[1] + 1;
+    const dims = convDims(attrs, { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth });
+    const out = empty(x!.dtype, batch * outChannels * outHeight * outWidth);
+    const backend = backendFor(x!.dtype);
+    (backend.convTranspose2d ?? cpuBackend.convTranspose2d)(x!.data, w!.data, out, dims);
+    return new Tensor(out, [batch, outChannels, outHeight, outWidth]);
+  },
 };
+
+/** A convolution's kernel call: its sizes, and its options split per axis. */
+function convDims({ stride, padding, dilation, groups }: Conv2dAttrs, sizes: Omit<Conv2dDims, 'strideH' | 'strideW' | 'padH' | 'padW' | 'dilationH' | 'dilationW' | 'groups'>): Conv2dDims {
+  return { ...sizes, strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], dilationH: dilation[0], dilationW: dilation[1], groups };
+}

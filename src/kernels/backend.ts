@@ -36,6 +36,48 @@ export interface Kernels {
    * [n, k], out is [m, n]). Without it, ops run `matmul` and then add b to each row.
    */
   linear?(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void;
+  /**
+   * Optional: a 2-D convolution (cross-correlation, as PyTorch's `conv2d`), no bias. x is
+   * [batch, inChannels, height, width], weight [outChannels, inChannels/groups, kernelHeight,
+   * kernelWidth], out [batch, outChannels, outHeight, outWidth], all contiguous:
+   * out[n, o, i, j] = Σ x[n, g·inC/groups + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW]·W[o, c, p, q]
+   * over c < inC/groups, p, q, with g = the group of o and x zero outside the image.
+   * Without it, ops run the cpu reference's.
+   */
+  conv2d?(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
+  /**
+   * Optional: the transposed convolution (PyTorch's `conv_transpose2d`), no bias: the adjoint of
+   * {@link Kernels.conv2d} in its input. x is [batch, inChannels, height, width], weight
+   * [inChannels, outChannels/groups, kernelHeight, kernelWidth], out [batch, outChannels,
+   * outHeight, outWidth]: each x[n, c, i, j]·W[c, o, p, q] lands on out[n, g·outC/groups + o,
+   * i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW] (dropped outside). Without
+   * it, ops run the cpu reference's.
+   */
+  convTranspose2d?(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
+}
+
+/**
+ * The sizes and options of one {@link Kernels.conv2d} or {@link Kernels.convTranspose2d} call,
+ * each op's own input (`inChannels`, `height`, `width`) and output (`outChannels`, `outHeight`,
+ * `outWidth`).
+ */
+export interface Conv2dDims {
+  batch: number;
+  inChannels: number;
+  height: number;
+  width: number;
+  outChannels: number;
+  outHeight: number;
+  outWidth: number;
+  kernelHeight: number;
+  kernelWidth: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
 }
 
 /**

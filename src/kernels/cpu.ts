@@ -1,6 +1,6 @@
 import { allocate, dtypeOf, type TypedArray } from '../tensor/dtype.js';
 import { sizeOf, stridesOf } from '../tensor/shape.js';
-import type { AdamStep, Backend, Fused, Kernels, MatmulDims, ReduceOp } from './backend.js';
+import type { AdamStep, Backend, Conv2dDims, Fused, Kernels, MatmulDims, ReduceOp } from './backend.js';
 import { HostMemory } from './memory.js';
 import { binaryLoop, reduceRun, unaryLoop } from './loops.js';
 
@@ -161,6 +161,82 @@ function linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedA
   matmul(x, weight, out, { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 }, bias);
 }
 
+/**
+ * conv2d as a direct gather: each output element sums its window (x zero outside the image),
+ * in float64, over the input channels of its group, then the kernel rows and columns.
+ */
+function conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
+  const { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth, groups } = d;
+  const inPerGroup = inChannels / groups;
+  const outPerGroup = outChannels / groups;
+  let o = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let oc = 0; oc < outChannels; oc++) {
+      const firstIn = Math.floor(oc / outPerGroup) * inPerGroup;
+      for (let i = 0; i < outHeight; i++) {
+        for (let j = 0; j < outWidth; j++) {
+          let s = 0;
+          for (let c = 0; c < inPerGroup; c++) {
+            const xPlane = (n * inChannels + firstIn + c) * height;
+            const wPlane = (oc * inPerGroup + c) * kernelHeight;
+            for (let p = 0; p < kernelHeight; p++) {
+              const y = i * d.strideH - d.padH + p * d.dilationH;
+              if (y < 0 || y >= height) continue;
+              for (let q = 0; q < kernelWidth; q++) {
+                const xx = j * d.strideW - d.padW + q * d.dilationW;
+                if (xx < 0 || xx >= width) continue;
+                s += x[(xPlane + y) * width + xx]! * weight[(wPlane + p) * kernelWidth + q]!;
+              }
+            }
+          }
+          out[o++] = s;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The transposed convolution as a gather too (each output element written once): out[n, oc, y, xx]
+ * sums x[n, c, i, j]·W[c, o, p, q] over the input channels c of oc's group and the kernel taps
+ * (p, q) for which y = i·strideH − padH + p·dilationH and xx likewise hit a whole (i, j) in the input.
+ */
+function convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
+  const { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth, groups } = d;
+  const inPerGroup = inChannels / groups;
+  const outPerGroup = outChannels / groups;
+  let o = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let oc = 0; oc < outChannels; oc++) {
+      const group = Math.floor(oc / outPerGroup);
+      const ocInGroup = oc - group * outPerGroup;
+      for (let y = 0; y < outHeight; y++) {
+        for (let xx = 0; xx < outWidth; xx++) {
+          let s = 0;
+          for (let c = group * inPerGroup; c < (group + 1) * inPerGroup; c++) {
+            const xPlane = (n * inChannels + c) * height;
+            const wPlane = (c * outPerGroup + ocInGroup) * kernelHeight;
+            for (let p = 0; p < kernelHeight; p++) {
+              const rowOffset = y + d.padH - p * d.dilationH; // = i·strideH
+              if (rowOffset < 0 || rowOffset % d.strideH !== 0) continue;
+              const i = rowOffset / d.strideH;
+              if (i >= height) continue;
+              for (let q = 0; q < kernelWidth; q++) {
+                const colOffset = xx + d.padW - q * d.dilationW; // = j·strideW
+                if (colOffset < 0 || colOffset % d.strideW !== 0) continue;
+                const j = colOffset / d.strideW;
+                if (j >= width) continue;
+                s += x[(xPlane + i) * width + j]! * weight[(wPlane + p) * kernelWidth + q]!;
+              }
+            }
+          }
+          out[o++] = s;
+        }
+      }
+    }
+  }
+}
+
 /** Whether every value is finite: x − x is 0 for finite x, NaN for ±∞ and NaN (four per branch). */
 function allFinite(values: TypedArray): boolean {
   const n = values.length;
@@ -184,6 +260,8 @@ export const cpuBackend: CpuBackend = {
   matmul: (a, b, out, d) => matmul(a, b, out, d),
   copy,
   linear,
+  conv2d,
+  convTranspose2d,
   memory: new HostMemory(),
   fused: { adam, allFinite },
 };

@@ -3,7 +3,7 @@ import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu.js';
 import { initWasmBackend, wasmInfo } from './wasm/index.js';
 
-export type { AdamStep, Backend, BinaryOp, Fused, Kernels, MatmulDims, Memory, ReduceOp, UnaryOp } from './backend.js';
+export type { AdamStep, Backend, BinaryOp, Conv2dDims, Fused, Kernels, MatmulDims, Memory, ReduceOp, UnaryOp } from './backend.js';
 export { cpuBackend, type CpuBackend } from './cpu.js';
 
 /** The backends {@link useBackend} knows by name, in the order the default rule prefers them. */

@@ -39,6 +39,65 @@ const arbPermutation = (rank: number): fc.Arbitrary<number[]> =>
 
 const nonScalar = arbShape(3, 4).filter((s) => s.length > 0);
 
+/**
+ * A small convolution configuration: strides 1-3, paddings 0-2, dilations 1-2 (each per axis),
+ * groups 1-2, 1-2 channels per group in and out, images 1-5 on a side, kernels 1-3 or the whole
+ * image; `transposed` draws outputPadding below stride or dilation. Only valid ones are kept
+ * (the dilated kernel within the padded image; a transposed output of at least one row).
+ */
+interface ConvDraw { batch: number; groups: number; inPerGroup: number; outPerGroup: number; size: [number, number]; kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; outputPadding: [number, number] }
+const arbPair = (min: number, max: number): fc.Arbitrary<[number, number]> => fc.tuple(fc.integer({ min, max }), fc.integer({ min, max }));
+const arbConv = (transposed: boolean): fc.Arbitrary<ConvDraw> =>
+  fc.record({ batch: fc.integer({ min: 1, max: 2 }), groups: fc.integer({ min: 1, max: 2 }), inPerGroup: fc.integer({ min: 1, max: 2 }), outPerGroup: fc.integer({ min: 1, max: 2 }),
+    size: arbPair(1, 5), kernelDraw: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), stride: arbPair(1, 3), padding: arbPair(0, 2), dilation: arbPair(1, 2), extra: arbPair(0, 2) })
+    .map(({ kernelDraw, extra, ...c }) => ({
+      ...c,
+      kernel: [0, 1].map((a) => kernelDraw[a] || c.size[a]!) as [number, number], // 0 draws kernel = image
+      outputPadding: [0, 1].map((a) => (transposed ? extra[a]! % Math.max(c.stride[a]!, c.dilation[a]!) : 0)) as [number, number],
+    }))
+    .filter((c) => [0, 1].every((a) => transposed
+      ? (c.size[a]! - 1) * c.stride[a]! - 2 * c.padding[a]! + c.dilation[a]! * (c.kernel[a]! - 1) + c.outputPadding[a]! + 1 >= 1
+      : c.dilation[a]! * (c.kernel[a]! - 1) + 1 <= c.size[a]! + 2 * c.padding[a]!));
+
+/** conv2d by its definition: each output element sums its window (x zero outside the image), plus its channel's bias. */
+function conv2dReference(x: Tensor, w: Tensor, b: Tensor | undefined, c: ConvDraw): number[] {
+  const [batch, inChannels, h, wd] = x.shape as number[] as [number, number, number, number];
+  const [outChannels, inPerGroup, kh, kw] = w.shape as number[] as [number, number, number, number];
+  const oh = Math.floor((h + 2 * c.padding[0] - c.dilation[0] * (kh - 1) - 1) / c.stride[0]) + 1;
+  const ow = Math.floor((wd + 2 * c.padding[1] - c.dilation[1] * (kw - 1) - 1) / c.stride[1]) + 1;
+  const out: number[] = [];
+  for (let n = 0; n < batch; n++) for (let o = 0; o < outChannels; o++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let s = b ? b.data[o]! : 0;
+    const group = Math.floor(o / (outChannels / c.groups));
+    for (let ci = 0; ci < inPerGroup; ci++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) {
+      const y = i * c.stride[0] - c.padding[0] + p * c.dilation[0];
+      const z = j * c.stride[1] - c.padding[1] + q * c.dilation[1];
+      if (y >= 0 && y < h && z >= 0 && z < wd) s += x.data[((n * inChannels + group * inPerGroup + ci) * h + y) * wd + z]! * w.data[((o * inPerGroup + ci) * kh + p) * kw + q]!;
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+/** convTranspose2d by its definition: every x[n, c, i, j]·W[c, o, p, q] scattered onto its output position (dropped outside), onto the bias. */
+function convTranspose2dReference(x: Tensor, w: Tensor, b: Tensor | undefined, c: ConvDraw): number[] {
+  const [batch, inChannels, h, wd] = x.shape as number[] as [number, number, number, number];
+  const [, outPerGroup, kh, kw] = w.shape as number[] as [number, number, number, number];
+  const outChannels = outPerGroup * c.groups;
+  const oh = (h - 1) * c.stride[0] - 2 * c.padding[0] + c.dilation[0] * (kh - 1) + c.outputPadding[0] + 1;
+  const ow = (wd - 1) * c.stride[1] - 2 * c.padding[1] + c.dilation[1] * (kw - 1) + c.outputPadding[1] + 1;
+  const out = Array.from({ length: batch * outChannels * oh * ow }, (_, k) => (b ? b.data[Math.floor(k / (oh * ow)) % outChannels]! : 0));
+  const inPerGroup = inChannels / c.groups;
+  for (let n = 0; n < batch; n++) for (let ci = 0; ci < inChannels; ci++) for (let i = 0; i < h; i++) for (let j = 0; j < wd; j++)
+    for (let o = 0; o < outPerGroup; o++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) {
+      const y = i * c.stride[0] - c.padding[0] + p * c.dilation[0];
+      const z = j * c.stride[1] - c.padding[1] + q * c.dilation[1];
+      const oc = Math.floor(ci / inPerGroup) * outPerGroup + o;
+      if (y >= 0 && y < oh && z >= 0 && z < ow) out[((n * outChannels + oc) * oh + y) * ow + z]! += x.data[((n * inChannels + ci) * h + i) * wd + j]! * w.data[((ci * outPerGroup + o) * kh + p) * kw + q]!;
+    }
+  return out;
+}
+
 export const cases: { [P in DifferentiablePrim]: OpCase } = {
   neg: unaryCase(ops.neg, real(), (x) => -x),
   exp: unaryCase(ops.exp, real(-4, 4), Math.exp),
@@ -144,6 +203,24 @@ export const cases: { [P in DifferentiablePrim]: OpCase } = {
             return s;
           });
         },
+      })),
+  } as OpCase,
+  conv2d: {
+    // x [batch, groups·in, h, w], W [groups·out, in, kh, kw], a bias [groups·out] or none; the options and the grouping drawn (arbConv).
+    arb: arbConv(false).chain((c) => fc.tuple(fc.constant(c), arbTensor([c.batch, c.groups * c.inPerGroup, ...c.size], real(-1, 1)), arbTensor([c.groups * c.outPerGroup, c.inPerGroup, ...c.kernel], real(-1, 1)), fc.option(arbTensor([c.groups * c.outPerGroup], real(-1, 1)), { nil: undefined })))
+      .map(([c, x, w, b]) => ({
+        inputs: b ? [x, w, b] : [x, w],
+        fn: (p: Tensor, q: Tensor, r?: Tensor) => ops.conv2d(p, q, r, { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups }),
+        reference: (p: Tensor, q: Tensor, r?: Tensor) => conv2dReference(p, q, r, c),
+      })),
+  } as OpCase,
+  convTranspose2d: {
+    // x [batch, groups·in, h, w], W [groups·in, out, kh, kw], a bias [groups·out] or none, outputPadding below stride or dilation.
+    arb: arbConv(true).chain((c) => fc.tuple(fc.constant(c), arbTensor([c.batch, c.groups * c.inPerGroup, ...c.size], real(-1, 1)), arbTensor([c.groups * c.inPerGroup, c.outPerGroup, ...c.kernel], real(-1, 1)), fc.option(arbTensor([c.groups * c.outPerGroup], real(-1, 1)), { nil: undefined })))
+      .map(([c, x, w, b]) => ({
+        inputs: b ? [x, w, b] : [x, w],
+        fn: (p: Tensor, q: Tensor, r?: Tensor) => ops.convTranspose2d(p, q, r, { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, outputPadding: c.outputPadding }),
+        reference: (p: Tensor, q: Tensor, r?: Tensor) => convTranspose2dReference(p, q, r, c),
       })),
   } as OpCase,
 };

@@ -134,6 +134,8 @@ const primitiveOf: Partial<Record<OpName, keyof typeof primitiveCases>> = {
   concat: 'concat',
   matmulPrim: 'matmul',
   linear: 'linear',
+  conv2d: 'conv2d',
+  convTranspose2d: 'convTranspose2d',
   sigmoidSub: 'sigmoidSub',
   maskPositive: 'maskPositive',
 };

@@ -61,6 +61,8 @@ const CURVED: DifferentiablePrim[] = [
   'sigmoidSub',
   'matmul',
   'linear',
+  'conv2d',
+  'convTranspose2d',
 ];
 
 describe("breaking a rule's second derivative fails checkOp", () => {
