@@ -6,6 +6,7 @@
  */
 export { Module } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
+export { Conv2d, ConvTranspose2d, type Conv2dLayerOptions, type ConvTranspose2dLayerOptions } from './conv.js';
 export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus } from './activations.js';
 export { Sequential } from './sequential.js';
 export {
