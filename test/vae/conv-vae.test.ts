@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { elbo } from '../../src/vae/elbo.js';
 import { iwae } from '../../src/vae/iwae.js';
 import { VAE } from '../../src/vae/model.js';
-import { modelParameterCount } from '../../src/vae/train-checks.js';
+import { modelParameterCount, validateTrainConfig } from '../../src/vae/train-checks.js';
 import { buildModel, DEFAULT_TRAIN_CONFIG, trainStep } from '../../src/vae/train-step.js';
 import { smallMnist } from './fixtures.js';
 
@@ -66,6 +66,15 @@ describe("VAE with arch 'conv'", () => {
       'output.weight',
       'output.bias',
     ]);
+  });
+
+  it('a stored arch is validated; a config stored before arch existed reads as the MLP', () => {
+    expect(() => validateTrainConfig({ arch: 'dense' }, 'run/config.json')).toThrow(
+      'run/config.json: stored config field "arch" must be one of mlp, conv, got "dense"',
+    );
+    expect(validateTrainConfig({ arch: 'conv' }, 'run/config.json')).toEqual({ arch: 'conv' });
+    const old = validateTrainConfig({ latentDim: 2 }, 'old/config.json');
+    expect({ ...DEFAULT_TRAIN_CONFIG, ...old }.arch).toBe('mlp'); // how loadCheckpointConfig fills it in
   });
 
   it('refuses images it cannot take and conditional models, naming the size', () => {
