@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/datasets.js';
 import type { Dataset } from '../data/dataset.js';
-import { ACTIVATIONS } from '../vae/model.js';
+import { ACTIVATIONS, ARCHS } from '../vae/model.js';
 import { LIKELIHOODS } from '../vae/likelihoods.js';
 import { DEFAULT_TRAIN_CONFIG, scoresAreNats, storedRunConfig, testSetFor, train, type TrainConfig, TrainingDivergedError } from '../vae/train.js';
 import { modelParameterCount } from '../vae/train-checks.js';
@@ -26,6 +26,9 @@ Data
                         set sampled once, seed fixed, so the bounds are nats), static (threshold
                         x > 0.5), none (grey pixels as Bernoulli targets: the BCE objective, not nats)
 Model
+  --arch NAME           mlp (default: Linear layers of --hidden) or conv (convolutions 1-32-64 channels,
+                        4x4 kernels, stride 2, and the mirror image back; square images, side divisible by 4,
+                        such as 28x28; --hidden unused)
   --conditional         a conditional VAE, p(x|y) with y the image's class (one-hot into encoder and decoder)
   --hidden LIST         encoder hidden sizes, decoder mirrors them (default 400)
   --latent N            latent dimension (default 20)
@@ -52,6 +55,7 @@ ${BACKEND_FLAG}
 /** The flags that, on --resume, must agree with the stored run, and the config field each sets. */
 const STORED_FLAGS: Array<[string, keyof TrainConfig]> = [
   ['data', 'data'],
+  ['arch', 'arch'],
   ['binarize', 'binarize'],
   ['hidden', 'hiddenDims'],
   ['latent', 'latentDim'],
@@ -98,6 +102,17 @@ function checkModelSize(config: TrainConfig, inputDim: number): void {
   }
 }
 
+/** --arch conv needs square single-channel images with a side divisible by 4 and no --conditional: a usage error otherwise. */
+function checkArch(config: TrainConfig, images: Dataset): void {
+  if (config.arch !== 'conv') return;
+  if (config.classes > 0) throw new UsageError('--arch conv and --conditional cannot be combined yet (the conditional VAE is MLP only)');
+  if (images.rows !== images.cols || images.rows % 4 !== 0) {
+    throw new UsageError(
+      `--arch conv needs square images with a side divisible by 4 (such as 28x28), but ${images.name} holds ${images.rows}x${images.cols} images`,
+    );
+  }
+}
+
 /** Runs `run`; a fresh run that diverges before its first checkpoint leaves no folder behind. */
 function trainOrCleanUp<T>(resume: boolean, outDir: string, run: () => T): T {
   try {
@@ -122,6 +137,7 @@ const timestamp = (): string => new Date().toISOString().replace(/[-:]/g, '').re
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, {
     data: { type: 'string' },
+    arch: { type: 'string' },
     binarize: { type: 'string' },
     hidden: { type: 'string' },
     latent: { type: 'string' },
@@ -149,6 +165,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const d = DEFAULT_TRAIN_CONFIG;
   const config: TrainConfig = {
     data: str(values.data) ?? d.data,
+    arch: choice('arch', values.arch, d.arch, ARCHS),
     binarize: choice('binarize', values.binarize, CLI_BINARIZE, ['none', 'static', 'dynamic']),
     hiddenDims: intList('hidden', values.hidden, d.hiddenDims),
     latentDim: int('latent', values.latent, d.latentDim),
@@ -177,6 +194,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (stored) checkResumeFlags(values, config, stored, outDir);
   const data = loadDataset(stored?.data ?? config.data);
   if (values.conditional) config.classes = classCount(data.train);
+  checkArch(stored ?? config, data.train);
   checkModelSize(stored ?? config, data.train.rows * data.train.cols);
   let epochs = config.epochs;
   // On --resume the run's stored config wins; only an explicit --epochs may extend it.
@@ -189,7 +207,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         onStart: ({ resumedFromEpoch, config: c }) => {
           epochs = c.epochs;
           bar = new ProgressBar(); // the clock starts with the first epoch, after loading data and model
-          const what = `${c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
+          const size = c.arch === 'conv' ? `convolutional (${data.train.rows}x${data.train.cols}, 32-64 channels, latent ${c.latentDim})` : undefined;
+          const what = `${size ?? (c.hiddenDims.length ? `${data.train.rows * data.train.cols}-${c.hiddenDims.join('-')}-${c.latentDim}` : c.latentDim)} ${c.classes > 0 ? `conditional VAE (${c.classes} classes)` : 'VAE'}, ${c.likelihood}, on ${data.train.name} (${data.train.n} train / ${data.test.n} test)`;
           process.stderr.write(
             `${resumedFromEpoch > 0 ? `resuming after epoch ${resumedFromEpoch}: ` : ''}training a ${what} for ${plural(c.epochs, 'epoch')} on the ${backend} backend\nrun folder: ${outDir}\n${scoresAreNats(c) ? `ELBOs in nats${c.binarize === 'dynamic' ? ', test digits binarized once (fixed seed)' : ''}` : 'grey pixels with a Bernoulli decoder: every ELBO below is the negative BCE objective, not nats of a log-likelihood'}\n`,
           );

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { VAE, type VAEConfig, type ActivationName, ACTIVATIONS } from './model.js';
+export { VAE, type VAEConfig, type ActivationName, ACTIVATIONS, type ArchName, ARCHS } from './model.js';
 export { reparameterize } from './reparameterize.js';
 export { klStandardNormal, klStandardNormalPerDimension, klMonteCarlo } from './kl.js';
 export { bernoulliLogProb, gaussianLogProb, logNormal, logStandardNormal, likelihoodMean, type LikelihoodName, LIKELIHOODS } from './likelihoods.js';

@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { Sequential } from '../nn/sequential.js';
+import { Conv2d, ConvTranspose2d } from '../nn/conv.js';
 import { ELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh } from '../nn/activations.js';
 import { noGrad } from '../autograd/engine.js';
 import { add, concat, mul, reshape, sub } from '../autograd/ops.js';
@@ -17,10 +18,21 @@ export type ActivationName = 'relu' | 'leakyRelu' | 'elu' | 'tanh' | 'sigmoid' |
 /** Every {@link ActivationName}. */
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leakyRelu', 'elu', 'tanh', 'sigmoid', 'softplus'];
 
+/** The network family of a {@link VAE}: stacks of Linear layers, or convolutions over square images. */
+export type ArchName = 'mlp' | 'conv';
+/** Every {@link ArchName}. */
+export const ARCHS: readonly ArchName[] = ['mlp', 'conv'];
+
 /** The architecture of a {@link VAE}; every field but `inputDim` has the standard default. */
 export interface VAEConfig {
   /** D, the data dimension (784 for 28×28 images). */
   inputDim: number;
+  /**
+   * 'mlp' (default): Linear layers of `hiddenDims`. 'conv': a convolutional encoder and a
+   * transposed-convolution decoder over single-channel s×s images (D = s², s divisible by 4);
+   * `hiddenDims` is then unused. See {@link VAE}.
+   */
+  arch?: ArchName;
   /** Encoder hidden sizes; the decoder mirrors them (default [400]). */
   hiddenDims?: number[];
   /** The latent dimension (default 20). */
@@ -69,6 +81,24 @@ const makeActivation = (name: ActivationName): Module =>
     softplus: () => new Softplus(),
   })[name]();
 
+/** The channel counts of the 'conv' encoder's two convolutions (the decoder mirrors them). */
+const CONV_CHANNELS = [32, 64] as const;
+
+/** Reshapes [batch, ...] to [batch, ...shape]: the seam between flat and image-shaped layers. */
+class Reshape extends Module {
+  constructor(private readonly shape: readonly number[]) {
+    super();
+  }
+
+  override forward(x: Tensor): Tensor {
+    return reshape(x, [x.shape[0]!, ...this.shape]);
+  }
+
+  override extraRepr(): string {
+    return `[batch, ${this.shape.join(', ')}]`;
+  }
+}
+
 /**
  * A variational autoencoder: an encoder q_φ(z|x) = N(μ(x), diag σ²(x)) with heads `mu` and
  * `logVar`, a prior p(z) = N(0, I), and a decoder p_θ(x|z) given by `likelihood`.
@@ -77,6 +107,15 @@ const makeActivation = (name: ActivationName): Module =>
  * `mu` head, the `logVar` head, the decoder's hidden layers (`decoder.0`, …), the `output`
  * layer, each layer's weight ([out, in]) then bias; then `outputLogVar` ([D]) for the
  * 'gaussian-learned' likelihood.
+ *
+ * With `arch: 'conv'` (single-channel s×s images, D = s², s divisible by 4; x stays flat
+ * [batch, D]): the encoder is Conv2d(1→32, 4, stride 2, padding 1), act, Conv2d(32→64, 4,
+ * stride 2, padding 1), act, flattened to 64·(s/4)² features for the `mu` and `logVar` heads;
+ * the decoder is Linear(latentDim → 64·(s/4)²), act, reshaped to [64, s/4, s/4],
+ * ConvTranspose2d(64→32, 4, stride 2, padding 1), act, and the `output` layer
+ * ConvTranspose2d(32→1, 4, stride 2, padding 1), flattened back to [batch, D]. Parameter names:
+ * `encoder.1`, `encoder.3` (the convolutions), `mu`, `logVar`, `decoder.0` (Linear), `decoder.3`
+ * (the first transposed convolution), `output`.
  *
  * @example
  * const vae = new VAE({ inputDim: 784 });      // 784-400-20 / 20-400-784, Bernoulli, ReLU
@@ -88,7 +127,8 @@ export class VAE extends Module {
   readonly mu: Linear;
   readonly logVar: Linear;
   readonly decoder: Sequential;
-  readonly output: Linear;
+  /** The last decoder layer: Linear for 'mlp', ConvTranspose2d(32→1) for 'conv'. */
+  readonly output: Linear | ConvTranspose2d;
   /** Per-dimension ln σ² of the 'gaussian-learned' likelihood; null otherwise. */
   readonly outputLogVar: Tensor | null;
   /** ln σ² of the fixed Gaussian likelihood, as a scalar tensor. */
@@ -98,6 +138,7 @@ export class VAE extends Module {
     super();
     const c = {
       inputDim: config.inputDim,
+      arch: config.arch ?? 'mlp',
       hiddenDims: config.hiddenDims ?? [400],
       latentDim: config.latentDim ?? 20,
       likelihood: config.likelihood ?? 'bernoulli',
@@ -116,9 +157,49 @@ export class VAE extends Module {
     if (!LIKELIHOODS.includes(c.likelihood)) throw new RangeError(`VAE: unknown likelihood '${c.likelihood}' (choose ${LIKELIHOODS.join(', ')})`);
     if (!ACTIVATIONS.includes(c.activation)) throw new RangeError(`VAE: unknown activation '${c.activation}' (choose ${ACTIVATIONS.join(', ')})`);
     if (!(c.sigma > 0) || !Number.isFinite(c.sigma)) throw new RangeError(`VAE: sigma must be a positive finite number, got ${c.sigma}`);
+    if (!ARCHS.includes(c.arch)) throw new RangeError(`VAE: unknown arch '${c.arch}' (choose ${ARCHS.join(', ')})`);
     this.config = c;
     const rng = config.seed === undefined ? defaultGenerator : new Generator(config.seed);
     const linear = (i: number, o: number): Linear => new Linear(i, o, { rng, dtype: c.dtype });
+    if (c.arch === 'conv') {
+      const side = Math.round(Math.sqrt(c.inputDim));
+      if (side * side !== c.inputDim || side % 4 !== 0) {
+        throw new RangeError(
+          `VAE: arch 'conv' needs single-channel square images with a side divisible by 4 (28×28: inputDim 784), got inputDim ${c.inputDim}${side * side === c.inputDim ? ` (${side}×${side})` : ' (not a square)'}`,
+        );
+      }
+      if (c.classes > 0) throw new RangeError(`VAE: arch 'conv' has no conditional form yet (classes must be 0, got ${c.classes})`);
+      const quarter = side / 4;
+      const features = CONV_CHANNELS[1] * quarter * quarter;
+      const layer = { stride: 2, padding: 1, rng, dtype: c.dtype };
+      this.encoder = this.registerModule(
+        'encoder',
+        new Sequential(
+          new Reshape([1, side, side]),
+          new Conv2d(1, CONV_CHANNELS[0], 4, layer),
+          makeActivation(c.activation),
+          new Conv2d(CONV_CHANNELS[0], CONV_CHANNELS[1], 4, layer),
+          makeActivation(c.activation),
+          new Reshape([features]),
+        ),
+      );
+      this.mu = this.registerModule('mu', linear(features, c.latentDim));
+      this.logVar = this.registerModule('logVar', linear(features, c.latentDim));
+      this.decoder = this.registerModule(
+        'decoder',
+        new Sequential(
+          linear(c.latentDim, features),
+          makeActivation(c.activation),
+          new Reshape([CONV_CHANNELS[1], quarter, quarter]),
+          new ConvTranspose2d(CONV_CHANNELS[1], CONV_CHANNELS[0], 4, layer),
+          makeActivation(c.activation),
+        ),
+      );
+      this.output = this.registerModule('output', new ConvTranspose2d(CONV_CHANNELS[0], 1, 4, layer));
+      this.outputLogVar = c.likelihood === 'gaussian-learned' ? this.registerParameter('outputLogVar', full([c.inputDim], 0, { dtype: c.dtype })) : null;
+      this.fixedLogVar = full([], Math.log(c.sigma * c.sigma), { dtype: c.dtype });
+      return;
+    }
     const mlp = (sizes: number[]): Sequential => new Sequential(...sizes.slice(1).flatMap((o, i) => [linear(sizes[i]!, o), makeActivation(c.activation)]));
 
     this.encoder = this.registerModule('encoder', mlp([c.inputDim + c.classes, ...c.hiddenDims]));
@@ -152,6 +233,13 @@ export class VAE extends Module {
    * be m·batch, row r decoded with y's row r mod batch (so `iwae`'s k draws per example line up).
    */
   decode(z: Tensor, y?: Tensor): Tensor {
+    if (this.config.arch === 'conv') {
+      if (y) throw new Error('VAE.decode: a class y was given, but this model is unconditional (classes = 0)');
+      if (z.shape.at(-1) !== this.config.latentDim) throw new Error(`VAE.decode: expected z [..., ${this.config.latentDim}], got ${fmt(z.shape)}`);
+      const rows = z.numel() / this.config.latentDim;
+      const out = this.output.call(this.decoder.call(reshape(z, [rows, this.config.latentDim])));
+      return reshape(out, [...z.shape.slice(0, -1), this.config.inputDim]);
+    }
     if (this.config.classes === 0) return this.output.call(this.decoder.call(this.withClass('VAE.decode', z, y)));
     const rows = z.numel() / this.config.latentDim;
     const out = this.output.call(this.decoder.call(this.withClass('VAE.decode', reshape(z, [rows, this.config.latentDim]), y)));
@@ -245,6 +333,7 @@ export class VAE extends Module {
 
   override extraRepr(): string {
     const c = this.config;
+    if (c.arch === 'conv') return `arch=conv, inputDim=${c.inputDim}, latentDim=${c.latentDim}, likelihood=${c.likelihood}, activation=${c.activation}`;
     return `inputDim=${c.inputDim}, hiddenDims=[${c.hiddenDims.join(', ')}], latentDim=${c.latentDim}, likelihood=${c.likelihood}, activation=${c.activation}${c.classes > 0 ? `, classes=${c.classes}` : ''}`;
   }
 }

@@ -1,4 +1,4 @@
-import { ACTIVATIONS } from './model.js';
+import { ACTIVATIONS, ARCHS } from './model.js';
 import { LIKELIHOODS } from './likelihoods.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './train-step.js';
@@ -66,10 +66,20 @@ export function nonFiniteMetric(metrics: object): string | null {
 /**
  * The number of parameters of the VAE that `config` builds for images of `inputDim` pixels:
  * (in + 1)·out for each linear layer (encoder, the μ and log σ² heads, decoder, output), plus
- * the per-pixel log σ² of 'gaussian-learned'.
+ * the per-pixel log σ² of 'gaussian-learned'; for `arch: 'conv'`, the convolutions' weights and
+ * biases and the three Linear layers around the 64·D/16 features.
  * @example modelParameterCount({ hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli' }, 784) // 652824
  */
-export function modelParameterCount(config: Pick<TrainConfig, 'hiddenDims' | 'latentDim' | 'likelihood'>, inputDim: number): number {
+export function modelParameterCount(
+  config: Pick<TrainConfig, 'hiddenDims' | 'latentDim' | 'likelihood'> & { arch?: TrainConfig['arch'] },
+  inputDim: number,
+): number {
+  if (config.arch === 'conv') {
+    // 4×4 kernels 1→32→64, 64·(D/16) features to the heads and back, 64→32→1; biases per output channel.
+    const features = 64 * Math.floor(inputDim / 16);
+    const convs = (1 * 16 + 1) * 32 + (32 * 16 + 1) * 64 + (64 * 32 * 16 + 32) + (32 * 16 + 1);
+    return convs + 2 * (features + 1) * config.latentDim + (config.latentDim + 1) * features + (config.likelihood === 'gaussian-learned' ? inputDim : 0);
+  }
   const layers = (sizes: number[]): number => sizes.slice(1).reduce((total, out, i) => total + (sizes[i]! + 1) * out, 0);
   const hidden = config.hiddenDims;
   const encoderOut = hidden.at(-1) ?? inputDim;
@@ -112,6 +122,7 @@ const oneOf =
 /** What each stored field must be (the same bounds as the flags of `elbo train`), and how to say it. */
 const RULES: { [K in keyof TrainConfig]: [Rule, string] } = {
   data: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  arch: [oneOf(ARCHS), `one of ${ARCHS.join(', ')}`],
   hiddenDims: [(v) => Array.isArray(v) && v.every(integer(1)), 'an array of integers >= 1'],
   latentDim: [integer(1), 'an integer >= 1'],
   likelihood: [oneOf(LIKELIHOODS), `one of ${LIKELIHOODS.join(', ')}`],

@@ -6,11 +6,13 @@ import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ElboResult, elbo } from './elbo.js';
 import type { LikelihoodName } from './likelihoods.js';
-import { type ActivationName, VAE } from './model.js';
+import { type ActivationName, type ArchName, VAE } from './model.js';
 
 /** Everything that defines a training run; stored in the checkpoint so `--resume` needs no flags. */
 export interface TrainConfig {
   data: string;
+  /** 'mlp' (Linear layers of `hiddenDims`) or 'conv' (the convolutional VAE of {@link VAE}, 28×28 images; `elbo train --arch conv`). */
+  arch: ArchName;
   hiddenDims: number[];
   latentDim: number;
   likelihood: LikelihoodName;
@@ -32,6 +34,7 @@ export interface TrainConfig {
 /** The standard VAE of Kingma & Welling as in the PyTorch example: 784-400-20, Bernoulli, Adam 1e-3, batch 128. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   data: 'mnist',
+  arch: 'mlp',
   hiddenDims: [400],
   latentDim: 20,
   likelihood: 'bernoulli',
@@ -52,6 +55,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export const buildModel = (config: TrainConfig, inputDim: number): VAE =>
   new VAE({
     inputDim,
+    arch: config.arch,
     hiddenDims: config.hiddenDims,
     latentDim: config.latentDim,
     likelihood: config.likelihood,

@@ -239,9 +239,10 @@ export function loadTrainedModel(path: string): { model: VAE; config: TrainConfi
   if (!existsSync(file)) throw new Error(`no checkpoint at ${file}`);
   const config = loadCheckpointConfig(file);
   const { tensors } = loadSafetensors(file);
-  const outputBias = tensors['model.output.bias'];
-  if (outputBias?.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no model.output.bias)`);
-  const inputDim = outputBias.shape[0]!;
+  // The MLP's output bias has D entries; the conv decoder's first Linear feeds 64·(D/16) features.
+  const sized = config.arch === 'conv' ? tensors['model.decoder.0.bias'] : tensors['model.output.bias'];
+  if (sized?.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no ${config.arch === 'conv' ? 'model.decoder.0.bias' : 'model.output.bias'})`);
+  const inputDim = config.arch === 'conv' ? (sized.shape[0]! / 64) * 16 : sized.shape[0]!;
   const model = buildModel(config, inputDim);
   const loaded = loadCheckpoint(file, { model });
   model.eval();
