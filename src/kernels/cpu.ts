@@ -167,8 +167,13 @@ function linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedA
  */
 function conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
   const { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth, groups } = d;
+  const { strideH, strideW, padH, padW, dilationH, dilationW } = d;
   const inPerGroup = inChannels / groups;
   const outPerGroup = outChannels / groups;
+  // The loops read and write plain Float64Arrays only: one element kind, so V8 keeps them fast
+  // whatever backs the arguments (an array in wasm memory is another kind, and mixing them made
+  // every call after the first ~4x slower). The copies are O(size), the loops O(size·taps).
+  const [xs, ws, res] = [new Float64Array(x), new Float64Array(weight), new Float64Array(out.length)];
   let o = 0;
   for (let n = 0; n < batch; n++) {
     for (let oc = 0; oc < outChannels; oc++) {
@@ -180,20 +185,21 @@ function conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDim
             const xPlane = (n * inChannels + firstIn + c) * height;
             const wPlane = (oc * inPerGroup + c) * kernelHeight;
             for (let p = 0; p < kernelHeight; p++) {
-              const y = i * d.strideH - d.padH + p * d.dilationH;
+              const y = i * strideH - padH + p * dilationH;
               if (y < 0 || y >= height) continue;
               for (let q = 0; q < kernelWidth; q++) {
-                const xx = j * d.strideW - d.padW + q * d.dilationW;
+                const xx = j * strideW - padW + q * dilationW;
                 if (xx < 0 || xx >= width) continue;
-                s += x[(xPlane + y) * width + xx]! * weight[(wPlane + p) * kernelWidth + q]!;
+                s += xs[(xPlane + y) * width + xx]! * ws[(wPlane + p) * kernelWidth + q]!;
               }
             }
           }
-          out[o++] = s;
+          res[o++] = s;
         }
       }
     }
   }
+  out.set(res);
 }
 
 /**
@@ -203,8 +209,10 @@ function conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDim
  */
 function convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
   const { batch, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth, groups } = d;
+  const { strideH, strideW, padH, padW, dilationH, dilationW } = d;
   const inPerGroup = inChannels / groups;
   const outPerGroup = outChannels / groups;
+  const [xs, ws, res] = [new Float64Array(x), new Float64Array(weight), new Float64Array(out.length)]; // one element kind (see conv2d)
   let o = 0;
   for (let n = 0; n < batch; n++) {
     for (let oc = 0; oc < outChannels; oc++) {
@@ -217,24 +225,25 @@ function convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, d: 
             const xPlane = (n * inChannels + c) * height;
             const wPlane = (c * outPerGroup + ocInGroup) * kernelHeight;
             for (let p = 0; p < kernelHeight; p++) {
-              const rowOffset = y + d.padH - p * d.dilationH; // = i·strideH
-              if (rowOffset < 0 || rowOffset % d.strideH !== 0) continue;
-              const i = rowOffset / d.strideH;
+              const rowOffset = y + padH - p * dilationH; // = i·strideH
+              if (rowOffset < 0 || rowOffset % strideH !== 0) continue;
+              const i = rowOffset / strideH;
               if (i >= height) continue;
               for (let q = 0; q < kernelWidth; q++) {
-                const colOffset = xx + d.padW - q * d.dilationW; // = j·strideW
-                if (colOffset < 0 || colOffset % d.strideW !== 0) continue;
-                const j = colOffset / d.strideW;
+                const colOffset = xx + padW - q * dilationW; // = j·strideW
+                if (colOffset < 0 || colOffset % strideW !== 0) continue;
+                const j = colOffset / strideW;
                 if (j >= width) continue;
-                s += x[(xPlane + i) * width + j]! * weight[(wPlane + p) * kernelWidth + q]!;
+                s += xs[(xPlane + i) * width + j]! * ws[(wPlane + p) * kernelWidth + q]!;
               }
             }
           }
-          out[o++] = s;
+          res[o++] = s;
         }
       }
     }
   }
+  out.set(res);
 }
 
 /** Whether every value is finite: x − x is 0 for finite x, NaN for ±∞ and NaN (four per branch). */
