@@ -25,7 +25,8 @@ over it. KDE and mixtures give their exact ln p(x); the VAE gives lower bounds (
   --iwae K              importance samples of the VAE's bound (default 5000)
   --seed S              seed of the training binarization, EM and the VAE (default 1)
   --json                one JSON object per data set instead of a table
-${BACKEND_FLAG}`;
+${BACKEND_FLAG}
+  -h, --help            this help`;
 
 /** The rows as an aligned text table. */
 export function formatBaselines(title: string, rows: readonly BaselineRow[]): string {

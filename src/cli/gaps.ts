@@ -25,7 +25,9 @@ Prints (means per test image, nats):
   --lr X                their learning rate (default 0.01)
   --iwae K              importance samples of the ln p(x) estimate (default 1000)
   --seed S              seed of every draw (default 0)
+  --data NAME|DIR       the test images to use (default: what the model was trained on)
 ${BACKEND_FLAG}
+  -h, --help            this help
 `;
 
 export async function gapsCommand(argv: string[]): Promise<void> {

@@ -1,17 +1,8 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
 import { didYouMean } from './messages.js';
-import { trainCommand } from './train.js';
-import { evalCommand } from './eval.js';
-import { sampleCommand, reconstructCommand, interpolateCommand } from './generate.js';
-import { infoCommand } from './info.js';
-import { verifyCommand } from './verify.js';
-import { collapseCommand } from './collapse.js';
-import { gapsCommand } from './gaps.js';
-import { benchCommand } from './bench.js';
-import { serveCommand } from './serve.js';
+import { COMMANDS as commands } from './commands.js';
 import { packageVersion } from './version.js';
-import { baselinesCommand } from './baselines.js';
 
 const HELP = `elbo: variational autoencoders on a from-scratch autodiff engine
 
@@ -32,21 +23,6 @@ Commands
   bench         matmul, elementwise and training-step throughput per backend, with peers (tfjs, jax-js, PyTorch)
   serve         the VAE lab in the browser: train, watch and probe a VAE live (npm run build:web first)
 `;
-
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand,
-  eval: evalCommand,
-  sample: sampleCommand,
-  reconstruct: reconstructCommand,
-  interpolate: interpolateCommand,
-  info: infoCommand,
-  verify: verifyCommand,
-  collapse: collapseCommand,
-  gaps: gapsCommand,
-  serve: serveCommand,
-  bench: benchCommand,
-  baselines: baselinesCommand,
-};
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -13,27 +13,8 @@ vi.mock('../../src/cli/args.js', async (importOriginal) => {
   };
 });
 
-const { trainCommand } = await import('../../src/cli/train.js');
-const { evalCommand } = await import('../../src/cli/eval.js');
-const { sampleCommand, reconstructCommand, interpolateCommand } = await import('../../src/cli/generate.js');
-const { infoCommand } = await import('../../src/cli/info.js');
-const { verifyCommand } = await import('../../src/cli/verify.js');
-const { collapseCommand } = await import('../../src/cli/collapse.js');
-const { benchCommand } = await import('../../src/cli/bench.js');
-const { serveCommand } = await import('../../src/cli/serve.js');
-
-const commands = {
-  train: trainCommand,
-  eval: evalCommand,
-  sample: sampleCommand,
-  reconstruct: reconstructCommand,
-  interpolate: interpolateCommand,
-  info: infoCommand,
-  verify: verifyCommand,
-  collapse: collapseCommand,
-  bench: benchCommand,
-  serve: serveCommand,
-};
+// Every command main.ts dispatches to, so a new command cannot miss this test.
+const { COMMANDS: commands } = await import('../../src/cli/commands.js');
 
 afterEach(() => vi.restoreAllMocks());
 
