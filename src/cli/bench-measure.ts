@@ -5,7 +5,7 @@
 import { loadMnist } from '../data/mnist.js';
 import type { Backend, BinaryOp, UnaryOp } from '../kernels/backend.js';
 import { cpuBackend } from '../kernels/cpu.js';
-import { gpujsInfo, registerGpujsBackend } from '../kernels/gpujs.js';
+import { gpujsInfo, registerGpujsBackend, probeGpujsMode } from '../kernels/gpujs.js';
 import { registerBackend, setBackend } from '../kernels/index.js';
 import { createWasmBackend, initWasmBackend, wasmInfo, type WasmBackend } from '../kernels/wasm/index.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -71,17 +71,7 @@ export async function createBenchBackends(families: ReadonlySet<string>): Promis
   }
   if (families.has('gpujs')) {
     const gpujs = registerGpujsBackend();
-    // One tiny product builds a kernel, so the label names the mode gpu.js really runs in (webasm in Node).
-    gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), new Float32Array(4), {
-      batch: 1,
-      m: 2,
-      k: 2,
-      n: 2,
-      transA: false,
-      transB: false,
-      aBatchStride: 0,
-      bBatchStride: 0,
-    });
+    probeGpujsMode(gpujs); // the label names the mode gpu.js really runs in (webasm in Node)
     backends.push({
       label: `gpujs ${gpujsInfo(gpujs).mode}`,
       name: gpujs.name,

@@ -1,5 +1,5 @@
 import { availableParallelism, cpus } from 'node:os';
-import { createGpujsBackend } from '../kernels/gpujs.js';
+import { createGpujsBackend, probeGpujsMode } from '../kernels/gpujs.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { useBackend } from '../kernels/index.js';
 import { parse } from './args.js';
@@ -9,20 +9,8 @@ export async function infoCommand(argv: string[]): Promise<void> {
   if (values.help)
     return void process.stdout.write('elbo info: versions, cores and kernel backends\n\nUsage: elbo info\n\n  -h, --help            this help\n');
   const wasm = wasmInfo();
-  // Build and run one tiny gpu.js kernel so the mode reported is the one gpu.js really runs in.
   const gpujs = createGpujsBackend();
-  const out = new Float32Array(4);
-  gpujs.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), out, {
-    batch: 1,
-    m: 2,
-    k: 2,
-    n: 2,
-    transA: false,
-    transB: false,
-    aBatchStride: 0,
-    bBatchStride: 0,
-  });
-  const gpuMode = gpujs.info().mode;
+  const gpuMode = probeGpujsMode(gpujs); // the mode gpu.js really runs in here
   gpujs.destroy();
   const lines = [
     `node ${process.version} (${process.platform}/${process.arch})`,

@@ -290,3 +290,13 @@ export function registerGpujsBackend(options?: GpujsOptions): GpujsBackend {
 export function gpujsInfo(backend?: GpujsBackend): GpujsInfo {
   return (backend ?? registered ?? registerGpujsBackend()).info();
 }
+
+/**
+ * The mode gpu.js really runs `backend` in ('webgl2', 'webasm', …), learnt by building and running
+ * one tiny kernel (a 2×2 product): gpu.js picks its mode when it first compiles, not before.
+ */
+export function probeGpujsMode(backend: GpujsBackend): string {
+  const dims = { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+  backend.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), new Float32Array(4), dims);
+  return backend.info().mode;
+}
