@@ -1,5 +1,6 @@
-import { backendFor } from '../kernels/index.js';
+import { backendFor, cpuBackend } from '../kernels/index.js';
 import type { DType } from './dtype.js';
+import type { Tensor } from './tensor.js';
 
 /**
  * Where tensors run, as the models see it: a name and a scope, nothing about the machine.
@@ -20,4 +21,12 @@ export function deviceName(dtype: DType): string {
  */
 export function scratchScope<T>(dtype: DType, fn: () => T): T {
   return backendFor(dtype).memory.scope(fn);
+}
+
+/**
+ * Whether every element of `t` is finite (no NaN, no ±∞), by its backend's fused check where it
+ * has one (wasm: one SIMD pass, in place for arrays in its memory), else the cpu reference's.
+ */
+export function allFinite(t: Tensor): boolean {
+  return (backendFor(t.dtype).fused.allFinite ?? cpuBackend.fused.allFinite)(t.data);
 }

@@ -1,5 +1,6 @@
 import { ACTIVATIONS, ARCHS } from './model.js';
 import { LIKELIHOODS } from './likelihoods.js';
+import { allFinite } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './train-step.js';
 
@@ -25,26 +26,13 @@ export interface NonFiniteEntry {
 export function nonFiniteEntry(tensors: Iterable<[string, Tensor]>): NonFiniteEntry | null {
   for (const [name, t] of tensors) {
     const data = t.data;
-    if (allFinite(data)) continue;
+    if (allFinite(t)) continue; // the backend's fused pass (wasm: SIMD, in place)
     for (let i = 0; i < data.length; i++) {
       const v = data[i]!;
       if (v - v !== 0) return { name, index: i, value: v }; // NaN for NaN and ±∞ alone
     }
   }
   return null;
-}
-
-/**
- * Whether every element is finite: Σ 0·vᵢ is 0 exactly when no vᵢ is NaN or ±∞ (0·∞ = NaN), a
- * branch-free sum four at a time, since it runs over every parameter after every step.
- */
-function allFinite(data: ArrayLike<number>): boolean {
-  const n = data.length;
-  const whole = n - (n % 4);
-  let zero = 0;
-  for (let i = 0; i < whole; i += 4) zero += (data[i]! + data[i + 1]! + data[i + 2]! + data[i + 3]!) * 0;
-  for (let i = whole; i < n; i++) zero += data[i]! * 0;
-  return zero === 0;
 }
 
 /** The usual causes of a run that stops being finite, given the run's own learning rate (above 0.01 is suspect first). */
