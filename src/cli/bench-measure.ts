@@ -2,6 +2,7 @@
  * What `elbo bench` measures on elbo's own backends: matmul GFLOP/s, elementwise throughput and
  * the full training step of the standard VAE (784-400-20, Bernoulli, Adam 1e-3, batch 128).
  */
+import type { VAE } from '../vae/model.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Backend, BinaryOp, UnaryOp } from '../kernels/backend.js';
 import { cpuBackend } from '../kernels/cpu.js';
@@ -149,16 +150,24 @@ export const stepTimer = (quick: boolean): TimerOptions =>
     ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 }
     : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
 
+/** What both step timings start from: `be` active, the bench batch, the default VAE, Adam and a generator. */
+function stepSetup(be: BenchBackend): { x: Tensor; vae: VAE; optimizer: Adam; rng: Generator } {
+  setBackend(be.name);
+  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
+  return {
+    x: tensor(benchBatch(), { shape: [BENCH_BATCH, 784] }),
+    vae,
+    optimizer: new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr }),
+    rng: new Generator(2),
+  };
+}
+
 /**
  * The standard training step on one backend, exactly as `elbo train` runs it: {@link trainStep}
  * (forward with fresh noise, backward, the finiteness check, Adam), reading the loss.
  */
 export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
-  setBackend(be.name);
-  const x: Tensor = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
-  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
-  const optimizer = new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr });
-  const rng = new Generator(2);
+  const { x, vae, optimizer, rng } = stepSetup(be);
   let loss = NaN;
   const timing = timeCalls(() => {
     const step = trainStep(vae, optimizer, x, { beta: 1, rng });
@@ -175,11 +184,7 @@ export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResul
  * {@link benchTrainStep}'s.
  */
 export function benchUserLoop(be: BenchBackend, quick: boolean): TrainStepResult {
-  setBackend(be.name);
-  const x: Tensor = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
-  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
-  const optimizer = new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr });
-  const rng = new Generator(2);
+  const { x, vae, optimizer, rng } = stepSetup(be);
   let loss = NaN;
   const timing = timeCalls(() => {
     const terms = elbo(vae, x, { rng, beta: 1 });
