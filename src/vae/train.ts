@@ -153,7 +153,7 @@ export function train(data: DataSplits, options: { config?: Partial<TrainConfig>
         ['reconstruction', result.reconstruction],
         ['kl', result.kl],
       ] as const) {
-        for (let i = 0; i < t.data.length; i++) sums[key] += t.data[i]!;
+        for (const v of t.data) sums[key] += v;
       }
       const seconds = (performance.now() - started) / 1000;
       hooks.onBatch?.({

@@ -138,7 +138,8 @@ export function elboByGaussHermite(model: VAE, x: Tensor, order: number): { elbo
       }
       const xk = x.slice(0, k, k + 1).expand([m, x.shape[1]!]);
       const logLik = model.logLikelihood(xk, model.decode(tensor(z, { shape: [m, 2], dtype: model.config.dtype })));
-      for (let i = 0; i < m; i++) recon[k]! += w[i]! * logLik.data[i]!;
+      const values = logLik.data; // read once: Tensor.data goes through its storage
+      for (let i = 0; i < m; i++) recon[k]! += w[i]! * values[i]!;
     }
     const klv = Array.from(kl.data);
     return { elbo: recon.map((r, k) => r - klv[k]!), reconstruction: recon, kl: klv };
