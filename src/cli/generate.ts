@@ -48,6 +48,7 @@ const RECONSTRUCT_HELP = [
 ].join('\n');
 const INTERPOLATE_HELP = [
   'elbo interpolate: decode the segment between the codes of two test images (shown between the two images)',
+  'A conditional model encodes each image with its own label, and the label moves along the segment too.',
   '',
   'Usage: elbo interpolate --checkpoint PATH [options]',
   '',
@@ -136,7 +137,9 @@ export async function interpolateCommand(argv: string[]): Promise<void> {
   const steps = int('steps', values.steps, 10, 2, 1000);
   const dim = data.test.rows * data.test.cols;
   const image = (i: number) => tensor(data.test.images.subarray(i * dim, (i + 1) * dim), { shape: [1, dim], dtype: model.config.dtype });
-  const line = model.interpolate(image(from), image(to), steps).data;
+  const { classes } = model.config;
+  const label = (i: number) => (classes > 0 ? oneHot([data.test.labels[i]!], classes, model.config.dtype) : undefined);
+  const line = model.interpolate(image(from), image(to), steps, label(from), label(to)).data;
   assertFinitePixels('interpolate', line);
   // The two test digits frame the decoded segment, so the picture shows where it starts and ends.
   const frames = [...image(from).data, ...line, ...image(to).data];

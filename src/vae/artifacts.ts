@@ -78,20 +78,21 @@ export function samplePicture(model: VAE, test: Dataset, seed: number, n = 64, p
 
 /**
  * Straight lines in latent space between the codes μ(x) of pairs of test digits of different
- * classes: each row shows the digit x₁, the `steps` decoded points, then the digit x₂. Null for
- * a conditional model (the two ends would need a class to decode under).
+ * classes: each row shows the digit x₁, the `steps` decoded points, then the digit x₂. For a
+ * conditional model each end is encoded with its own label and the label moves along the line too.
  */
-export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pairs = 6): Picture | null {
-  if (model.config.classes > 0) return null;
+export function interpolationPicture(model: VAE, test: Dataset, steps = 10, pairs = 6): Picture {
   const firstOf = (label: number): number => test.labels.indexOf(label);
   const frames: number[] = [];
   for (let p = 0; p < pairs; p++) {
     const [i, j] = [firstOf(p % 10), firstOf((p + 5) % 10)];
     const a = asModelDtype(model, rowsOf(test, Math.max(i, 0), 1));
     const b = asModelDtype(model, rowsOf(test, Math.max(j, 0), 1));
-    frames.push(...a.data, ...model.interpolate(a, b, steps).data, ...b.data);
+    const [labelA, labelB] = [i, j].map((k) => classesOf(model, test.labels.subarray(Math.max(k, 0), Math.max(k, 0) + 1)));
+    frames.push(...a.data, ...model.interpolate(a, b, steps, labelA, labelB).data, ...b.data);
   }
-  const caption = `Each row: a test digit x₁ (left), ${steps} evenly spaced points on the segment from μ(x₁) to μ(x₂) decoded to the mean of p(x|z), and the test digit x₂ (right).`;
+  const decoded = model.config.classes > 0 ? "p(x|z, y), the label y moving from x₁'s to x₂'s on the same line" : 'p(x|z)';
+  const caption = `Each row: a test digit x₁ (left), ${steps} evenly spaced points on the segment from μ(x₁) to μ(x₂) decoded to the mean of ${decoded}, and the test digit x₂ (right).`;
   return { file: 'interpolation.png', caption, image: imageGrid(frames, pairs * (steps + 2), test.rows, test.cols, { columns: steps + 2 }) };
 }
 

@@ -312,16 +312,29 @@ export class VAE extends Module {
     return noGrad(() => this.mean(this.decode(randn([n, this.config.latentDim], { dtype: this.config.dtype, rng }), y)));
   }
 
-  /** Decodes `steps` points on the line from μ(x1) to μ(x2) (both [1, D] or [D]), endpoints included (unconditional models). */
-  interpolate(x1: Tensor, x2: Tensor, steps: number): Tensor {
+  /**
+   * Decodes `steps` points on the line from μ(x1) to μ(x2) (both [1, D] or [D]), endpoints
+   * included. A conditional model needs each end's label (`y1`, `y2`: one-hot, [1, classes] or
+   * [classes]): each end is encoded with its own label, and the label moves along the same line,
+   * (1 − t)·y1 + t·y2, so a pair of one class keeps its class and a pair of two morphs between them.
+   */
+  interpolate(x1: Tensor, x2: Tensor, steps: number, y1?: Tensor, y2?: Tensor): Tensor {
     if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`VAE.interpolate: steps must be an integer >= 2, got ${steps}`);
-    if (this.config.classes > 0)
-      throw new Error(`VAE.interpolate: this model is conditional on ${this.config.classes} classes; interpolate a model trained without --conditional`);
+    const { classes, inputDim } = this.config;
+    if (classes > 0 && (!y1 || !y2))
+      throw new Error(`VAE.interpolate: this model is conditional on ${classes} classes; pass each end's one-hot label (y1, y2)`);
+    if (classes === 0 && (y1 || y2)) throw new Error('VAE.interpolate: labels were given, but this model is unconditional (trained without classes)');
+    const label = (y: Tensor | undefined) => y && reshape(y, [1, classes]);
+    const line = (from: Tensor, to: Tensor) =>
+      concat(
+        Array.from({ length: steps }, (_, i) => add(from, mul(sub(to, from), i / (steps - 1)))),
+        0,
+      );
     return noGrad(() => {
-      const a = this.encode(reshape(x1, [1, this.config.inputDim])).mu;
-      const b = this.encode(reshape(x2, [1, this.config.inputDim])).mu;
-      const points = Array.from({ length: steps }, (_, i) => add(a, mul(sub(b, a), i / (steps - 1))));
-      return this.mean(this.decode(concat(points, 0)));
+      const [label1, label2] = [label(y1), label(y2)];
+      const mu1 = this.encode(reshape(x1, [1, inputDim]), label1).mu;
+      const mu2 = this.encode(reshape(x2, [1, inputDim]), label2).mu;
+      return this.mean(this.decode(line(mu1, mu2), label1 && label2 && line(label1, label2)));
     });
   }
 

@@ -25,7 +25,11 @@ describe('elbo CLI: a conditional VAE', () => {
     expect(grid.status, grid.stderr).toBe(0);
     const image = decodePng(readFileSync(join(dir, 'grid.png')));
     expect(image.height).toBeGreaterThan(image.width); // 10 rows of 5
-    expect(existsSync(join(out, 'interpolation.png'))).toBe(false); // needs a class per end: not drawn
+    expect(existsSync(join(out, 'interpolation.png'))).toBe(true); // each end encoded with its own label
+    const line = elbo('interpolate', '--checkpoint', out, '--from', '0', '--to', '1', '--steps', '4', '--out', join(dir, 'line.png'));
+    expect(line.status, line.stderr).toBe(0);
+    const strip = decodePng(readFileSync(join(dir, 'line.png')));
+    expect(strip.width).toBeGreaterThan(5 * strip.height); // x₁, 4 points, x₂ in one row
     const bad = elbo('sample', '--checkpoint', out, '--class', '10', '--out', join(dir, 'x.png'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--class must be an integer in [0, 9]');

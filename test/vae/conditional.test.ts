@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { concat } from '../../src/autograd/ops.js';
+import { add, concat, mul, slice } from '../../src/autograd/ops.js';
 import { randn, tensor } from '../../src/tensor/create.js';
 import { Generator } from '../../src/tensor/random.js';
 import { elbo } from '../../src/vae/elbo.js';
@@ -93,6 +93,20 @@ describe('conditional VAE', () => {
       const one = iwae(cvae.given(y.slice(0, n, n + 1)), x.slice(0, n, n + 1), k, { eps: epsN }).data[0]!;
       expect(batch[n]).toBeCloseTo(one, 12);
     }
+  });
+
+  it('interpolates between codes encoded with their own labels, the label moving along the same line', () => {
+    const [x1, x2, y1, y2] = [slice(x, 0, 0, 1), slice(x, 0, 1, 2), slice(y, 0, 0, 1), slice(y, 0, 1, 2)];
+    const line = cvae.interpolate(x1, x2, 3, y1, y2);
+    const [mu1, mu2] = [cvae.encode(x1, y1).mu, cvae.encode(x2, y2).mu];
+    const middle = cvae.mean(cvae.decode(mul(add(mu1, mu2), 0.5), mul(add(y1, y2), 0.5)));
+    const expected = [cvae.mean(cvae.decode(mu1, y1)), middle, cvae.mean(cvae.decode(mu2, y2))].flatMap((t) => Array.from(t.data));
+    const got = Array.from(line.data);
+    expect(got).toHaveLength(18);
+    got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
+    expect(() => cvae.interpolate(x1, x2, 3)).toThrow("VAE.interpolate: this model is conditional on 3 classes; pass each end's one-hot label (y1, y2)");
+    const plain = new VAE({ inputDim: 6, hiddenDims: [5], latentDim: 2, dtype: 'float64', seed: 4 });
+    expect(() => plain.interpolate(x1, x2, 3, y1, y2)).toThrow('VAE.interpolate: labels were given, but this model is unconditional');
   });
 
   it('samples of class c: decode(z, y) with one y row tiled over n draws', () => {
