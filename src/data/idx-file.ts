@@ -1,14 +1,13 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readRegularFile } from '../io/read-file.js';
 import { DataError, type Dataset } from './dataset.js';
 import { idxToDataset } from './idx.js';
 
 function readBytes(file: string): Uint8Array {
   try {
-    if (!statSync(file).isFile()) throw new DataError(`${file}: not a regular file (a FIFO, device or folder would block or fail the read)`);
-    return new Uint8Array(readFileSync(file));
+    return new Uint8Array(readRegularFile(file));
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code ? `${file}: cannot read (${code})` : (e as Error).message);
   }
 }
 

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 import { type CheckpointContents, type CheckpointTargets, decodeCheckpoint, encodeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { readRegularFile } from './read-file.js';
 
 /** Saves a checkpoint to `path` atomically (temp file, fsync, rename; see `encodeCheckpoint` for the layout). */
 export function saveCheckpoint(path: string, contents: CheckpointContents): void {
@@ -13,5 +13,5 @@ export function saveCheckpoint(path: string, contents: CheckpointContents): void
  * @throws SafetensorsError for a malformed file; Error for a checkpoint that does not fit.
  */
 export function loadCheckpoint(path: string, into: CheckpointTargets): LoadedCheckpoint {
-  return decodeCheckpoint(readFileSync(path), into, path);
+  return decodeCheckpoint(readRegularFile(path), into, path);
 }

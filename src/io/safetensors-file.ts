@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { readRegularFile } from './read-file.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors.js';
 
 /** Writes `tensors` (and `metadata`) to a safetensors file at `path`, atomically (temp file, fsync, rename). */
@@ -8,7 +8,7 @@ export function saveSafetensors(path: string, tensors: Readonly<Record<string, T
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads and validates the safetensors file at `path` (see {@link decodeSafetensors}). File-system errors pass through. */
+/** Reads and validates the safetensors file at `path` (see {@link decodeSafetensors}). A FIFO, device or folder is refused unread; file-system errors pass through. */
 export function loadSafetensors(path: string): SafetensorsContent {
-  return decodeSafetensors(readFileSync(path));
+  return decodeSafetensors(readRegularFile(path));
 }

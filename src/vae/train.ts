@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { batches, batchTensor, numBatches } from '../data/batches.js';
 import type { DataSplits } from '../data/dataset.js';
 import type { CheckpointJson } from '../io/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-file.js';
+import { readRegularFile } from '../io/read-file.js';
 import { loadSafetensors } from '../io/safetensors-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -227,7 +228,7 @@ export function storedRunConfig(outDir: string): TrainConfig | null {
 }
 
 function readConfig(path: string): TrainConfig {
-  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(readFileSync(path, 'utf8'), path) };
+  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(new TextDecoder().decode(readRegularFile(path)), path) };
 }
 
 /**

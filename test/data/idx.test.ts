@@ -77,8 +77,8 @@ describe('IDX files', () => {
   it('refuses a FIFO or a folder instead of blocking on it', () => {
     const fifo = join(dir, 'pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    expect(() => loadIdxDataset(fifo, fifo)).toThrow(new DataError(`${fifo}: not a regular file (a FIFO, device or folder would block or fail the read)`));
-    expect(() => loadIdxDataset(dir, dir)).toThrow(`${dir}: not a regular file`);
+    expect(() => loadIdxDataset(fifo, fifo)).toThrow(new DataError(`${fifo} is a FIFO (named pipe), not a regular file; nothing was read`));
+    expect(() => loadIdxDataset(dir, dir)).toThrow(`${dir} is a folder, not a regular file`);
   });
 
   it('rejects images and labels of different counts', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { Linear, Sequential, Tanh } from '../../src/nn/index.js';
 import { Adam, AdamW, SGD, type OptimizerStateDict } from '../../src/nn/optim/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint-file.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors-file.js';
+import { loadTrainedModel } from '../../src/vae/train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elbo-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -149,5 +151,19 @@ describe('checkpoints', () => {
     saveSafetensors(plain, { w: tensor([1]) });
     expect(() => loadCheckpoint(plain, { model: wider })).toThrow(`loadCheckpoint: ${plain} is not an elbo checkpoint (metadata format is null)`);
     expect(() => saveCheckpoint(path, { model: wider, step: 1.5 })).toThrow('encodeCheckpoint: step must be a non-negative integer, got 1.5');
+  });
+});
+
+describe('loading from a path that is not a regular file', () => {
+  it('refuses a FIFO or a folder before reading, instead of blocking on it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elbo-fifo-'));
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const model = new Sequential(new Linear(2, 1));
+    expect(() => loadSafetensors(fifo)).toThrow(`${fifo} is a FIFO (named pipe), not a regular file; nothing was read`);
+    expect(() => loadCheckpoint(fifo, { model })).toThrow(`${fifo} is a FIFO (named pipe), not a regular file`);
+    expect(() => loadTrainedModel(fifo)).toThrow(`${fifo} is a FIFO (named pipe), not a regular file`);
+    expect(() => loadSafetensors(dir)).toThrow(`${dir} is a folder, not a regular file`);
+    rmSync(dir, { recursive: true });
   });
 });
