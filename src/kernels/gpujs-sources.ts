@@ -139,3 +139,91 @@ export function reduceSource(op: 'sum' | 'max'): string {
   return s;
 }`;
 }
+
+/**
+ * floor(a / b) for integers a ≥ 0, b ≥ 1 on any engine: GPU division is not correctly rounded
+ * (6/3 may come out 1.9999999), but (a + ½)/b lies at least ½/b away from every integer, which
+ * float32 resolves while a stays below about 2²².
+ */
+const floorDiv = (a: string, b: string): string => `Math.floor((${a} + 0.5) / ${b})`;
+
+/**
+ * The conv2d kernel (a direct gather, as the cpu reference): thread (x, y, z) = (j, i, n·outC + o)
+ * computes out[n, o, i, j] = Σ_c,p,q x[n, g·inPerGroup + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW]·W[o, c, p, q],
+ * g = ⌊o / outPerGroup⌋, skipping taps outside the image. Every loop is bounded by a constant;
+ * the index arithmetic stays on small integers.
+ */
+export function conv2dSource(): string {
+  return `function (x, w) {
+  const n = ${floorDiv('this.thread.z', 'this.constants.outC')};
+  const o = this.thread.z - n * this.constants.outC;
+  const g = ${floorDiv('o', 'this.constants.outPerGroup')};
+  const top = this.thread.y * this.constants.strideH - this.constants.padH;
+  const left = this.thread.x * this.constants.strideW - this.constants.padW;
+  let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
+  let wPlane = o * this.constants.inPerGroup * this.constants.kh;
+  let s = 0.0;
+  for (let c = 0; c < this.constants.inPerGroup; c++) {
+    for (let p = 0; p < this.constants.kh; p++) {
+      const row = top + p * this.constants.dilationH;
+      if (row >= 0 && row < this.constants.height) {
+        const xRow = (xPlane + row) * this.constants.width;
+        const wRow = (wPlane + p) * this.constants.kw;
+        for (let q = 0; q < this.constants.kw; q++) {
+          const col = left + q * this.constants.dilationW;
+          if (col >= 0 && col < this.constants.width) {
+            s += x[xRow + col] * w[wRow + q];
+          }
+        }
+      }
+    }
+    xPlane += this.constants.height;
+    wPlane += this.constants.kh;
+  }
+  return s;
+}`;
+}
+
+/**
+ * The convTranspose2d kernel, a gather too (each output element written once, no atomics):
+ * thread (x, y, z) = (xx, yy, n·outC + o) sums x[n, c, i, j]·W[c, o − g·outPerGroup, p, q] over
+ * the input channels c of o's group g and the taps (p, q) with yy = i·strideH − padH + p·dilationH
+ * for a whole i in [0, height) (likewise xx, j): i = (yy + padH − p·dilationH)/strideH must be
+ * an integer, tested as ⌊·⌋·strideH = the offset.
+ */
+export function convTranspose2dSource(): string {
+  return `function (x, w) {
+  const n = ${floorDiv('this.thread.z', 'this.constants.outC')};
+  const o = this.thread.z - n * this.constants.outC;
+  const g = ${floorDiv('o', 'this.constants.outPerGroup')};
+  const rowBase = this.thread.y + this.constants.padH;
+  const colBase = this.thread.x + this.constants.padW;
+  let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
+  let wPlane = ((g * this.constants.inPerGroup) * this.constants.outPerGroup + o - g * this.constants.outPerGroup) * this.constants.kh;
+  let s = 0.0;
+  for (let c = 0; c < this.constants.inPerGroup; c++) {
+    for (let p = 0; p < this.constants.kh; p++) {
+      const rowOffset = rowBase - p * this.constants.dilationH;
+      if (rowOffset >= 0) {
+        const i = ${floorDiv('rowOffset', 'this.constants.strideH')};
+        if (i * this.constants.strideH === rowOffset && i < this.constants.height) {
+          const xRow = (xPlane + i) * this.constants.width;
+          const wRow = (wPlane + p) * this.constants.kw;
+          for (let q = 0; q < this.constants.kw; q++) {
+            const colOffset = colBase - q * this.constants.dilationW;
+            if (colOffset >= 0) {
+              const j = ${floorDiv('colOffset', 'this.constants.strideW')};
+              if (j * this.constants.strideW === colOffset && j < this.constants.width) {
+                s += x[xRow + j] * w[wRow + q];
+              }
+            }
+          }
+        }
+      }
+    }
+    xPlane += this.constants.height;
+    wPlane += this.constants.outPerGroup * this.constants.kh;
+  }
+  return s;
+}`;
+}
