@@ -116,6 +116,35 @@ export function convDims(kind: ConvKind, d: Omit<Conv2dDims, 'outHeight' | 'outW
 const convWeightSize = (kind: ConvKind, d: Conv2dDims): number =>
   (kind === 'conv2d' ? d.outChannels * (d.inChannels / d.groups) : d.inChannels * (d.outChannels / d.groups)) * d.kernelHeight * d.kernelWidth;
 
+/** The conv VAE's convolutions at batch `batch` (k 4, stride 2, padding 1) and its largest weight gradient, by name. */
+export function convVaeLayers(batch: number): Record<string, [ConvKind, Conv2dDims]> {
+  const layer = { batch, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+  return {
+    'conv2d 1->32 28x28': ['conv2d', convDims('conv2d', { ...layer, inChannels: 1, height: 28, width: 28, outChannels: 32 })],
+    'conv2d 32->64 14x14': ['conv2d', convDims('conv2d', { ...layer, inChannels: 32, height: 14, width: 14, outChannels: 64 })],
+    'convTranspose2d 64->32 7x7': ['convTranspose2d', convDims('convTranspose2d', { ...layer, inChannels: 64, height: 7, width: 7, outChannels: 32 })],
+    'convTranspose2d 32->1 14x14': ['convTranspose2d', convDims('convTranspose2d', { ...layer, inChannels: 32, height: 14, width: 14, outChannels: 1 })],
+    // ∂W of conv2d 32->64: x's channels as the batch, the batch as channels, g as a 7×7 kernel of dilation 2
+    'dW 32->64': [
+      'conv2d',
+      convDims('conv2d', {
+        ...layer,
+        batch: 32,
+        inChannels: batch,
+        height: 14,
+        width: 14,
+        outChannels: 64,
+        kernelHeight: 7,
+        kernelWidth: 7,
+        strideH: 1,
+        strideW: 1,
+        dilationH: 2,
+        dilationW: 2,
+      }),
+    ],
+  };
+}
+
 /** conv2d or convTranspose2d on `dims` (random x and W in [−1, 1]) against the float64 reference. */
 export function checkConv(backend: Backend, kind: ConvKind, d: Conv2dDims, seed: number): Check {
   const next = rng(seed);
