@@ -1,9 +1,9 @@
 /**
  * GFLOP/s of the gpu.js backend's matmul and conv kernels against the cpu reference, in Node
- * (gpu.js picks webasm there) and in headless Chromium (WebGL2 on SwiftShader without a GPU),
- * on 256² and 512² squares, the VAE's first layer, [128, 784]·[400, 784]ᵀ, and the conv VAE's
- * convolutions at batch 128 (convVaeLayers); with --step, also the conv VAE's training step
- * in Chromium (gpu.js running matmul and conv, as the lab does).
+ * (gpu.js picks webasm there; the conv kernels also in its cpu mode) and in headless Chromium
+ * (WebGL2 on SwiftShader without a GPU), on 256² and 512² squares, the VAE's first layer,
+ * [128, 784]·[400, 784]ᵀ, and the conv VAE's convolutions at batch 128 (convVaeLayers); with
+ * --step, also the conv VAE's training step in Chromium (gpu.js running matmul and conv, as the lab does).
  *
  *   npx tsx bench/gpujs.bench.ts            # both
  *   npx tsx bench/gpujs.bench.ts --node     # Node only
@@ -37,11 +37,18 @@ const node: Record<string, Row> = {};
 for (const [name, m, k, n, transB] of SHAPES) {
   node[name] = { gpujs: matmulGflops(backend, m, k, n, transB, 1000), cpu: matmulGflops(cpuBackend, m, k, n, transB, 1000), mode: backend.info().mode };
 }
+// The conv kernels on gpu.js's default engine here (webasm) and on its plain-JavaScript cpu mode.
+const cpuMode = createGpujsBackend({ mode: 'cpu' });
+const nodeCpuMode: Record<string, Row> = {};
 for (const [name, [kind, layer]] of Object.entries(convVaeLayers(128))) {
-  node[name] = { gpujs: convGflops(backend, kind, layer, 1000), cpu: convGflops(cpuBackend, kind, layer, 1000), mode: backend.info().mode };
+  const cpu = convGflops(cpuBackend, kind, layer, 1000);
+  node[name] = { gpujs: convGflops(backend, kind, layer, 1000), cpu, mode: backend.info().mode };
+  nodeCpuMode[name] = { gpujs: convGflops(cpuMode, kind, layer, 1000), cpu, mode: cpuMode.info().mode };
 }
 backend.destroy();
+cpuMode.destroy();
 print('node', node);
+print('node', nodeCpuMode);
 
 if (!process.argv.includes('--node')) {
   if (!existsSync(CHROMIUM)) console.log(`chromium: skipped, ${CHROMIUM} is absent`);
