@@ -188,8 +188,11 @@ export function conv2dSource(): string {
  * The convTranspose2d kernel, a gather too (each output element written once, no atomics):
  * thread (x, y, z) = (xx, yy, n·outC + o) sums x[n, c, i, j]·W[c, o − g·outPerGroup, p, q] over
  * the input channels c of o's group g and the taps (p, q) with yy = i·strideH − padH + p·dilationH
- * for a whole i in [0, height) (likewise xx, j): i = (yy + padH − p·dilationH)/strideH must be
- * an integer, tested as ⌊·⌋·strideH = the offset.
+ * for a whole i in [0, height) (likewise xx, j). Along rows, the taps p whose offset
+ * yy + padH − p·dilationH is a multiple of strideH form a progression of step
+ * stepH = strideH / gcd(strideH, dilationH), along which i falls by iStepH = dilationH / gcd:
+ * the kernel finds the first (p0 < stepH) and walks only those (tapsH = ⌈kh / stepH⌉ of them),
+ * a quarter of the taps for stride 2. Likewise along columns.
  */
 export function convTranspose2dSource(): string {
   return `function (x, w) {
@@ -198,31 +201,49 @@ export function convTranspose2dSource(): string {
   const g = ${floorDiv('o', 'this.constants.outPerGroup')};
   const rowBase = this.thread.y + this.constants.padH;
   const colBase = this.thread.x + this.constants.padW;
-  let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
-  let wPlane = ((g * this.constants.inPerGroup) * this.constants.outPerGroup + o - g * this.constants.outPerGroup) * this.constants.kh;
+  let p0 = -1;
+  for (let a = 0; a < this.constants.stepH; a++) {
+    const rowOffset = rowBase - a * this.constants.dilationH;
+    if (p0 < 0 && rowOffset >= 0) {
+      if (${floorDiv('rowOffset', 'this.constants.strideH')} * this.constants.strideH === rowOffset) {
+        p0 = a;
+      }
+    }
+  }
+  let q0 = -1;
+  for (let b = 0; b < this.constants.stepW; b++) {
+    const colOffset = colBase - b * this.constants.dilationW;
+    if (q0 < 0 && colOffset >= 0) {
+      if (${floorDiv('colOffset', 'this.constants.strideW')} * this.constants.strideW === colOffset) {
+        q0 = b;
+      }
+    }
+  }
   let s = 0.0;
-  for (let c = 0; c < this.constants.inPerGroup; c++) {
-    for (let p = 0; p < this.constants.kh; p++) {
-      const rowOffset = rowBase - p * this.constants.dilationH;
-      if (rowOffset >= 0) {
-        const i = ${floorDiv('rowOffset', 'this.constants.strideH')};
-        if (i * this.constants.strideH === rowOffset && i < this.constants.height) {
+  if (p0 >= 0 && q0 >= 0) {
+    const i0 = ${floorDiv('rowBase - p0 * this.constants.dilationH', 'this.constants.strideH')};
+    const j0 = ${floorDiv('colBase - q0 * this.constants.dilationW', 'this.constants.strideW')};
+    let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
+    let wPlane = ((g * this.constants.inPerGroup) * this.constants.outPerGroup + o - g * this.constants.outPerGroup) * this.constants.kh;
+    for (let c = 0; c < this.constants.inPerGroup; c++) {
+      for (let t = 0; t < this.constants.tapsH; t++) {
+        const p = p0 + t * this.constants.stepH;
+        const i = i0 - t * this.constants.iStepH;
+        if (p < this.constants.kh && i >= 0 && i < this.constants.height) {
           const xRow = (xPlane + i) * this.constants.width;
           const wRow = (wPlane + p) * this.constants.kw;
-          for (let q = 0; q < this.constants.kw; q++) {
-            const colOffset = colBase - q * this.constants.dilationW;
-            if (colOffset >= 0) {
-              const j = ${floorDiv('colOffset', 'this.constants.strideW')};
-              if (j * this.constants.strideW === colOffset && j < this.constants.width) {
-                s += x[xRow + j] * w[wRow + q];
-              }
+          for (let u = 0; u < this.constants.tapsW; u++) {
+            const q = q0 + u * this.constants.stepW;
+            const j = j0 - u * this.constants.jStepW;
+            if (q < this.constants.kw && j >= 0 && j < this.constants.width) {
+              s += x[xRow + j] * w[wRow + q];
             }
           }
         }
       }
+      xPlane += this.constants.height;
+      wPlane += this.constants.outPerGroup * this.constants.kh;
     }
-    xPlane += this.constants.height;
-    wPlane += this.constants.outPerGroup * this.constants.kh;
   }
   return s;
 }`;

@@ -238,6 +238,18 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
   }
 
   /**
+   * The transposed kernel's walk along one axis (see convTranspose2dSource): taps whose offsets
+   * are multiples of the stride come every step = stride / gcd(stride, dilation) taps, `taps` of
+   * them at most, and the input index falls by dilation / gcd between them.
+   */
+  const tapSteps = (axis: 'H' | 'W', stride: number, dilation: number, kernel: number): Record<string, number> => {
+    let [a, b] = [stride, dilation];
+    while (b) [a, b] = [b, a % b];
+    const step = stride / a;
+    return { [`step${axis}`]: step, [`taps${axis}`]: Math.ceil(kernel / step), [axis === 'H' ? 'iStepH' : 'jStepW']: dilation / a };
+  };
+
+  /**
    * conv2d or convTranspose2d (`kind`) as one gather kernel, output [width, height, batch·outC]
    * in gpu.js's (x, y, z) order; the constants give each op's own input and output (see
    * Conv2dDims), the per-group channel counts and the window arithmetic.
@@ -267,6 +279,9 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
         padW: d.padW,
         dilationH: d.dilationH,
         dilationW: d.dilationW,
+        ...(kind === 'convTranspose2d'
+          ? { ...tapSteps('H', d.strideH, d.dilationH, d.kernelHeight), ...tapSteps('W', d.strideW, d.dilationW, d.kernelWidth) }
+          : {}),
       },
       loop: Math.max(inPerGroup, d.kernelHeight, d.kernelWidth),
     });

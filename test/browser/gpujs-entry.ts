@@ -113,6 +113,8 @@ function convChecks(backend: Backend): Check[] {
     checkConv(backend, 'conv2d', d('conv2d', { ...base, kernelHeight: 9, kernelWidth: 9, padH: 1, padW: 0, strideH: 1, dilationW: 1 }), 503), // kernel = padded input
     checkConv(backend, 'convTranspose2d', d('convTranspose2d', base, [1, 0]), 504),
     checkConv(backend, 'convTranspose2d', d('convTranspose2d', odd, [2, 0]), 505),
+    // taps every 3 rows (stride 3, dilation 2) and every 2 columns (stride 2, dilation 3)
+    checkConv(backend, 'convTranspose2d', d('convTranspose2d', { ...odd, strideH: 3, dilationH: 2, strideW: 2, dilationW: 3 }, [1, 2]), 508),
     checkConv(backend, 'convTranspose2d', d('convTranspose2d', one), 506),
     // the ∂W correlation of a grouped conv: batch 5 as channels, a 4×5 kernel of dilation (2, 1)
     checkConv(

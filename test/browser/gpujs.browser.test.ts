@@ -24,7 +24,7 @@ describe('gpujs backend in Chromium', () => {
       const failed = report.checks.filter((c) => !(c.worst <= 1)).map((c) => `${c.name}: ${c.worst.toFixed(2)}× tol, ${c.detail}`);
       expect(failed).toEqual([]);
       expect(report.checks.length).toBeGreaterThan(60);
-      expect(report.checks.filter((c) => c.name.startsWith('conv'))).toHaveLength(13);
+      expect(report.checks.filter((c) => c.name.startsWith('conv'))).toHaveLength(14);
     } finally {
       await browser.close();
     }

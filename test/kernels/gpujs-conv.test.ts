@@ -92,7 +92,7 @@ describe('gpujs conv kernels in Node', () => {
   it('conv2d and convTranspose2d match the float64 reference on random configurations (groups, stride, padding, dilation, odd sizes)', () => {
     fc.assert(
       fc.property(configuration, ({ kind, dims, seed }) => passes(checkConv(backend, kind, dims, seed))),
-      params(40),
+      params(60),
     );
     expect(backend.info().fallbacks).toBe(0);
   });
