@@ -143,7 +143,7 @@ export function reduceSource(op: 'sum' | 'max'): string {
 /**
  * floor(a / b) for integers a ≥ 0, b ≥ 1 on any engine: GPU division is not correctly rounded
  * (6/3 may come out 1.9999999), but (a + ½)/b lies at least ½/b away from every integer, which
- * float32 resolves while a stays below about 2²².
+ * float32 resolves while a stays below 2²¹ (the backend keeps larger convolutions on the cpu).
  */
 const floorDiv = (a: string, b: string): string => `Math.floor((${a} + 0.5) / ${b})`;
 

@@ -8,8 +8,8 @@ import { getBackend, registerBackend, setBackend } from './index.js';
 
 /**
  * The gpu.js backend: matmul, conv2d and convTranspose2d, unary, binary (same shape or with a
- * scalar side) and reductions over one contiguous block of axes run as gpu.js kernels; everything else (general
- * broadcasting, copy) runs on the cpu reference. gpu.js picks its engine: WebGL2 (or WebGL) in
+ * scalar side) and reductions over one contiguous block of axes run as gpu.js kernels; everything
+ * else (general broadcasting, copy) runs on the cpu reference. gpu.js picks its engine: WebGL2 (or WebGL) in
  * a browser, WebAssembly (`webasm`) in Node, plain JavaScript (`cpu`) as the last resort.
  *
  * Four gpu.js facts shape the code:
@@ -256,7 +256,9 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
    */
   function conv(kind: 'conv2d' | 'convTranspose2d', x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
     const reference = cpuBackend[kind];
-    if (!on.has('conv') || !isF32(x, weight, out) || out.length === 0 || x.length === 0 || Math.max(x.length, weight.length, out.length) > MAX_INDEX)
+    const sizes = [x.length, weight.length, out.length];
+    // floorDiv in the sources splits thread.z = n·outC + o exactly while it stays below 2²¹
+    if (!on.has('conv') || !isF32(x, weight, out) || sizes.includes(0) || Math.max(...sizes) > MAX_INDEX || d.batch * d.outChannels > 2 ** 21)
       return reference(x, weight, out, d);
     const inPerGroup = d.inChannels / d.groups;
     const outPerGroup = d.outChannels / d.groups;

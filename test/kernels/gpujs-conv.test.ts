@@ -131,6 +131,32 @@ describe('gpujs conv kernels in Node', () => {
     expect(backend.info().fallbacks).toBe(0);
   });
 
+  it('leaves a convolution with batch·outChannels past 2²¹ (where its index split would be inexact) to the cpu reference', () => {
+    const wide = createGpujsBackend();
+    const d = convDims('conv2d', {
+      batch: 2 ** 21 + 1,
+      inChannels: 1,
+      height: 1,
+      width: 1,
+      outChannels: 1,
+      kernelHeight: 1,
+      kernelWidth: 1,
+      strideH: 1,
+      strideW: 1,
+      padH: 0,
+      padW: 0,
+      dilationH: 1,
+      dilationW: 1,
+      groups: 1,
+    });
+    const x = Float32Array.from({ length: d.batch }, (_, i) => i % 7);
+    const out = new Float32Array(d.batch);
+    wide.conv2d!(x, Float32Array.of(3), out, d);
+    expect(out[d.batch - 1]).toBe(3 * ((d.batch - 1) % 7));
+    expect(wide.info().kernels).toBe(0);
+    wide.destroy();
+  });
+
   it("runs in gpu.js's cpu mode too, and only when `ops` names conv", () => {
     const cpuMode = createGpujsBackend({ mode: 'cpu' });
     const d = convDims('conv2d', {
