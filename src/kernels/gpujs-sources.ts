@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from './backend.js';
+import type { BinaryOp, Conv2dDims, UnaryOp } from './backend.js';
 
 /**
  * Kernel sources for the gpu.js backend, as strings. gpu.js transpiles a kernel's JavaScript
@@ -247,4 +247,43 @@ export function convTranspose2dSource(): string {
   }
   return s;
 }`;
+}
+
+/**
+ * The transposed kernel's walk along one axis (see convTranspose2dSource): taps whose offsets
+ * are multiples of the stride come every step = stride / gcd(stride, dilation) taps, `taps` of
+ * them at most, and the input index falls by dilation / gcd between them.
+ */
+function tapSteps(axis: 'H' | 'W', stride: number, dilation: number, kernel: number): Record<string, number> {
+  let [a, b] = [stride, dilation];
+  while (b) [a, b] = [b, a % b];
+  const step = stride / a;
+  return { [`step${axis}`]: step, [`taps${axis}`]: Math.ceil(kernel / step), [axis === 'H' ? 'iStepH' : 'jStepW']: dilation / a };
+}
+
+/**
+ * The constants a conv kernel is compiled with: each op's own input and output sizes (see
+ * Conv2dDims), the per-group channel counts, the window arithmetic, and for the transpose its
+ * walk over the taps (tapSteps).
+ */
+export function convConstants(kind: 'conv2d' | 'convTranspose2d', d: Conv2dDims): Record<string, number> {
+  return {
+    inC: d.inChannels,
+    outC: d.outChannels,
+    inPerGroup: d.inChannels / d.groups,
+    outPerGroup: d.outChannels / d.groups,
+    height: d.height,
+    width: d.width,
+    kh: d.kernelHeight,
+    kw: d.kernelWidth,
+    strideH: d.strideH,
+    strideW: d.strideW,
+    padH: d.padH,
+    padW: d.padW,
+    dilationH: d.dilationH,
+    dilationW: d.dilationW,
+    ...(kind === 'convTranspose2d'
+      ? { ...tapSteps('H', d.strideH, d.dilationH, d.kernelHeight), ...tapSteps('W', d.strideW, d.dilationW, d.kernelWidth) }
+      : {}),
+  };
 }

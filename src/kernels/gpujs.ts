@@ -3,7 +3,7 @@ import type { TypedArray } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Backend, BinaryOp, Conv2dDims, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
 import { cpuBackend } from './cpu.js';
-import { binarySource, conv2dSource, convTranspose2dSource, matmulSource, reduceSource, unarySource, type Operand } from './gpujs-sources.js';
+import { binarySource, conv2dSource, convConstants, convTranspose2dSource, matmulSource, reduceSource, unarySource, type Operand } from './gpujs-sources.js';
 import { getBackend, registerBackend, setBackend } from './index.js';
 
 /**
@@ -238,21 +238,8 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
   }
 
   /**
-   * The transposed kernel's walk along one axis (see convTranspose2dSource): taps whose offsets
-   * are multiples of the stride come every step = stride / gcd(stride, dilation) taps, `taps` of
-   * them at most, and the input index falls by dilation / gcd between them.
-   */
-  const tapSteps = (axis: 'H' | 'W', stride: number, dilation: number, kernel: number): Record<string, number> => {
-    let [a, b] = [stride, dilation];
-    while (b) [a, b] = [b, a % b];
-    const step = stride / a;
-    return { [`step${axis}`]: step, [`taps${axis}`]: Math.ceil(kernel / step), [axis === 'H' ? 'iStepH' : 'jStepW']: dilation / a };
-  };
-
-  /**
    * conv2d or convTranspose2d (`kind`) as one gather kernel, output [width, height, batch·outC]
-   * in gpu.js's (x, y, z) order; the constants give each op's own input and output (see
-   * Conv2dDims), the per-group channel counts and the window arithmetic.
+   * in gpu.js's (x, y, z) order, its sizes compiled in (convConstants).
    */
   function conv(kind: 'conv2d' | 'convTranspose2d', x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
     const reference = cpuBackend[kind];
@@ -260,31 +247,12 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
     // floorDiv in the sources splits thread.z = n·outC + o exactly while it stays below 2²¹
     if (!on.has('conv') || !isF32(x, weight, out) || sizes.includes(0) || Math.max(...sizes) > MAX_INDEX || d.batch * d.outChannels > 2 ** 21)
       return reference(x, weight, out, d);
-    const inPerGroup = d.inChannels / d.groups;
-    const outPerGroup = d.outChannels / d.groups;
+    const inPerGroup = d.inChannels / d.groups; // the longest loop runs over one group's channels or a kernel's taps
     const key = `${kind}:${d.batch}:${d.inChannels}x${d.height}x${d.width}>${d.outChannels}x${d.outHeight}x${d.outWidth}:k${d.kernelHeight}x${d.kernelWidth}:s${d.strideH},${d.strideW}:p${d.padH},${d.padW}:d${d.dilationH},${d.dilationW}:g${d.groups}`;
     const spec = (): KernelSpec => ({
       source: kind === 'conv2d' ? conv2dSource() : convTranspose2dSource(),
       output: [d.outWidth, d.outHeight, d.batch * d.outChannels],
-      constants: {
-        inC: d.inChannels,
-        outC: d.outChannels,
-        inPerGroup,
-        outPerGroup,
-        height: d.height,
-        width: d.width,
-        kh: d.kernelHeight,
-        kw: d.kernelWidth,
-        strideH: d.strideH,
-        strideW: d.strideW,
-        padH: d.padH,
-        padW: d.padW,
-        dilationH: d.dilationH,
-        dilationW: d.dilationW,
-        ...(kind === 'convTranspose2d'
-          ? { ...tapSteps('H', d.strideH, d.dilationH, d.kernelHeight), ...tapSteps('W', d.strideW, d.dilationW, d.kernelWidth) }
-          : {}),
-      },
+      constants: convConstants(kind, d),
       loop: Math.max(inPerGroup, d.kernelHeight, d.kernelWidth),
     });
     if (!run(key, spec, [x, weight], out)) reference(x, weight, out, d);
