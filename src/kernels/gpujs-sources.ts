@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from './backend.js';
+import type { BinaryOp, Conv2dDims, UnaryOp } from './backend.js';
 
 /**
  * Kernel sources for the gpu.js backend, as strings. gpu.js transpiles a kernel's JavaScript
@@ -138,4 +138,152 @@ export function reduceSource(op: 'sum' | 'max'): string {
   }
   return s;
 }`;
+}
+
+/**
+ * floor(a / b) for integers a ≥ 0, b ≥ 1 on any engine: GPU division is not correctly rounded
+ * (6/3 may come out 1.9999999), but (a + ½)/b lies at least ½/b away from every integer, which
+ * float32 resolves while a stays below 2²¹ (the backend keeps larger convolutions on the cpu).
+ */
+const floorDiv = (a: string, b: string): string => `Math.floor((${a} + 0.5) / ${b})`;
+
+/**
+ * The conv2d kernel (a direct gather, as the cpu reference): thread (x, y, z) = (j, i, n·outC + o)
+ * computes out[n, o, i, j] = Σ_c,p,q x[n, g·inPerGroup + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW]·W[o, c, p, q],
+ * g = ⌊o / outPerGroup⌋, skipping taps outside the image. Every loop is bounded by a constant;
+ * the index arithmetic stays on small integers.
+ */
+export function conv2dSource(): string {
+  return `function (x, w) {
+  const n = ${floorDiv('this.thread.z', 'this.constants.outC')};
+  const o = this.thread.z - n * this.constants.outC;
+  const g = ${floorDiv('o', 'this.constants.outPerGroup')};
+  const top = this.thread.y * this.constants.strideH - this.constants.padH;
+  const left = this.thread.x * this.constants.strideW - this.constants.padW;
+  let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
+  let wPlane = o * this.constants.inPerGroup * this.constants.kh;
+  let s = 0.0;
+  for (let c = 0; c < this.constants.inPerGroup; c++) {
+    for (let p = 0; p < this.constants.kh; p++) {
+      const row = top + p * this.constants.dilationH;
+      if (row >= 0 && row < this.constants.height) {
+        const xRow = (xPlane + row) * this.constants.width;
+        const wRow = (wPlane + p) * this.constants.kw;
+        for (let q = 0; q < this.constants.kw; q++) {
+          const col = left + q * this.constants.dilationW;
+          if (col >= 0 && col < this.constants.width) {
+            s += x[xRow + col] * w[wRow + q];
+          }
+        }
+      }
+    }
+    xPlane += this.constants.height;
+    wPlane += this.constants.kh;
+  }
+  return s;
+}`;
+}
+
+/**
+ * The convTranspose2d kernel, a gather too (each output element written once, no atomics):
+ * thread (x, y, z) = (xx, yy, n·outC + o) sums x[n, c, i, j]·W[c, o − g·outPerGroup, p, q] over
+ * the input channels c of o's group g and the taps (p, q) with yy = i·strideH − padH + p·dilationH
+ * for a whole i in [0, height) (likewise xx, j). Along rows, the taps p whose offset
+ * yy + padH − p·dilationH is a multiple of strideH form a progression of step
+ * stepH = strideH / gcd(strideH, dilationH), along which i falls by iStepH = dilationH / gcd:
+ * the kernel finds the first (p0 < stepH) and walks only those (tapsH = ⌈kh / stepH⌉ of them),
+ * a quarter of the taps for stride 2. Likewise along columns.
+ */
+export function convTranspose2dSource(): string {
+  return `function (x, w) {
+  const n = ${floorDiv('this.thread.z', 'this.constants.outC')};
+  const o = this.thread.z - n * this.constants.outC;
+  const g = ${floorDiv('o', 'this.constants.outPerGroup')};
+  const rowBase = this.thread.y + this.constants.padH;
+  const colBase = this.thread.x + this.constants.padW;
+  let p0 = -1;
+  for (let a = 0; a < this.constants.stepH; a++) {
+    const rowOffset = rowBase - a * this.constants.dilationH;
+    if (p0 < 0 && rowOffset >= 0) {
+      if (${floorDiv('rowOffset', 'this.constants.strideH')} * this.constants.strideH === rowOffset) {
+        p0 = a;
+      }
+    }
+  }
+  let q0 = -1;
+  for (let b = 0; b < this.constants.stepW; b++) {
+    const colOffset = colBase - b * this.constants.dilationW;
+    if (q0 < 0 && colOffset >= 0) {
+      if (${floorDiv('colOffset', 'this.constants.strideW')} * this.constants.strideW === colOffset) {
+        q0 = b;
+      }
+    }
+  }
+  let s = 0.0;
+  if (p0 >= 0 && q0 >= 0) {
+    const i0 = ${floorDiv('rowBase - p0 * this.constants.dilationH', 'this.constants.strideH')};
+    const j0 = ${floorDiv('colBase - q0 * this.constants.dilationW', 'this.constants.strideW')};
+    let xPlane = (n * this.constants.inC + g * this.constants.inPerGroup) * this.constants.height;
+    let wPlane = ((g * this.constants.inPerGroup) * this.constants.outPerGroup + o - g * this.constants.outPerGroup) * this.constants.kh;
+    for (let c = 0; c < this.constants.inPerGroup; c++) {
+      for (let t = 0; t < this.constants.tapsH; t++) {
+        const p = p0 + t * this.constants.stepH;
+        const i = i0 - t * this.constants.iStepH;
+        if (p < this.constants.kh && i >= 0 && i < this.constants.height) {
+          const xRow = (xPlane + i) * this.constants.width;
+          const wRow = (wPlane + p) * this.constants.kw;
+          for (let u = 0; u < this.constants.tapsW; u++) {
+            const q = q0 + u * this.constants.stepW;
+            const j = j0 - u * this.constants.jStepW;
+            if (q < this.constants.kw && j >= 0 && j < this.constants.width) {
+              s += x[xRow + j] * w[wRow + q];
+            }
+          }
+        }
+      }
+      xPlane += this.constants.height;
+      wPlane += this.constants.outPerGroup * this.constants.kh;
+    }
+  }
+  return s;
+}`;
+}
+
+/**
+ * The transposed kernel's walk along one axis (see convTranspose2dSource): taps whose offsets
+ * are multiples of the stride come every step = stride / gcd(stride, dilation) taps, `taps` of
+ * them at most, and the input index falls by dilation / gcd between them.
+ */
+function tapSteps(axis: 'H' | 'W', stride: number, dilation: number, kernel: number): Record<string, number> {
+  let [a, b] = [stride, dilation];
+  while (b) [a, b] = [b, a % b];
+  const step = stride / a;
+  return { [`step${axis}`]: step, [`taps${axis}`]: Math.ceil(kernel / step), [axis === 'H' ? 'iStepH' : 'jStepW']: dilation / a };
+}
+
+/**
+ * The constants a conv kernel is compiled with: each op's own input and output sizes (see
+ * Conv2dDims), the per-group channel counts, the window arithmetic, and for the transpose its
+ * walk over the taps (tapSteps).
+ */
+export function convConstants(kind: 'conv2d' | 'convTranspose2d', d: Conv2dDims): Record<string, number> {
+  return {
+    inC: d.inChannels,
+    outC: d.outChannels,
+    inPerGroup: d.inChannels / d.groups,
+    outPerGroup: d.outChannels / d.groups,
+    height: d.height,
+    width: d.width,
+    kh: d.kernelHeight,
+    kw: d.kernelWidth,
+    strideH: d.strideH,
+    strideW: d.strideW,
+    padH: d.padH,
+    padW: d.padW,
+    dilationH: d.dilationH,
+    dilationW: d.dilationW,
+    ...(kind === 'convTranspose2d'
+      ? { ...tapSteps('H', d.strideH, d.dilationH, d.kernelHeight), ...tapSteps('W', d.strideW, d.dilationW, d.kernelWidth) }
+      : {}),
+  };
 }

@@ -1,15 +1,15 @@
 import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
 import type { TypedArray } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
-import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, Conv2dDims, MatmulDims, ReduceOp, UnaryOp } from './backend.js';
 import { cpuBackend } from './cpu.js';
-import { binarySource, matmulSource, reduceSource, unarySource, type Operand } from './gpujs-sources.js';
+import { binarySource, conv2dSource, convConstants, convTranspose2dSource, matmulSource, reduceSource, unarySource, type Operand } from './gpujs-sources.js';
 import { getBackend, registerBackend, setBackend } from './index.js';
 
 /**
- * The gpu.js backend: matmul, unary, binary (same shape or with a scalar side) and reductions
- * over one contiguous block of axes run as gpu.js kernels; everything else (general
- * broadcasting, copy) runs on the cpu reference. gpu.js picks its engine: WebGL2 (or WebGL) in
+ * The gpu.js backend: matmul, conv2d and convTranspose2d, unary, binary (same shape or with a
+ * scalar side) and reductions over one contiguous block of axes run as gpu.js kernels; everything
+ * else (general broadcasting, copy) runs on the cpu reference. gpu.js picks its engine: WebGL2 (or WebGL) in
  * a browser, WebAssembly (`webasm`) in Node, plain JavaScript (`cpu`) as the last resort.
  *
  * Four gpu.js facts shape the code:
@@ -30,15 +30,15 @@ export interface GpujsOptions {
   /** How many compiled kernels to keep (the least recently used are destroyed first). Default 256. */
   maxKernels?: number;
   /**
-   * Which kernel families run on gpu.js (default all four); the others run on the cpu reference.
+   * Which kernel families run on gpu.js (default all five); the others run on the cpu reference.
    * Every call copies its inputs in and its result out, so where the engine is the CPU anyway
-   * (webasm, cpu, or a software WebGL) only `['matmul']` gains on the reference.
+   * (webasm, cpu, or a software WebGL) only `['matmul', 'conv']` gain on the reference.
    */
   ops?: readonly GpujsOp[];
 }
 
-/** The kernel families the gpu.js backend can run. */
-export type GpujsOp = 'matmul' | 'unary' | 'binary' | 'reduce';
+/** The kernel families the gpu.js backend can run ('conv': conv2d and convTranspose2d). */
+export type GpujsOp = 'matmul' | 'conv' | 'unary' | 'binary' | 'reduce';
 
 /** What the backend really runs on, from the kernels gpu.js actually built. */
 export interface GpujsInfo {
@@ -109,7 +109,7 @@ interface KernelSpec {
 export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
   const requested = options.mode ?? 'gpu';
   const maxKernels = options.maxKernels ?? 256;
-  const on = new Set<GpujsOp>(options.ops ?? ['matmul', 'unary', 'binary', 'reduce']);
+  const on = new Set<GpujsOp>(options.ops ?? ['matmul', 'conv', 'unary', 'binary', 'reduce']);
   let gpu: GPU | undefined;
   const cache = new Map<string, Kernel | 'cpu'>();
   const modesSeen = new Set<string>();
@@ -237,12 +237,35 @@ export function createGpujsBackend(options: GpujsOptions = {}): GpujsBackend {
     if (!run(key, spec, [a, b], out)) cpuBackend.matmul(a, b, out, d);
   }
 
+  /**
+   * conv2d or convTranspose2d (`kind`) as one gather kernel, output [width, height, batch·outC]
+   * in gpu.js's (x, y, z) order, its sizes compiled in (convConstants).
+   */
+  function conv(kind: 'conv2d' | 'convTranspose2d', x: TypedArray, weight: TypedArray, out: TypedArray, d: Conv2dDims): void {
+    const reference = cpuBackend[kind];
+    const sizes = [x.length, weight.length, out.length];
+    // floorDiv in the sources splits thread.z = n·outC + o exactly while it stays below 2²¹
+    if (!on.has('conv') || !isF32(x, weight, out) || sizes.includes(0) || Math.max(...sizes) > MAX_INDEX || d.batch * d.outChannels > 2 ** 21)
+      return reference(x, weight, out, d);
+    const inPerGroup = d.inChannels / d.groups; // the longest loop runs over one group's channels or a kernel's taps
+    const key = `${kind}:${d.batch}:${d.inChannels}x${d.height}x${d.width}>${d.outChannels}x${d.outHeight}x${d.outWidth}:k${d.kernelHeight}x${d.kernelWidth}:s${d.strideH},${d.strideW}:p${d.padH},${d.padW}:d${d.dilationH},${d.dilationW}:g${d.groups}`;
+    const spec = (): KernelSpec => ({
+      source: kind === 'conv2d' ? conv2dSource() : convTranspose2dSource(),
+      output: [d.outWidth, d.outHeight, d.batch * d.outChannels],
+      constants: convConstants(kind, d),
+      loop: Math.max(inPerGroup, d.kernelHeight, d.kernelWidth),
+    });
+    if (!run(key, spec, [x, weight], out)) reference(x, weight, out, d);
+  }
+
   return {
     name: 'gpujs',
     unary,
     binary,
     reduce,
     matmul,
+    conv2d: (x, weight, out, d) => conv('conv2d', x, weight, out, d),
+    convTranspose2d: (x, weight, out, d) => conv('convTranspose2d', x, weight, out, d),
     copy: cpuBackend.copy,
     memory: cpuBackend.memory,
     fused: {},

@@ -23,7 +23,8 @@ describe('gpujs backend in Chromium', () => {
       expect(report.info.fallbacks, browser.logs.join('\n')).toBe(0);
       const failed = report.checks.filter((c) => !(c.worst <= 1)).map((c) => `${c.name}: ${c.worst.toFixed(2)}× tol, ${c.detail}`);
       expect(failed).toEqual([]);
-      expect(report.checks.length).toBeGreaterThan(50);
+      expect(report.checks.length).toBeGreaterThan(60);
+      expect(report.checks.filter((c) => c.name.startsWith('conv'))).toHaveLength(14);
     } finally {
       await browser.close();
     }

@@ -1,4 +1,4 @@
-import type { Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../../src/kernels/backend.js';
+import type { Backend, BinaryOp, Conv2dDims, MatmulDims, ReduceOp, UnaryOp } from '../../src/kernels/backend.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 
 /**
@@ -9,6 +9,8 @@ import { cpuBackend } from '../../src/kernels/cpu.js';
  *
  * - matmul: |out − ref| ≤ C_MATMUL·k·u·Σₚ|A[i,p]|·|B[p,j]| (Higham's dot-product bound γ_k ≤ k·u/(1−k·u),
  *   doubled for devices that do not round every step like IEEE);
+ * - conv2d, convTranspose2d: the matmul bound with k = the taps one output sums at most,
+ *   (inChannels/groups)·kh·kw, and Σ|x|·|W| over them (the reference run on |x| and |W|);
  * - sum over r elements: |out − ref| ≤ C_REDUCE·r·u·Σ|x|; max is exact;
  * - elementwise f: |out − ref| ≤ C·u·(|f| + Σ |xᵢ·∂f/∂xᵢ|), the error of evaluating f accurately
  *   on inputs each perturbed by a few ulps (the second term is f's condition; it lets log near 1
@@ -90,6 +92,77 @@ export function checkMatmul(backend: Backend, d: MatmulDims, seed: number): Chec
   cpuBackend.matmul(abs64(a), abs64(b), mass, d);
   const name = `matmul b${d.batch} ${d.m}x${d.k}x${d.n} ${d.transA ? 'T' : 'N'}${d.transB ? 'T' : 'N'} strides ${d.aBatchStride},${d.bBatchStride}`;
   return worstOf(name, out, ref, (i) => C_MATMUL * d.k * U * mass[i]!);
+}
+
+/** Which convolution a {@link checkConv} runs. */
+export type ConvKind = 'conv2d' | 'convTranspose2d';
+
+/**
+ * The sizes of one convolution from its options and input: `outHeight`/`outWidth` follow from
+ * PyTorch's formulas (conv2d: ⌊(h + 2·pad − dil·(k − 1) − 1)/stride⌋ + 1; convTranspose2d:
+ * (h − 1)·stride − 2·pad + dil·(k − 1) + outputPadding + 1).
+ */
+export function convDims(kind: ConvKind, d: Omit<Conv2dDims, 'outHeight' | 'outWidth'>, outputPadding: [number, number] = [0, 0]): Conv2dDims {
+  const size = (input: number, k: number, stride: number, pad: number, dil: number, extra: number): number =>
+    kind === 'conv2d' ? Math.floor((input + 2 * pad - dil * (k - 1) - 1) / stride) + 1 : (input - 1) * stride - 2 * pad + dil * (k - 1) + extra + 1;
+  return {
+    ...d,
+    outHeight: size(d.height, d.kernelHeight, d.strideH, d.padH, d.dilationH, outputPadding[0]),
+    outWidth: size(d.width, d.kernelWidth, d.strideW, d.padW, d.dilationW, outputPadding[1]),
+  };
+}
+
+/** The weight's element count: conv2d [outC, inC/groups, kh, kw], convTranspose2d [inC, outC/groups, kh, kw]. */
+const convWeightSize = (kind: ConvKind, d: Conv2dDims): number =>
+  (kind === 'conv2d' ? d.outChannels * (d.inChannels / d.groups) : d.inChannels * (d.outChannels / d.groups)) * d.kernelHeight * d.kernelWidth;
+
+/** The conv VAE's convolutions at batch `batch` (k 4, stride 2, padding 1) and its largest weight gradient, by name. */
+export function convVaeLayers(batch: number): Record<string, [ConvKind, Conv2dDims]> {
+  const layer = { batch, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+  return {
+    'conv2d 1->32 28x28': ['conv2d', convDims('conv2d', { ...layer, inChannels: 1, height: 28, width: 28, outChannels: 32 })],
+    'conv2d 32->64 14x14': ['conv2d', convDims('conv2d', { ...layer, inChannels: 32, height: 14, width: 14, outChannels: 64 })],
+    'convTranspose2d 64->32 7x7': ['convTranspose2d', convDims('convTranspose2d', { ...layer, inChannels: 64, height: 7, width: 7, outChannels: 32 })],
+    'convTranspose2d 32->1 14x14': ['convTranspose2d', convDims('convTranspose2d', { ...layer, inChannels: 32, height: 14, width: 14, outChannels: 1 })],
+    // ∂W of conv2d 32->64: x's channels as the batch, the batch as channels, g as a 7×7 kernel of dilation 2
+    'dW 32->64': [
+      'conv2d',
+      convDims('conv2d', {
+        ...layer,
+        batch: 32,
+        inChannels: batch,
+        height: 14,
+        width: 14,
+        outChannels: 64,
+        kernelHeight: 7,
+        kernelWidth: 7,
+        strideH: 1,
+        strideW: 1,
+        dilationH: 2,
+        dilationW: 2,
+      }),
+    ],
+  };
+}
+
+/** conv2d or convTranspose2d on `dims` (random x and W in [−1, 1]) against the float64 reference. */
+export function checkConv(backend: Backend, kind: ConvKind, d: Conv2dDims, seed: number): Check {
+  const next = rng(seed);
+  const x = values(next, d.batch * d.inChannels * d.height * d.width, -1, 1);
+  const w = values(next, convWeightSize(kind, d), -1, 1);
+  const out = new Float32Array(d.batch * d.outChannels * d.outHeight * d.outWidth).fill(NaN);
+  const run = backend[kind];
+  if (!run) throw new Error(`${backend.name} has no ${kind} kernel`);
+  run(x, w, out, d);
+  const ref = new Float64Array(out.length);
+  cpuBackend[kind](Float64Array.from(x), Float64Array.from(w), ref, d);
+  const mass = new Float64Array(out.length);
+  cpuBackend[kind](abs64(x), abs64(w), mass, d);
+  const taps = (d.inChannels / d.groups) * d.kernelHeight * d.kernelWidth;
+  const name =
+    `${kind} b${d.batch} ${d.inChannels}x${d.height}x${d.width} -> ${d.outChannels}x${d.outHeight}x${d.outWidth} k${d.kernelHeight}x${d.kernelWidth}` +
+    ` s${d.strideH},${d.strideW} p${d.padH},${d.padW} d${d.dilationH},${d.dilationW} g${d.groups}`;
+  return worstOf(name, out, ref, (i) => C_MATMUL * taps * U * mass[i]!);
 }
 
 /** Each unary op's input range (log, sqrt need x > 0, log1p x > −1; exp stays finite in float32). */
@@ -198,4 +271,26 @@ export function matmulGflops(backend: Backend, m: number, k: number, n: number, 
     reps++;
   }
   return (2 * m * k * n * reps) / ((performance.now() - start) * 1e6);
+}
+
+/** GFLOP/s (2 per multiply-add of the dense window sum) of backend[kind] on `d`, after one warm-up call, over at least `ms` milliseconds. */
+export function convGflops(backend: Backend, kind: ConvKind, d: Conv2dDims, ms = 500): number {
+  const next = rng(2);
+  const x = values(next, d.batch * d.inChannels * d.height * d.width, -1, 1);
+  const w = values(next, convWeightSize(kind, d), -1, 1);
+  const out = new Float32Array(d.batch * d.outChannels * d.outHeight * d.outWidth);
+  const run = backend[kind] ?? cpuBackend[kind];
+  run(x, w, out, d);
+  let reps = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms || reps < 2) {
+    run(x, w, out, d);
+    reps++;
+  }
+  // conv2d: each output sums (inC/groups)·kh·kw taps; convTranspose2d: each input spreads over (outC/groups)·kh·kw.
+  const macs =
+    kind === 'conv2d'
+      ? out.length * (d.inChannels / d.groups) * d.kernelHeight * d.kernelWidth
+      : x.length * (d.outChannels / d.groups) * d.kernelHeight * d.kernelWidth;
+  return (2 * macs * reps) / ((performance.now() - start) * 1e6);
 }

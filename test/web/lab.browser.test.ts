@@ -260,4 +260,20 @@ describe.skipIf(!hasChromium)('the VAE lab in Chromium', () => {
     }
     expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
+
+  it('trains the convolutional VAE when chosen, showing its layers and measured speed', async () => {
+    await page.selectOption('#arch', 'conv');
+    await until('a fresh conv model', (s) => s.model?.source === 'new' && s.model.arch === 'conv' && s.train.length === 0, 120_000);
+    expect((await state()).status!.backend).toBe('wasm');
+    await page.click('#start');
+    // Without wasm conv kernels, wasm runs the cpu reference's convolutions: many seconds a step.
+    const s = await until('3 conv training points', (s) => s.train.length >= 3, 240_000);
+    const shown = await page.locator('#status').textContent();
+    console.log(`lab, conv VAE on wasm: ${shown}`);
+    expect(shown).toMatch(/● training · 784-conv32-conv64-\d+ bernoulli · .* · (\d+ samples\/s|[\d.]+ s per sample)/);
+    expect(s.train.at(-1)!.elbo).toBeGreaterThan(s.train[0]!.elbo + 20); // from about −540 nats
+    await page.click('#start');
+    await until('paused', (s) => s.status?.running === false, 120_000);
+    expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 600_000);
 });

@@ -8,8 +8,8 @@ import { connectWebgpu, type WebgpuBackend } from './webgpu/bridge.js';
 
 /**
  * The lab's kernel backends, created on first use inside the training worker:
- * - 'gpujs': the engine's gpu.js backend, matmuls only (every call copies in and out, so the
- *   small elementwise ops are faster on the JS loops); WebGL2 where the browser has it;
+ * - 'gpujs': the engine's gpu.js backend, matmuls and convolutions only (every call copies in
+ *   and out, so the small elementwise ops are faster on the JS loops); WebGL2 where the browser has it;
  * - 'webgpu': matmuls on WebGPU through the GPU worker (webgpu/bridge.ts);
  * - 'wasm': the engine's WebAssembly SIMD backend, on every core (the page is cross-origin
  *   isolated, so its thread pool of Web Workers shares memory with this worker);
@@ -32,7 +32,7 @@ const wasmBackend = (): WasmBackend => {
 /** Makes `name` the active backend (for webgpu, `port` reaches the GPU worker). */
 export async function activate(name: LabBackend, port?: MessagePort): Promise<void> {
   if (name === 'wasm') wasmBackend();
-  if (name === 'gpujs' && !gpujs) registerBackend((gpujs = createGpujsBackend({ ops: ['matmul'] })));
+  if (name === 'gpujs' && !gpujs) registerBackend((gpujs = createGpujsBackend({ ops: ['matmul', 'conv'] })));
   if (name === 'webgpu' && !webgpu) {
     if (!port) throw new Error('webgpu: no connection to the GPU worker');
     registerBackend((webgpu = await connectWebgpu(port, wasmAvailable() ? wasmBackend() : cpuBackend)));
@@ -45,7 +45,7 @@ export function describeBackend(): { name: LabBackend; detail: string } {
   const active = getBackend();
   if (active === gpujs) {
     const info = gpujs.info();
-    return { name: 'gpujs', detail: `gpu.js ${info.mode}${info.fallbacks ? `, ${info.fallbacks} shapes on cpu` : ''} (matmul)` };
+    return { name: 'gpujs', detail: `gpu.js ${info.mode}${info.fallbacks ? `, ${info.fallbacks} shapes on cpu` : ''} (matmul, conv)` };
   }
   if (active === webgpu) {
     const info = webgpu.info();

@@ -45,7 +45,8 @@ export function modelFromCheckpoint(bytes: Uint8Array): LoadedModel {
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...fields };
   const bias = tensors[`${MODEL}output.bias`];
   if (bias?.ndim !== 1) throw new Error(`not a VAE checkpoint (no 1-D tensor 'model.output.bias')`);
-  if (bias.shape[0] !== INPUT_DIM)
+  if (config.arch !== 'conv' && bias.shape[0] !== INPUT_DIM)
+    // a conv decoder's output bias is per channel; its other weights fix the image size
     throw new Error(`mismatched checkpoint: it models images of ${bias.shape[0]} pixels, the lab's digits have ${INPUT_DIM} (28×28)`);
   let model: VAE;
   try {

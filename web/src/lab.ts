@@ -44,10 +44,10 @@ export class Lab {
     this.reset(settings);
   }
 
-  /** A fresh model with the standard architecture and the given latent size, β and learning rate. */
+  /** A fresh model of the given architecture (`elbo train`'s layers for it), latent size, β and learning rate. */
   reset(settings: LabSettings): void {
     checkHyper(settings.beta, settings.lr);
-    const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, latentDim: settings.latentDim, beta: settings.beta, lr: settings.lr };
+    const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, arch: settings.arch, latentDim: settings.latentDim, beta: settings.beta, lr: settings.lr };
     this.adopt(buildModel(config, INPUT_DIM), config, 0, 0, 'new');
   }
 
@@ -79,6 +79,7 @@ export class Lab {
   info(): ModelInfo {
     const c = this.model.config;
     return {
+      arch: c.arch,
       latentDim: c.latentDim,
       hiddenDims: c.hiddenDims,
       likelihood: c.likelihood,

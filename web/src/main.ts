@@ -14,6 +14,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 const ui = {
   status: $('status'),
   message: $('message'),
+  arch: $<HTMLSelectElement>('arch'),
   latent: $<HTMLSelectElement>('latent'),
   beta: $<HTMLInputElement>('beta'),
   lr: $<HTMLSelectElement>('lr'),
@@ -54,7 +55,22 @@ function showMessage(text: string, kind: 'info' | 'error' = 'info'): void {
   ui.message.hidden = false;
 }
 
-const settings = (): LabSettings => ({ latentDim: Number(ui.latent.value), beta: Number(ui.beta.value), lr: Number(ui.lr.value) });
+const settings = (): LabSettings => ({
+  arch: ui.arch.value === 'conv' ? 'conv' : 'mlp',
+  latentDim: Number(ui.latent.value),
+  beta: Number(ui.beta.value),
+  lr: Number(ui.lr.value),
+});
+/** The digits in one epoch of the lab's training set. */
+const EPOCH_DIGITS = 8000;
+/** The model's layers in short: 784-400-20 for the MLP, 784-conv32-conv64-20 for the conv VAE. */
+const layers = (m: ModelInfo): string => (m.arch === 'conv' ? `784-conv32-conv64-${m.latentDim}` : `784-${m.hiddenDims.join('-')}-${m.latentDim}`);
+/** The measured speed, with the time an epoch takes at it when that is over a minute (the conv VAE off a fast backend). */
+function speedText(samplesPerSec: number): string {
+  const epochMinutes = EPOCH_DIGITS / samplesPerSec / 60;
+  const perSample = samplesPerSec >= 1 ? `${Math.round(samplesPerSec)} samples/s` : `${(1 / samplesPerSec).toFixed(1)} s per sample`;
+  return epochMinutes > 1 ? `${perSample} (${epochMinutes.toFixed(epochMinutes < 10 ? 1 : 0)} min per epoch)` : perSample;
+}
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 const text = (id: string, value: string): void => void ($(id).textContent = value);
 
@@ -100,9 +116,9 @@ function redraw(): void {
 function showStatus(s: Extract<FromWorker, { type: 'status' }>): void {
   state.status = s;
   const m = state.model;
-  const arch = m ? `784-${m.hiddenDims.join('-')}-${m.latentDim} ${m.likelihood}${m.source === 'new' ? '' : ` from ${m.source}`}` : '';
+  const arch = m ? `${layers(m)} ${m.likelihood}${m.source === 'new' ? '' : ` from ${m.source}`}` : '';
   // The first steps on gpu.js compile its kernels (seconds on a software renderer): say so rather than "0 samples/s".
-  const speed = s.samplesPerSec > 0 ? `${Math.round(s.samplesPerSec)} samples/s` : s.backend === 'gpujs' ? 'compiling WebGL kernels …' : 'starting …';
+  const speed = s.samplesPerSec > 0 ? speedText(s.samplesPerSec) : s.backend === 'gpujs' ? 'compiling WebGL kernels …' : 'starting …';
   ui.status.textContent = `${s.running ? '● training' : '○ paused'} · ${arch} · ${s.detail} · step ${s.step} · epoch ${s.epoch} · ${s.running ? speed : 'idle'}`;
   showRendererNote(s.backend);
   ui.start.textContent = s.running ? 'Pause' : 'Start';
@@ -243,6 +259,14 @@ ui.backend.onchange = async () => {
 
 ui.start.onclick = () => client.send({ type: state.status?.running ? 'pause' : 'start' });
 ui.reset.onclick = () => client.send({ type: 'reset', settings: settings() });
+ui.arch.onchange = () => {
+  client.send({ type: 'reset', settings: settings() });
+  showMessage(
+    ui.arch.value === 'conv'
+      ? 'A new convolutional VAE (elbo train --arch conv): each step does about 5½ times the MLP’s arithmetic (3.6 M multiply-adds per digit), so it trains fast only where the backend has fast convolutions; the status line shows its measured speed.'
+      : 'A new MLP VAE (784-400 and back).',
+  );
+};
 ui.latent.onchange = () => {
   client.send({ type: 'reset', settings: settings() });
   showMessage(`A new model with a ${ui.latent.value}-D latent (changing the latent size starts over).`);
@@ -256,15 +280,14 @@ ui.checkpoint.onchange = async () => {
   try {
     const bytes = await file.arrayBuffer();
     const loaded = await client.request<LabSettings>({ type: 'load', name: file.name, bytes }, [bytes]);
+    ui.arch.value = loaded.arch;
     if (!Array.from(ui.latent.options).some((o) => o.value === String(loaded.latentDim))) ui.latent.add(new Option(String(loaded.latentDim)));
     ui.latent.value = String(loaded.latentDim);
     ui.beta.value = String(loaded.beta);
     if (!Array.from(ui.lr.options).some((o) => Number(o.value) === loaded.lr)) ui.lr.add(new Option(String(loaded.lr)));
     ui.lr.value = Array.from(ui.lr.options).find((o) => Number(o.value) === loaded.lr)!.value;
     const m = state.model!;
-    showMessage(
-      `Loaded ${file.name}: 784-${m.hiddenDims.join('-')}-${m.latentDim}, ${m.likelihood}, ${m.activation}, step ${m.step}. Start continues training it (with a fresh Adam).`,
-    );
+    showMessage(`Loaded ${file.name}: ${layers(m)}, ${m.likelihood}, ${m.activation}, step ${m.step}. Start continues training it (with a fresh Adam).`);
   } catch (error) {
     showMessage(`Could not load ${file.name}: ${(error as Error).message}. The lab's model is unchanged.`, 'error');
   }

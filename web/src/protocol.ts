@@ -3,11 +3,15 @@
  * expect an answer carry an `id`; the worker answers each with one `reply` of the same id.
  */
 
+import type { ArchName } from 'elbo/vae';
+
 /** The kernel backends the lab offers. */
 export type LabBackend = 'gpujs' | 'webgpu' | 'wasm' | 'cpu';
 
-/** The settings a user picks; a new latent size needs a reset, β and lr apply at once. */
+/** The settings a user picks; a new architecture or latent size needs a reset, β and lr apply at once. */
 export interface LabSettings {
+  /** 'mlp' (784-400-d) or 'conv' (two stride-2 convolutions and their transposes, as `elbo train --arch conv`). */
+  arch: ArchName;
   latentDim: number;
   beta: number;
   lr: number;
@@ -15,6 +19,7 @@ export interface LabSettings {
 
 /** The model the worker holds, as the page shows it. */
 export interface ModelInfo {
+  arch: ArchName;
   latentDim: number;
   hiddenDims: number[];
   likelihood: string;

@@ -189,7 +189,7 @@ async function handle(message: ToWorker): Promise<void> {
         running = false;
         l.load(loaded, message.name);
         refreshAll(true);
-        return { latentDim: loaded.config.latentDim, beta: loaded.config.beta, lr: loaded.config.lr };
+        return { arch: loaded.config.arch, latentDim: loaded.config.latentDim, beta: loaded.config.beta, lr: loaded.config.lr };
       });
   }
 }
