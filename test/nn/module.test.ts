@@ -81,7 +81,7 @@ describe('Module', () => {
       .sum()
       .backward();
     const grads = model.parameters().map((p) => p.grad);
-    expect(grads.every((g) => g !== null && g.data.some((v) => v !== 0))).toBe(true);
+    expect(grads.every((g) => g?.data.some((v) => v !== 0))).toBe(true);
     model.zeroGrad();
     expect(model.parameters().every((p, i) => p.grad === grads[i] && p.grad!.data.every((v) => v === 0))).toBe(true);
     model.zeroGrad({ setToNone: true });
