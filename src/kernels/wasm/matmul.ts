@@ -57,9 +57,9 @@ const SKIP_MIN_FLOPS = 4e6;
 /** The fraction of sampled zeros from which an operand counts as sparse. */
 const SKIP_MIN_ZEROS = 0.5;
 
-/** The fraction of zeros among up to 1024 pseudo-randomly placed elements of x[0, length). */
+/** The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length). */
 function sampledZeros(x: Float32Array, length: number): number {
-  const samples = Math.min(1024, length);
+  const samples = Math.min(512, length);
   let zeros = 0;
   for (let s = 0, at = 0; s < samples; s++) {
     at = samples === length ? s : (Math.imul(at, 1103515245) + 12345 + s) >>> 0;
@@ -315,8 +315,9 @@ export class WasmMatmul {
   private skipFor(a: Float32Array, aAt: number, aLen: number, b: Float32Array, bAt: number, bLen: number, flops: number): number {
     const mode = this.options.skipZeros ?? 'auto';
     if (mode === 'off' || this.tile.U !== 1 || (mode === 'auto' && flops < SKIP_MIN_FLOPS)) return SKIP.none;
-    const zerosA = sampledZeros(a, aLen);
-    const zerosB = sampledZeros(b, bLen);
+    // Parameters (kept arrays) are dense: not sampled.
+    const zerosA = this.kept.has(a) ? 0 : sampledZeros(a, aLen);
+    const zerosB = this.kept.has(b) ? 0 : sampledZeros(b, bLen);
     const threshold = mode === 'always' ? 0 : SKIP_MIN_ZEROS;
     if (Math.max(zerosA, zerosB) < threshold || (mode === 'always' && zerosA + zerosB === 0)) return SKIP.none;
     const [skip, otherAt, otherLen] = zerosA >= zerosB ? [SKIP.a, bAt, bLen] : [SKIP.b, aAt, aLen];
