@@ -179,8 +179,9 @@ export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResul
 
 /**
  * The README's loop, as written, on one backend: `elbo(...)`, `optimizer.zeroGrad()` (gradients
- * set to null, PyTorch's default), `loss.backward()`, `optimizer.step()`, reading the loss; no
- * scratch scope, no finiteness check. Its row says what a user's own loop costs next to
+ * zeroed in place, the default, as PyTorch 1.x), `loss.backward()` (its temporaries in scratch
+ * memory), `optimizer.step()`, reading the loss; no scratch scope around the forward, no
+ * finiteness check. Its row says what a user's own loop costs next to
  * {@link benchTrainStep}'s.
  */
 export function benchUserLoop(be: BenchBackend, quick: boolean): TrainStepResult {

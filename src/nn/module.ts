@@ -124,9 +124,9 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient, as `Optimizer.zeroGrad` does (null by default, or zeros in place). */
+  /** Clears every parameter's gradient, as `Optimizer.zeroGrad` does (zeros in place by default, or null with `setToNone: true`). */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    for (const p of this.parameters()) options.setToNone === false ? zeroGradInPlace(p) : (p.grad = null);
+    for (const p of this.parameters()) options.setToNone === true ? (p.grad = null) : zeroGradInPlace(p);
   }
 
   /**

@@ -4,6 +4,7 @@ import { fmt, type Shape, sizeOf } from './shape.js';
 import type { Prim, PrimAttrs } from '../autograd/primitives.js';
 import * as ops from '../autograd/ops.js';
 import { backward as runBackward } from '../autograd/engine.js';
+import { scratchScope } from './device.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -114,9 +115,14 @@ export class Tensor {
     return build(0, 0, this.data.length);
   }
 
-  /** Computes ∂this/∂leaf for every leaf that requires a gradient. See {@link runBackward}. */
+  /**
+   * Computes ∂this/∂leaf for every leaf that requires a gradient. See {@link runBackward}. Without
+   * `createGraph` the gradients flowing back are temporaries, made in the backend's scratch memory
+   * (`scratchScope`; what outlives it, the leaves' gradients, is written to their own memory).
+   */
   backward(gradient?: Tensor, options?: { createGraph?: boolean }): void {
-    runBackward(this, gradient, options);
+    if (options?.createGraph) runBackward(this, gradient, options);
+    else scratchScope(this.dtype, () => runBackward(this, gradient, options));
   }
 
   /** A new leaf sharing this tensor's numbers, cut from the graph (no gradient flows back). */

@@ -166,6 +166,44 @@ describe('the wasm scratch scope', () => {
   });
 });
 
+describe("the README's loop on wasm (no scope of its own: Tensor.backward makes its temporaries in scratch memory)", () => {
+  it.each([
+    ['zeroed in place (the default)', false],
+    ['set to null', true],
+  ])('leaves gradients, parameters and the terms outside scratch memory, with the bits of trainStep, gradients %s', (_name, setToNone) => {
+    const wasm = initWasmBackend();
+    setBackend('wasm');
+    const make = () => {
+      const model = new VAE({ inputDim: 784, hiddenDims: [400], latentDim: 40, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 5 });
+      return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), rng: new Generator(6) };
+    };
+    const x = randn([128, 784], { rng: new Generator(7) }).sigmoid();
+    const user = make();
+    const reference = make();
+    let terms = elbo(user.model, x, { beta: 1, rng: user.rng });
+    for (let step = 0; step < 3; step++) {
+      terms = elbo(user.model, x, { beta: 1, rng: user.rng });
+      user.optimizer.zeroGrad({ setToNone });
+      terms.loss.backward();
+      user.optimizer.step();
+    }
+    elbo(reference.model, x, { beta: 1, rng: reference.rng }); // the same draws as the user's first forward
+    for (let step = 0; step < 3; step++) expect(trainStep(reference.model, reference.optimizer, x, { beta: 1, rng: reference.rng }).failure).toBeUndefined();
+    const grads = user.model.parameters().map((p) => p.grad!);
+    const snapshot = (): number[][] => [...Object.values(terms), ...user.model.parameters(), ...grads].map((t) => Array.from(t.data));
+    const before = snapshot();
+    wasm.memory.scope(() => {
+      for (let i = 0; i < 64; i++) allocateEmptyWasm(128 * 784).fill(NaN);
+    });
+    expect(snapshot()).toEqual(before);
+    expect(before.every((values) => values.every(Number.isFinite))).toBe(true);
+    expect(user.model.parameters().map((p) => bits(p))).toEqual(reference.model.parameters().map((p) => bits(p)));
+    expect(grads.map((g) => bits(g))).toEqual(reference.model.parameters().map((p) => bits(p.grad)));
+  });
+});
+
+const allocateEmptyWasm = (size: number): Float32Array => initWasmBackend().memory.empty('float32', size) as Float32Array;
+
 describe('accumulating into a recorded gradient', () => {
   it('is out of place when the gradient came from a createGraph backward (its graph keeps its values)', () => {
     setBackend('cpu');

@@ -8,6 +8,7 @@ import { getBackend, listBackends, setBackend } from '../../src/kernels/index.js
 import { TILE } from '../../src/kernels/wasm/gemm.wat.js';
 import { createWasmBackend, initWasmBackend, wasmInfo, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { matmulPrim } from '../../src/autograd/ops.js';
+import { loadMnist } from '../../src/data/mnist.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, SEED } from '../helpers.js';
 
@@ -103,6 +104,7 @@ const variants = [
 describe.each([
   ['one thread', { threads: 1 }],
   ['threads (every product split, 2 workers)', { threads: 3, minParallelFlops: 0 }],
+  ['one thread, zeros skipped wherever the other operand is finite', { threads: 1, skipZeros: 'always' as const }],
 ])('wasm matmul, %s', (_, options) => {
   let backend: WasmBackend;
   beforeAll(async () => {
@@ -195,13 +197,123 @@ describe.each([
   });
 });
 
+/**
+ * An operand with the zero patterns the skipping meets: `pattern` 0 dense random (no zeros),
+ * 1 all ones, 2 two rows of zeros after each dense row (B panels compacted), 3 about 80% zeros
+ * scattered, 4 all zeros, 5 two columns of zeros after each column with 30% zeros (A panels
+ * compacted), 6 a digit batch (the first bundled training digits, cycled).
+ */
+function patterned(next: () => number, rows: number, cols: number, pattern: number): Float32Array {
+  return Float32Array.from({ length: rows * cols }, (_, i) => {
+    const [row, col] = [Math.floor(i / cols), i % cols];
+    if (pattern === 1) return 1;
+    if (pattern === 6) return digits[i % digits.length]!;
+    if (pattern === 4 || (pattern === 2 && row % 3 !== 1) || (pattern === 5 && col % 3 !== 1)) return 0;
+    if ((pattern === 3 && next() < 0.8) || (pattern === 5 && next() < 0.3)) return 0;
+    return 2 * next() - 1;
+  });
+}
+const digits = loadMnist().train.images.subarray(0, 128 * 784);
+
+describe.each([
+  ['one thread', { threads: 1 }],
+  ['threads (every product split, 2 workers)', { threads: 3, minParallelFlops: 0 }],
+])('wasm matmul zero skipping, %s', (_, options) => {
+  let skipping: WasmBackend;
+  let dense: WasmBackend;
+  beforeAll(async () => {
+    skipping = createWasmBackend({ ...options, skipZeros: 'always' });
+    dense = createWasmBackend({ ...options, skipZeros: 'off' });
+    await Promise.all([skipping.ready(), dense.ready()]);
+  });
+  afterAll(async () => {
+    await skipping.dispose();
+    await dense.dispose();
+  });
+
+  const patternDims = fc.record({
+    m: size,
+    k: fc.oneof(size, fc.constantFrom(KC, KC + 7, 2 * KC + 1)),
+    n: size,
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    patternA: fc.integer({ min: 0, max: 6 }),
+    patternB: fc.integer({ min: 0, max: 6 }),
+  });
+
+  it('gives the bits of the product without skipping (a skipped term adds an exact 0), for every zero pattern of A and B', () => {
+    fc.assert(
+      fc.property(patternDims, fc.nat(), ({ m, k, n, transA, transB, patternA, patternB }, seed) => {
+        const next = rng(seed);
+        const a = patterned(next, transA ? k : m, transA ? m : k, patternA);
+        const b = patterned(next, transB ? n : k, transB ? k : n, patternB);
+        const d: MatmulDims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+        const out = new Float32Array(m * n).fill(NaN);
+        const want = new Float32Array(m * n).fill(NaN);
+        skipping.matmul(a, b, out, d);
+        dense.matmul(a, b, want, d);
+        for (let i = 0; i < out.length; i++) if (out[i] !== want[i]) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        const ref = new Float64Array(m * n);
+        cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
+        for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]!)) * Math.sqrt(k));
+      }),
+      fcOptions(),
+    );
+  });
+
+  it.each([
+    ['a digit batch times a weight (x·Wᵀ, A skipped)', 128, 784, 400, false, true, 6, 0],
+    ['a weight gradient from a digit batch (gᵀ·x, B skipped)', 96, 128, 784, true, false, 0, 6],
+    ['all-zero rows between dense ones (B skipped)', 40, 300, 64, false, false, 0, 2],
+    ['all-zero columns between dense ones (A skipped)', 64, 300, 40, false, false, 5, 0],
+    ['an all-zero operand', 64, 300, 40, false, false, 4, 0],
+    ['an all-ones operand beside a sparse one', 64, 300, 40, false, false, 1, 3],
+  ] as const)('matches the float64 reference on %s', (_name, m, k, n, transA, transB, patternA, patternB) => {
+    const next = rng(m + k + n);
+    const a = patterned(next, transA ? k : m, transA ? m : k, patternA);
+    const b = patterned(next, transB ? n : k, transB ? k : n, patternB);
+    const d: MatmulDims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+    const out = new Float32Array(m * n).fill(NaN);
+    const before = skipping.stats().zeroSkipping;
+    skipping.matmul(a, b, out, d);
+    expect(skipping.stats().zeroSkipping).toBe(before + 1);
+    const ref = new Float64Array(m * n);
+    const mass = new Float64Array(m * n);
+    cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
+    cpuBackend.matmul(Float64Array.from(a, Math.abs), Float64Array.from(b, Math.abs), mass, d);
+    const tol = gamma(k, U32) + gamma(k, U64);
+    for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThanOrEqual(tol * mass[i]! * (1 + 1e-12));
+  });
+
+  it('does not skip when the other operand holds ∞ or NaN (0·∞ must stay NaN), nor on dense input by default', async () => {
+    const d: MatmulDims = { batch: 1, m: 128, k: 784, n: 400, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+    const next = rng(3);
+    const a = patterned(next, 128, 784, 6);
+    const b = patterned(next, 400, 784, 0);
+    b[17 * 784 + 5] = Infinity;
+    a.fill(0, 0, 784); // row 0 is all zero: 0·∞ = NaN in column 17
+    const out = new Float32Array(128 * 400);
+    const before = skipping.stats().zeroSkipping;
+    skipping.matmul(a, b, out, d);
+    expect(skipping.stats().zeroSkipping).toBe(before);
+    expect(Number.isNaN(out[17]!)).toBe(true);
+    const auto = createWasmBackend({ ...options });
+    await auto.ready();
+    auto.matmul(patterned(next, 128, 784, 0), patterned(next, 400, 784, 0), out, d);
+    expect(auto.stats().zeroSkipping).toBe(0);
+    auto.matmul(patterned(next, 128, 784, 6), patterned(next, 400, 784, 0), out, d);
+    expect(auto.stats().zeroSkipping).toBe(1);
+    await auto.dispose();
+  });
+});
+
 describe('wasm thread pool', () => {
   it('splits a large product across the workers, and keeps small ones on the calling thread', async () => {
     const backend = createWasmBackend({ threads: 2, minParallelFlops: 1e6 });
     await backend.ready();
     expect(backend.info.threads).toBe(2);
     passes(backend, { batch: 1, m: 8, k: 8, n: 8, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }, 1);
-    expect(backend.stats()).toEqual({ matmuls: 1, threaded: 0, workerTasks: 0 });
+    expect(backend.stats()).toEqual({ matmuls: 1, threaded: 0, workerTasks: 0, zeroSkipping: 0 });
     // The worker claims a task unless the calling thread finished all first; a few tries make that certain.
     for (let i = 0; i < 20 && backend.stats().workerTasks === 0; i++) {
       passes(backend, { batch: 1, m: 256, k: 300, n: 520, transA: i % 2 === 0, transB: true, aBatchStride: 0, bBatchStride: 0 }, i);

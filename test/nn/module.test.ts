@@ -74,14 +74,17 @@ describe('Module', () => {
     expect(flags().every((f) => f)).toBe(true);
   });
 
-  it('zeroGrad() clears every gradient', () => {
+  it('zeroGrad() zeros every gradient in place (the same tensors); setToNone: true clears them', () => {
     const model = new AutoEncoder(new Generator(0));
     model
       .call(ones([5, 4]))
       .sum()
       .backward();
-    expect(model.parameters().every((p) => p.grad !== null)).toBe(true);
+    const grads = model.parameters().map((p) => p.grad);
+    expect(grads.every((g) => g?.data.some((v) => v !== 0))).toBe(true);
     model.zeroGrad();
+    expect(model.parameters().every((p, i) => p.grad === grads[i] && p.grad!.data.every((v) => v === 0))).toBe(true);
+    model.zeroGrad({ setToNone: true });
     expect(model.parameters().every((p) => p.grad === null)).toBe(true);
   });
 

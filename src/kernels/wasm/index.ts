@@ -46,6 +46,12 @@ export interface WasmBackendOptions {
   tasksPerThread?: number;
   /** The name it registers under. Default 'wasm'. */
   name?: string;
+  /**
+   * Whether a large product skips the zeros of a sparse operand (an input batch of digits, ReLU
+   * activations): 'auto' (default) when a sample of it is at least 60% zeros and the other operand
+   * is finite, 'always' whenever the other is finite (tests), 'off' never. The result is the same.
+   */
+  skipZeros?: 'auto' | 'always' | 'off';
 }
 
 /** A {@link Backend} with a wasm matmul, plus what it runs with and a way to stop its threads. */
@@ -100,6 +106,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     minParallelFlops: options.minParallelFlops ?? DEFAULT_MIN_PARALLEL_FLOPS,
     relaxedSimd: options.relaxedSimd ?? true,
     tasksPerThread: options.tasksPerThread ?? 2,
+    skipZeros: options.skipZeros ?? 'auto',
   });
   const vector = new WasmVector(engine);
   const info: WasmInfo = { threads: engine.threads, simd: true, relaxedSimd: engine.relaxedSimd };

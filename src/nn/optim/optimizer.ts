@@ -79,13 +79,15 @@ export abstract class Optimizer<H extends Hyper> {
   }
 
   /**
-   * Clears every parameter's gradient: sets it to null, as PyTorch does by default, or with
-   * `setToNone: false` fills it with zeros in place and lets the next backward write into the
-   * same memory (see `zeroGradInPlace`): no new gradient memory per step, and on the wasm
-   * backend the products write the gradients where the update reads them.
+   * Clears every parameter's gradient. By default (PyTorch 1.x's `set_to_none=False`) it fills it
+   * with zeros in place and lets the next backward write into the same memory (see
+   * `zeroGradInPlace`): no new gradient memory per step, and on the wasm backend the products
+   * write the gradients where the update reads them, in any loop. `setToNone: true` sets it to
+   * null instead (PyTorch 2's default): the next backward allocates a new gradient, and a
+   * parameter that then gets none is skipped by the update.
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const inPlace = options.setToNone === false;
+    const inPlace = options.setToNone !== true;
     for (const group of this.paramGroups) for (const p of group.params) inPlace ? zeroGradInPlace(p) : (p.grad = null);
   }
 
