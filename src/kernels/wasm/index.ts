@@ -1,4 +1,5 @@
-import type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamStep, Backend, BinaryOp, Conv2dDims, Kernels, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import { WasmConv } from './conv.js';
 import { WasmVector } from './vector.js';
 import { SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
@@ -14,7 +15,8 @@ export type { WasmMatmulStats } from './matmul.js';
  * The 'wasm' backend: float32 matmul in WebAssembly SIMD (see `gemm.wat.ts` for the blocking
  * scheme), split across worker threads over a shared memory (see `pool.ts`); the bias of a
  * linear layer, Adam's update, ReLU and its gradient, and σ, softplus, ln σ and BCE with logits
- * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit.
+ * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit;
+ * conv2d and its transpose as products on the same threaded GEMM (`conv.ts`: im2col / col2im).
  * Other elementwise ops, reductions and the strided copy are the cpu reference's loops
  * (`../loops.ts`): copying into wasm memory and back would cost as much as these memory-bound
  * loops. Every float64 call runs on the reference.
@@ -48,8 +50,12 @@ export interface WasmBackendOptions {
   name?: string;
 }
 
-/** A {@link Backend} with a wasm matmul, plus what it runs with and a way to stop its threads. */
+/** A {@link Backend} with a wasm matmul and conv kernels, plus what it runs with and a way to stop its threads. */
 export interface WasmBackend extends Backend {
+  /** conv2d in float32 on the threaded GEMM (see {@link Kernels.conv2d}). */
+  conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
+  /** convTranspose2d in float32 on the threaded GEMM (see {@link Kernels.convTranspose2d}). */
+  convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
   /** Threads, SIMD and relaxed SIMD in use. */
   readonly info: WasmInfo;
   /** Counters: products computed, how many were threaded, tasks run by workers. */
@@ -102,6 +108,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     tasksPerThread: options.tasksPerThread ?? 2,
   });
   const vector = new WasmVector(engine);
+  const conv = new WasmConv(engine);
   const info: WasmInfo = { threads: engine.threads, simd: true, relaxedSimd: engine.relaxedSimd };
   return {
     name: options.name ?? 'wasm',
@@ -153,6 +160,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;
       cpuBackend.matmul(a, b, out, dims);
+    },
+    conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void {
+      if (x instanceof Float32Array && weight instanceof Float32Array && out instanceof Float32Array && conv.conv2d(x, weight, out, dims)) return;
+      cpuBackend.conv2d(x, weight, out, dims);
+    },
+    convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void {
+      if (x instanceof Float32Array && weight instanceof Float32Array && out instanceof Float32Array && conv.convTranspose2d(x, weight, out, dims)) return;
+      cpuBackend.convTranspose2d(x, weight, out, dims);
     },
     stats: () => engine.stats(),
     ready: () => engine.ready(),

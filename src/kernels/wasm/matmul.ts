@@ -254,6 +254,34 @@ export class WasmMatmul {
     return view;
   }
 
+  /**
+   * Runs `fn` with resident views of `sizes` floats each at the start of the per-call operand
+   * area (a convolution's unfolded input and its product), which matmuls inside `fn` read and
+   * write in place, placing their own operands after them. The views are valid only inside `fn`.
+   * Undefined, having run nothing, when the memory is not shared or they do not fit.
+   */
+  workspace<T>(sizes: readonly number[], fn: (views: Float32Array[]) => T): T | undefined {
+    if (!this.shared) return undefined;
+    const start = this.operands;
+    const blocks = sizes.map((size) => roundUp(Math.max(size, 1) * 4, 64));
+    const end = blocks.reduce((at, bytes) => at + bytes, start);
+    if (!this.reserve(end)) return undefined;
+    let at = start;
+    const views = sizes.map((size, i) => {
+      const view = new Float32Array(this.memory.buffer, at, size);
+      this.resident.add(view);
+      at += blocks[i]!;
+      return view;
+    });
+    this.operands = end;
+    try {
+      return fn(views);
+    } finally {
+      // Only matmuls run inside; should anything have taken memory for good meanwhile, the views' blocks stay taken.
+      if (this.operands === end) this.operands = start;
+    }
+  }
+
   /** Whether `x` was handed out by the scratch arena (it does not outlive its scope). */
   isScratch(x: Float32Array): boolean {
     return this.resident.has(x) && !this.kept.has(x);
