@@ -52,13 +52,19 @@ function complete(kind: Kind, c: Omit<Conv2dDims, 'outHeight' | 'outWidth'> & { 
 const weightLength = (kind: Kind, d: Conv2dDims): number =>
   (kind === 'conv2d' ? d.outChannels * (d.inChannels / d.groups) : d.inChannels * (d.outChannels / d.groups)) * d.kernelHeight * d.kernelWidth;
 
-/** Runs the wasm kernel on `d` and returns the worst |out − ref| / tol (≤ 1 passes) with where it was. */
-function check(backend: WasmBackend, kind: Kind, d: Conv2dDims, seed: number): { worst: number; detail: string } {
+/**
+ * Runs the wasm kernel on `d` and returns the worst |out − ref| / tol (≤ 1 passes) with where it
+ * was; `resident`: x, weight and out kept in the wasm memory (read and written in place there).
+ */
+function check(backend: WasmBackend, kind: Kind, d: Conv2dDims, seed: number, resident: boolean): { worst: number; detail: string } {
   const next = rng(seed);
   const x = values(next, d.batch * d.inChannels * d.height * d.width);
   const weight = values(next, weightLength(kind, d));
-  const out = new Float32Array(d.batch * d.outChannels * d.outHeight * d.outWidth).fill(NaN);
-  backend[kind](x, weight, out, d);
+  let out: Float32Array = new Float32Array(d.batch * d.outChannels * d.outHeight * d.outWidth).fill(NaN);
+  const keep = (a: Float32Array): Float32Array => (resident ? (backend.memory.keep(a) as Float32Array) : a);
+  out = keep(out);
+  if (resident) expect(backend.memory.isKept(out)).toBe(true);
+  backend[kind](keep(x), keep(weight), out, d);
   const ref = new Float64Array(out.length);
   cpuBackend[kind](Float64Array.from(x), Float64Array.from(weight), ref, d);
   const mass = new Float64Array(out.length);
@@ -79,9 +85,9 @@ function check(backend: WasmBackend, kind: Kind, d: Conv2dDims, seed: number): {
   return { worst, detail };
 }
 
-const passes = (backend: WasmBackend, kind: Kind, d: Conv2dDims, seed: number): void => {
-  const { worst, detail } = check(backend, kind, d, seed);
-  expect(worst, `${kind} ${JSON.stringify(d)}: ${detail}`).toBeLessThanOrEqual(1);
+const passes = (backend: WasmBackend, kind: Kind, d: Conv2dDims, seed: number, resident = false): void => {
+  const { worst, detail } = check(backend, kind, d, seed, resident);
+  expect(worst, `${kind} ${JSON.stringify(d)}${resident ? ' (resident)' : ''}: ${detail}`).toBeLessThanOrEqual(1);
 };
 
 const pair = (min: number, max: number): fc.Arbitrary<[number, number]> => fc.tuple(fc.integer({ min, max }), fc.integer({ min, max }));
@@ -187,12 +193,15 @@ describe.each([
   });
   afterAll(() => backend.dispose());
 
-  it.each(['conv2d', 'convTranspose2d'] as const)('%s matches the float64 reference within γ_k·Σ|x||W| on random configurations', (kind) => {
-    fc.assert(
-      fc.property(arbDims(kind), fc.nat(), (d, seed) => passes(backend, kind, d, seed)),
-      fcOptions(),
-    );
-  });
+  it.each(['conv2d', 'convTranspose2d'] as const)(
+    '%s matches the float64 reference within γ_k·Σ|x||W| on random configurations, arrays resident or not',
+    (kind) => {
+      fc.assert(
+        fc.property(arbDims(kind), fc.nat(), fc.boolean(), (d, seed, resident) => passes(backend, kind, d, seed, resident)),
+        fcOptions(),
+      );
+    },
+  );
 
   it('conv2d matches on the weight-gradient shapes (batch as channels, large windows, stride and dilation swapped)', () => {
     fc.assert(
@@ -209,7 +218,9 @@ describe.each([
           dilation: fc.integer({ min: 1, max: 2 }),
         }),
         fc.nat(),
-        (c, seed) => passes(backend, 'conv2d', weightGradientDims(c.batch, c.groups, c.a, c.b, c.size, c.kernel, c.stride, c.padding, c.dilation), seed),
+        fc.boolean(),
+        (c, seed, resident) =>
+          passes(backend, 'conv2d', weightGradientDims(c.batch, c.groups, c.a, c.b, c.size, c.kernel, c.stride, c.padding, c.dilation), seed, resident),
       ),
       fcOptions(),
     );
@@ -222,6 +233,8 @@ describe.each([
     passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 4, 32, 1, 14), 4);
     passes(backend, 'conv2d', weightGradientDims(4, 1, 1, 32, 28, 4, 2, 1, 1), 5); // ∂W of 1 → 32: 14×14 windows
     passes(backend, 'conv2d', weightGradientDims(4, 1, 32, 64, 14, 4, 2, 1, 1), 6); // ∂W of 32 → 64: 7×7 windows
+    passes(backend, 'conv2d', vaeLayer('conv2d', 4, 32, 64, 14), 7, true);
+    passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 4, 64, 32, 7), 8, true);
   });
 });
 
@@ -231,8 +244,8 @@ describe('wasm conv kernels on threads', () => {
     await backend.ready();
     try {
       const before = backend.stats();
-      passes(backend, 'conv2d', vaeLayer('conv2d', 8, 32, 64, 14), 7);
-      passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 8, 64, 32, 7), 8);
+      passes(backend, 'conv2d', vaeLayer('conv2d', 8, 32, 64, 14), 7, true);
+      passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 8, 64, 32, 7), 8, true);
       const after = backend.stats();
       expect(after.threaded - before.threaded).toBe(2);
       expect(after.workerTasks).toBeGreaterThan(before.workerTasks);
