@@ -254,3 +254,74 @@ describe('wasm conv kernels on threads', () => {
     }
   });
 });
+
+describe("the wasm backend's strided copy (on merged axes)", () => {
+  const backend = createWasmBackend({ threads: 1 });
+  afterAll(() => backend.dispose());
+
+  it('equals the reference on random permutes and broadcasts, size-1 axes included', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 5 })
+          .chain((shape) =>
+            fc.tuple(
+              fc.constant(shape),
+              fc.shuffledSubarray([...shape.keys()], { minLength: shape.length, maxLength: shape.length }),
+              fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+            ),
+          ),
+        ([shape, perm, broadcast]) => {
+          // src is x of `shape` read through the permutation (broadcast axes read with stride 0), into a contiguous dst.
+          const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+          const viewShape = perm.map((p) => shape[p]!);
+          const srcStrides = perm.map((p) => (broadcast[p] ? 0 : strides[p]!));
+          const dstStrides = viewShape.map((_, i) => viewShape.slice(i + 1).reduce((a, b) => a * b, 1));
+          const size = viewShape.reduce((a, b) => a * b, 1);
+          const src = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i + 1);
+          const [got, want] = [new Float32Array(size), new Float32Array(size)];
+          backend.copy(src, 0, srcStrides, viewShape, got, 0, dstStrides);
+          cpuBackend.copy(src, 0, srcStrides, viewShape, want, 0, dstStrides);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        },
+      ),
+      fcOptions(),
+    );
+  });
+});
+
+describe("the wasm backend's sums around kept axes (a convolution's bias gradient)", () => {
+  const backend = createWasmBackend({ threads: 1 });
+  afterAll(() => backend.dispose());
+
+  it('equal the reference bit for bit on random shapes and axes', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 })
+          .chain((shape) => fc.tuple(fc.constant(shape), fc.subarray([...shape.keys()], { minLength: 1 }), fc.nat())),
+        ([shape, axes, seed]) => {
+          const next = rng(seed);
+          const x = values(
+            next,
+            shape.reduce((a, b) => a * b, 1),
+          );
+          const size = shape.reduce((a, b, i) => (axes.includes(i) ? a : a * b), 1);
+          const [got, want] = [new Float32Array(size), new Float32Array(size)];
+          backend.reduce('sum', x, shape, axes, got);
+          cpuBackend.reduce('sum', x, shape, axes, want);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it("equals the reference on the conv VAE's bias gradient, [128, 32, 14, 14] over (0, 2, 3)", () => {
+    const x = values(rng(3), 128 * 32 * 14 * 14);
+    const [got, want] = [new Float32Array(32), new Float32Array(32)];
+    backend.reduce('sum', x, [128, 32, 14, 14], [0, 2, 3], got);
+    cpuBackend.reduce('sum', x, [128, 32, 14, 14], [0, 2, 3], want);
+    expect(Array.from(got)).toEqual(Array.from(want));
+  });
+});
