@@ -126,7 +126,37 @@ export function convWat(options: { shared: boolean }): string {
     'plane',
     'offset',
     'step',
+    'len',
+    'tail',
+    'limit',
   ];
+  // The valid part of a grid row: len floats from $s, the image's step $step bytes apart, to $d on
+  // (moving both): 4 at a time where that stays inside the row (stride 1: one load; stride 2:
+  // two loads, the even lanes kept), then one by one.
+  const gather = `
+              ${set('limit', add(get('d'), `(i32.shl ${get('len')} ${i32(2)})`))}
+              (if (i32.eq ${get('sw')} ${i32(1)})
+                (then
+                  (block $g1done (loop $g1
+                    (br_if $g1done (i32.gt_u (i32.add ${get('d')} ${i32(16)}) ${get('limit')}))
+                    (v128.store ${get('d')} (v128.load ${get('s')}))
+                    ${set('d', add(get('d'), i32(16)))}
+                    ${set('s', add(get('s'), i32(16)))}
+                    (br $g1))))
+                (else (if (i32.eq ${get('sw')} ${i32(2)})
+                  (then ;; lanes 0, 2 of each of two loads; the second load's last float is that of grid column j + 3.5 < len - 1
+                    (block $g2done (loop $g2
+                      (br_if $g2done (i32.gt_u (i32.add ${get('d')} ${i32(20)}) ${get('limit')}))
+                      (v128.store ${get('d')} (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load ${get('s')}) (v128.load offset=16 ${get('s')})))
+                      ${set('d', add(get('d'), i32(16)))}
+                      ${set('s', add(get('s'), i32(32)))}
+                      (br $g2)))))))
+              (block $gdone (loop $g
+                (br_if $gdone (i32.ge_u ${get('d')} ${get('limit')}))
+                (f32.store ${get('d')} (f32.load ${get('s')}))
+                ${set('d', add(get('d'), i32(4)))}
+                ${set('s', add(get('s'), get('step')))}
+                (br $g)))`;
   const im2col = `
     ;; row r = (c, p, q): [batch, gh, gw] floats from dst + r·batch·gh·gw·4 on
     ${loop(
@@ -138,6 +168,8 @@ export function convWat(options: { shared: boolean }): string {
       ${set('p', `(i32.rem_u (i32.div_u ${get('r')} ${get('kw')}) ${get('kh')})`)}
       ${set('q', `(i32.rem_u ${get('r')} ${get('kw')})`)}
       ${set('i0', table(0, get('p')))} ${set('i1', table(1, get('p')))} ${set('j0', table(2, get('q')))} ${set('j1', table(3, get('q')))}
+      ${set('len', `(i32.sub ${get('j1')} ${get('j0')})`)}
+      ${set('tail', `(i32.sub ${get('gw')} ${get('j1')})`)}
       ;; image element of grid (i, j): plane + i·sh·width + j·sw + offset
       ${set('offset', add(mul(`(i32.sub ${mul(get('p'), get('dh'))} ${get('ph')})`, get('width')), `(i32.sub ${mul(get('q'), get('dw'))} ${get('pw')})`))}
       ${set('d', add(get('dst'), `(i32.shl ${mul(mul(get('r'), get('batch')), mul(get('gh'), get('gw')))} ${i32(2)})`))}
@@ -147,27 +179,19 @@ export function convWat(options: { shared: boolean }): string {
         get('batch'),
         `
         ${set('plane', mul(add(mul(get('n'), get('channels')), get('c')), mul(get('height'), get('width'))))}
+        ;; the grid rows above the image, then each valid one (zeros, the gather, zeros), then those below
+        ${zeros(mul(get('i0'), get('gw')))}
         ${loop(
           'i',
-          i32(0),
-          get('gh'),
+          get('i0'),
+          get('i1'),
           `
-          (if (i32.or (i32.lt_s ${get('i')} ${get('i0')}) (i32.ge_s ${get('i')} ${get('i1')}))
-            (then ${zeros(get('gw'))})
-            (else
-              ${zeros(get('j0'))}
-              ${set('s', add(get('src'), `(i32.shl ${add(add(get('plane'), mul(mul(get('i'), get('sh')), get('width'))), add(mul(get('j0'), get('sw')), get('offset')))} ${i32(2)})`))}
-              ${loop(
-                'j',
-                get('j0'),
-                get('j1'),
-                `
-                (f32.store ${get('d')} (f32.load ${get('s')}))
-                ${set('d', add(get('d'), i32(4)))}
-                ${set('s', add(get('s'), get('step')))}`,
-              )}
-              ${zeros(`(i32.sub ${get('gw')} (select ${get('j1')} ${get('j0')} (i32.gt_s ${get('j1')} ${get('j0')})))`)}))`,
-        )}`,
+          (if ${get('j0')} (then ${zeros(get('j0'))}))
+          ${set('s', add(get('src'), `(i32.shl ${add(add(get('plane'), mul(mul(get('i'), get('sh')), get('width'))), add(mul(get('j0'), get('sw')), get('offset')))} ${i32(2)})`))}
+          ${gather}
+          (if ${get('tail')} (then ${zeros(get('tail'))}))`,
+        )}
+        ${zeros(mul(`(i32.sub ${get('gh')} ${get('i1')})`, get('gw')))}`,
       )}`,
     )}`;
   const col2im = `
