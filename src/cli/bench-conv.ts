@@ -185,29 +185,28 @@ export async function benchConv(backends: readonly BenchBackend[], o: { quick: b
   return { cases, results, skipped };
 }
 
-/** The conv2d table as Markdown lines: GFLOP/s median (min–max) per case and implementation, and wasm's ratio to each peer. */
+/** The conv2d table as Markdown lines: GFLOP/s median (min–max) per case and implementation, and each wasm column's ratio to each peer. */
 export function convMarkdown(r: ConvReport | undefined): string[] {
   if (!r || r.results.length === 0) return [];
   const impls = [...new Set(r.results.map((x) => x.impl))];
   const cell = (x: ConvResult | undefined): string =>
     !x ? '–' : x.gflops ? `${x.gflops.median.toFixed(2)} (${x.gflops.min.toFixed(2)}–${x.gflops.max.toFixed(2)})` : `– (${x.note ?? 'not measured'})`;
   const find = (impl: string, c: ConvCase): ConvResult | undefined => r.results.find((x) => x.impl === impl && x.case === c.name);
-  // elbo's fastest wasm column against each peer's.
-  const ours = impls.filter((i) => i.startsWith('wasm')).at(-1);
+  // Each of elbo's wasm columns against each peer's (the peers run one thread in Node: compare the 1-thread column).
+  const ours = impls.filter((i) => i.startsWith('wasm'));
   const peers = impls.filter((i) => !i.startsWith('wasm') && i !== 'cpu' && !i.startsWith('gpujs'));
+  const pairs = ours.flatMap((o) => peers.map((p) => [o, p] as const));
   const lines = [
     `### conv2d (float32, batch ${r.cases[0]?.batch ?? '?'}, 4×4 kernels, stride 2, padding 1: the conv VAE's layers), GFLOP/s median (min–max)`,
     '',
-    `| case | MFLOP | ${impls.join(' | ')} |${ours ? peers.map((p) => ` ${ours} ÷ ${p} |`).join('') : ''}`,
-    `|---|---:|${impls.map(() => '---:|').join('')}${ours ? peers.map(() => '---:|').join('') : ''}`,
+    `| case | MFLOP | ${impls.join(' | ')} |${pairs.map(([o, p]) => ` ${o} ÷ ${p} |`).join('')}`,
+    `|---|---:|${impls.map(() => '---:|').join('')}${pairs.map(() => '---:|').join('')}`,
   ];
   for (const c of r.cases) {
-    const ratios = ours
-      ? peers.map((p) => {
-          const [a, b] = [find(ours, c)?.gflops?.median, find(p, c)?.gflops?.median];
-          return a && b ? ` ${(a / b).toFixed(2)}× |` : ' – |';
-        })
-      : [];
+    const ratios = pairs.map(([o, p]) => {
+      const [a, b] = [find(o, c)?.gflops?.median, find(p, c)?.gflops?.median];
+      return a && b ? ` ${(a / b).toFixed(2)}× |` : ' – |';
+    });
     lines.push(`| ${c.name} | ${(convFlops(c) / 1e6).toFixed(0)} | ${impls.map((i) => cell(find(i, c))).join(' | ')} |${ratios.join('')}`);
   }
   lines.push(
@@ -216,7 +215,7 @@ export function convMarkdown(r: ConvReport | undefined): string[] {
       'on every call (im2col / col2im and a GEMM on the thread pool, `src/kernels/wasm/conv.ts`); the cpu reference is float64 gathers. ' +
       'jax-js: `lax.convGeneralDilated` / `lax.convTranspose` under `jit`, NCHW, inputs resident, result read back (bench/peers/jaxjs.ts). ' +
       'TensorFlow.js wasm: `tf.conv2d` / `tf.conv2dTranspose` (XNNPACK), NHWC (its layout), inputs resident, result read back (bench/peers/tfjs.ts). ' +
-      'Both peers run one thread in Node.',
+      "Both peers run one thread in Node (tfjs-backend-wasm disables its threads there, jax-js's pool needs Web Workers): compare them with elbo's 1-thread column.",
   );
   if (r.skipped.length) lines.push('', `Not measured: ${r.skipped.map((s) => `${s.peer}: ${s.reason}`).join('; ')}.`);
   lines.push('');

@@ -46,13 +46,14 @@ describe("elbo bench's conv2d table", () => {
     }
   });
 
-  it("renders GFLOP/s per case and implementation, and wasm's ratio to each peer", () => {
+  it("renders GFLOP/s per case and implementation, and each wasm column's ratio to each peer", () => {
     const cases = convCases().slice(0, 1);
     const gflops = (median: number) => ({ median, min: median / 2, max: median * 2 });
     const report: ConvReport = {
       cases,
       results: [
         { impl: 'cpu', case: cases[0]!.name, mflop: 25.7, note: 'not timed with --quick' },
+        { impl: 'wasm 1 thread', case: cases[0]!.name, mflop: 25.7, gflops: gflops(4) },
         { impl: 'wasm 2 threads', case: cases[0]!.name, mflop: 25.7, gflops: gflops(6) },
         { impl: 'jax-js wasm', case: cases[0]!.name, mflop: 25.7, gflops: gflops(0.5) },
         { impl: 'tfjs wasm', case: cases[0]!.name, mflop: 25.7, gflops: gflops(3) },
@@ -60,9 +61,11 @@ describe("elbo bench's conv2d table", () => {
       skipped: [{ peer: 'x', reason: 'not installed' }],
     };
     const text = convMarkdown(report).join('\n');
-    expect(text).toContain('| case | MFLOP | cpu | wasm 2 threads | jax-js wasm | tfjs wasm | wasm 2 threads ÷ jax-js wasm | wasm 2 threads ÷ tfjs wasm |');
     expect(text).toContain(
-      `| ${cases[0]!.name} | 26 | – (not timed with --quick) | 6.00 (3.00–12.00) | 0.50 (0.25–1.00) | 3.00 (1.50–6.00) | 12.00× | 2.00× |`,
+      '| case | MFLOP | cpu | wasm 1 thread | wasm 2 threads | jax-js wasm | tfjs wasm | wasm 1 thread ÷ jax-js wasm | wasm 1 thread ÷ tfjs wasm | wasm 2 threads ÷ jax-js wasm | wasm 2 threads ÷ tfjs wasm |',
+    );
+    expect(text).toContain(
+      `| ${cases[0]!.name} | 26 | – (not timed with --quick) | 4.00 (2.00–8.00) | 6.00 (3.00–12.00) | 0.50 (0.25–1.00) | 3.00 (1.50–6.00) | 8.00× | 1.33× | 12.00× | 2.00× |`,
     );
     expect(text).toContain('Not measured: x: not installed.');
     expect(convMarkdown(undefined)).toEqual([]);
