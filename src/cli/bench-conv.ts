@@ -115,7 +115,10 @@ export function timeConv(impl: string, c: ConvCase, run: () => void, quick: bool
       ? { warmupSeconds: 0, minWarmup: 1, seconds: 0, minCalls: 3, maxCalls: 3 }
       : { warmupSeconds: quick ? 0.05 : 0.3, minWarmup: 1, seconds: quick ? 0.3 : 1.5, minCalls: 3, maxCalls: quick ? 5 : 15 },
   );
-  const rate = (ms: number): number => round((f * reps) / (ms / 1e3) / 1e9, 2);
+  const rate = (ms: number): number => {
+    const gflops = (f * reps) / (ms / 1e3) / 1e9;
+    return round(gflops, gflops < 1 ? 4 : 2); // a slow peer's 0.0132 stays distinguishable from 0.0149
+  };
   return { impl, case: c.name, mflop: round(f / 1e6, 1), gflops: { median: rate(t.ms.median), min: rate(t.ms.max), max: rate(t.ms.min) } };
 }
 
@@ -189,8 +192,9 @@ export async function benchConv(backends: readonly BenchBackend[], o: { quick: b
 export function convMarkdown(r: ConvReport | undefined): string[] {
   if (!r || r.results.length === 0) return [];
   const impls = [...new Set(r.results.map((x) => x.impl))];
+  const gf = (v: number): string => (v >= 1 ? v.toFixed(2) : v.toPrecision(2)); // two digits of a slow peer's 0.013
   const cell = (x: ConvResult | undefined): string =>
-    !x ? '–' : x.gflops ? `${x.gflops.median.toFixed(2)} (${x.gflops.min.toFixed(2)}–${x.gflops.max.toFixed(2)})` : `– (${x.note ?? 'not measured'})`;
+    !x ? '–' : x.gflops ? `${gf(x.gflops.median)} (${gf(x.gflops.min)}–${gf(x.gflops.max)})` : `– (${x.note ?? 'not measured'})`;
   const find = (impl: string, c: ConvCase): ConvResult | undefined => r.results.find((x) => x.impl === impl && x.case === c.name);
   // Each of elbo's wasm columns against each peer's (the peers run one thread in Node: compare the 1-thread column).
   const ours = impls.filter((i) => i.startsWith('wasm'));
