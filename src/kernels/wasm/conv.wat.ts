@@ -228,15 +228,23 @@ export function convWat(options: { shared: boolean }): string {
             `
             ${set('d', add(get('plane'), `(i32.shl ${add(add(mul(mul(get('i'), get('sh')), get('width')), mul(get('j0'), get('sw'))), get('offset'))} ${i32(2)})`))}
             ${set('e', add(get('s'), `(i32.shl ${add(mul(get('i'), get('gw')), get('j0'))} ${i32(2)})`))}
-            ${loop(
-              'j',
-              get('j0'),
-              get('j1'),
-              `
+            ${set('limit', add(get('e'), `(i32.shl (i32.sub ${get('j1')} ${get('j0')}) ${i32(2)})`))}
+            (if (i32.eq ${get('sw')} ${i32(2)})
+              (then ;; 4 columns at a time onto every other float of two vectors (−0 in between: x + −0 = x); the last float is inside the row
+                (block $c2done (loop $c2
+                  (br_if $c2done (i32.gt_u (i32.add ${get('e')} ${i32(20)}) ${get('limit')}))
+                  (local.set $cols (v128.load ${get('e')}))
+                  (v128.store ${get('d')} (f32x4.add (v128.load ${get('d')}) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 16 17 18 19 (local.get $cols) (local.get $zero))))
+                  (v128.store offset=16 ${get('d')} (f32x4.add (v128.load offset=16 ${get('d')}) (i8x16.shuffle 8 9 10 11 16 17 18 19 12 13 14 15 16 17 18 19 (local.get $cols) (local.get $zero))))
+                  ${set('d', add(get('d'), i32(32)))}
+                  ${set('e', add(get('e'), i32(16)))}
+                  (br $c2)))))
+            (block $c1done (loop $c1
+              (br_if $c1done (i32.ge_u ${get('e')} ${get('limit')}))
               (f32.store ${get('d')} (f32.add (f32.load ${get('d')}) (f32.load ${get('e')})))
               ${set('d', add(get('d'), get('step')))}
-              ${set('e', add(get('e'), i32(4)))}`,
-            )}`,
+              ${set('e', add(get('e'), i32(4)))}
+              (br $c1)))`,
           )}`,
         )}`,
       )}`,
@@ -267,7 +275,7 @@ export function convWat(options: { shared: boolean }): string {
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   (func $task (export "task") (param $job i32) (param $t i32) (param $slot i32)
-    ${locals.map((l) => `(local $${l} i32)`).join(' ')}
+    ${locals.map((l) => `(local $${l} i32)`).join(' ')} (local $cols v128) (local $zero v128)
     ${(['op', 'src', 'dst', 'tables', 'batch', 'channels', 'height', 'width', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw'] as const).map((f) => set(f, job(f))).join(' ')}
     ${set('gh', job('gridHeight'))} ${set('gw', job('gridWidth'))}
     ${set('start', mul(get('t'), job('chunk')))}
@@ -275,6 +283,7 @@ export function convWat(options: { shared: boolean }): string {
     (if (i32.gt_s ${get('end')} ${job('count')}) (then ${set('end', job('count'))}))
     ;; the image's step along a grid row, in bytes
     ${set('step', `(i32.shl ${get('sw')} ${i32(2)})`)}
+    (local.set $zero (f32x4.splat (f32.const -0)))
     (if (i32.eq ${get('op')} ${i32(0)}) (then ${im2col}))
     (if (i32.eq ${get('op')} ${i32(1)}) (then ${col2im}))
     (if (i32.eq ${get('op')} ${i32(2)}) (then ${transpose})))
