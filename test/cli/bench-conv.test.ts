@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchConvKernels, type ConvReport, convCases, convDims, convFlops, convMarkdown, convOutSize } from '../../src/cli/bench-conv.js';
+import { benchConvKernels, type ConvReport, convCases, convDims, convFlops, convMarkdown, convOutSize, timeConv } from '../../src/cli/bench-conv.js';
 import type { BenchBackend } from '../../src/cli/bench-measure.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
@@ -43,6 +43,18 @@ describe("elbo bench's conv2d table", () => {
     for (const r of results.filter((x) => x.impl.startsWith('wasm'))) {
       expect(r.gflops!.median).toBeGreaterThan(0);
       expect(r.gflops!.min).toBeLessThanOrEqual(r.gflops!.median);
+    }
+  });
+
+  it('times a slow implementation on its first call and 3 more (1 with --quick), one call a sample', () => {
+    for (const [quick, calls] of [
+      [false, 4],
+      [true, 2],
+    ] as const) {
+      let n = 0;
+      const r = timeConv('slow', convCases()[0]!, () => void n++, quick, true);
+      expect(n).toBe(calls);
+      expect(r.gflops!.median).toBeGreaterThan(0);
     }
   });
 
