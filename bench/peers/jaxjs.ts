@@ -13,7 +13,8 @@
  * so in Node jax-js computes on one thread.
  */
 import { readFileSync } from 'node:fs';
-import { defaultDevice, init, jit, numpy as np, nn, random, tree, valueAndGrad } from '@jax-js/jax';
+import { defaultDevice, init, jit, lax, numpy as np, nn, random, tree, valueAndGrad } from '@jax-js/jax';
+import { type ConvCase, type ConvResult, convFlops, timeConv } from '../../src/cli/bench-conv.js';
 import {
   flops,
   type MatmulCase,
@@ -170,5 +171,38 @@ export async function jaxMatmul(cases: readonly MatmulCase[], quick: boolean, lo
     b.dispose();
   }
   for (const f of programs.values()) (f as { dispose?: () => void }).dispose?.();
+  return results;
+}
+
+/**
+ * GFLOP/s of jax-js's convolutions on each conv case (NCHW, as elbo's): conv2d as a jitted
+ * `lax.convGeneralDilated` (weight [out, in, k, k], padding pairs), the transpose as a jitted
+ * `lax.convTranspose` with `transposeKernel` (weight [in, out, k, k], PyTorch's layout; its
+ * padding k − 1 − p per side makes PyTorch's padding p). The inputs stay in jax-js's memory; the
+ * result is read back every call (`dataSync`).
+ */
+export async function jaxConv(cases: readonly ConvCase[], quick: boolean, log: (line: string) => void): Promise<ConvResult[]> {
+  await start();
+  const label = 'jax-js wasm';
+  const results: ConvResult[] = [];
+  for (const c of cases) {
+    const pad: [number, number][] = [
+      [c.padding, c.padding],
+      [c.padding, c.padding],
+    ];
+    const x = array(seededUniform(c.batch * c.inChannels * c.size * c.size, 1), [c.batch, c.inChannels, c.size, c.size]);
+    const weightShape = c.kind === 'conv2d' ? [c.outChannels, c.inChannels, c.kernel, c.kernel] : [c.inChannels, c.outChannels, c.kernel, c.kernel];
+    const weight = array(seededUniform(c.inChannels * c.outChannels * c.kernel * c.kernel, 2, 0.25), weightShape);
+    const f =
+      c.kind === 'conv2d'
+        ? jit((a: JArray, w: JArray) => lax.convGeneralDilated(a, w, [c.stride, c.stride], pad))
+        : jit((a: JArray, w: JArray) => lax.convTranspose(a, w, [c.stride, c.stride], pad, { transposeKernel: true }));
+    const r = timeConv(label, c, () => void f(x.ref, weight.ref).dataSync(), quick);
+    results.push(r);
+    log(`conv ${c.name}, ${label}: ${r.gflops!.median} GFLOP/s (${(convFlops(c) / 1e6).toFixed(1)} MFLOP)`);
+    (f as { dispose?: () => void }).dispose?.();
+    x.dispose();
+    weight.dispose();
+  }
   return results;
 }

@@ -8,6 +8,7 @@
  * 0.999, ε 1e-8). Weights are [in, out] as in tf.layers.dense (the idiomatic layout); the init is
  * PyTorch's default, U(±1/√fan_in). The loss is read back every step (`dataSync`).
  */
+import { type ConvCase, type ConvResult, convFlops, convOutSize, timeConv } from '../../src/cli/bench-conv.js';
 import { seededUniform, stepResult, type TimerOptions, timeCalls, type TrainStepResult } from '../../src/cli/bench-timing.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -96,4 +97,49 @@ export async function tfjsTrainStep(backend: 'cpu' | 'wasm', batch: Float32Array
     },
     timing,
   );
+}
+
+/**
+ * GFLOP/s of TensorFlow.js's convolutions on its wasm backend (XNNPACK) for each conv case, in
+ * tfjs's layout (NHWC, filter [k, k, in, out]; the transpose's filter [k, k, out, in]): `tf.conv2d`
+ * with explicit padding, `tf.conv2dTranspose` with padding p (the forward convolution's). The
+ * inputs stay in tfjs's memory; the result is read back every call (`dataSync`).
+ */
+export async function tfjsConv(cases: readonly ConvCase[], quick: boolean, log: (line: string) => void): Promise<ConvResult[]> {
+  const { tf } = await load();
+  if (!(await tf.setBackend('wasm'))) throw new Error("tfjs could not start its 'wasm' backend");
+  await tf.ready();
+  const label = 'tfjs wasm';
+  const results: ConvResult[] = [];
+  for (const c of cases) {
+    const x = tf.tensor4d(seededUniform(c.batch * c.size * c.size * c.inChannels, 1), [c.batch, c.size, c.size, c.inChannels]);
+    const filterShape: [number, number, number, number] =
+      c.kind === 'conv2d' ? [c.kernel, c.kernel, c.inChannels, c.outChannels] : [c.kernel, c.kernel, c.outChannels, c.inChannels];
+    const filter = tf.tensor4d(seededUniform(c.inChannels * c.outChannels * c.kernel * c.kernel, 2, 0.25), filterShape);
+    const out = convOutSize(c);
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [c.padding, c.padding],
+      [c.padding, c.padding],
+      [0, 0],
+    ];
+    const run =
+      c.kind === 'conv2d'
+        ? (): TfTensor => tf.conv2d(x, filter, c.stride, pad)
+        : (): TfTensor => tf.conv2dTranspose(x, filter, [c.batch, out, out, c.outChannels], c.stride, c.padding);
+    const r = timeConv(
+      label,
+      c,
+      () => {
+        const y = run();
+        y.dataSync();
+        y.dispose();
+      },
+      quick,
+    );
+    results.push(r);
+    log(`conv ${c.name}, ${label}: ${r.gflops!.median} GFLOP/s (${(convFlops(c) / 1e6).toFixed(1)} MFLOP)`);
+    tf.dispose([x, filter]);
+  }
+  return results;
 }

@@ -1,4 +1,5 @@
 /** The `elbo bench` report: its JSON shape and its Markdown rendering. */
+import { type ConvReport, convMarkdown } from './bench-conv.js';
 import type { ElementwiseResult } from './bench-measure.js';
 import { flops, type MatmulCase, type MatmulResult, type PeerReport, type Stat, type TrainStepResult } from './bench-timing.js';
 
@@ -19,6 +20,8 @@ export interface BenchReport {
   /** The cases timed, in order. */
   matmul_cases: MatmulCase[];
   elementwise: ElementwiseResult[];
+  /** conv2d GFLOP/s on the conv VAE's layers, elbo's backends and the peers (absent in reports from before it existed). */
+  conv?: ConvReport;
   /** The wasm backend's threads and SIMD, and the mode gpu.js really ran in (null if not measured). */
   wasm: { threads: number; simd: boolean; relaxed_simd: boolean } | null;
   gpujs_mode: string | null;
@@ -147,6 +150,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     '',
     ...elementwiseTable(r.elementwise),
     '',
+    ...convMarkdown(r.conv),
   ];
   const skipped = [...(r.peers?.skipped ?? []).map((s) => `${s.peer}: ${s.reason}`), ...(r.peers_unavailable ? [r.peers_unavailable] : [])];
   if (skipped.length) lines.push(`Peers not measured: ${skipped.join('; ')}.`, '');

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES, type BackendName } from '../kernels/index.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
+import { benchConv } from './bench-conv.js';
 import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer } from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
@@ -100,6 +101,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       log(`  ${r.ms_median} ms/step (${(r.ms_median / trainSteps[backends.indexOf(be)]!.ms_median).toFixed(2)}x the training step)`);
       return r;
     });
+    const conv = await benchConv(backends, o, log);
     // The headline: what `elbo train` would use (wasm on all threads), else the first backend measured.
     const headline = trainSteps.find((_s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
     let peers: BenchReport['peers'] = null;
@@ -129,6 +131,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       matmul,
       matmul_cases: cases,
       elementwise,
+      conv,
       wasm: wasm && { threads: wasm.threads, simd: wasm.simd, relaxed_simd: wasm.relaxedSimd },
       gpujs_mode: gpujs ? gpujs.detail().replace(/^gpujs \((.*) mode\)$/, '$1') : null,
       peers,

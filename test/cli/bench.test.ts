@@ -47,6 +47,11 @@ describe('elbo bench', () => {
     for (const m of report.matmul) expect(positive(m.gflops.median) && m.gflops.min <= m.gflops.median && m.gflops.median <= m.gflops.max).toBe(true);
     expect(report.elementwise.length).toBeGreaterThan(0);
     for (const e of report.elementwise) expect(positive(e.melem_per_sec.median)).toBe(true);
+    // conv2d GFLOP/s on the conv VAE's four layers: each wasm backend timed on each.
+    expect(report.conv?.cases).toHaveLength(4);
+    const convWasm = report.conv!.results.filter((c) => c.impl.startsWith('wasm'));
+    expect(convWasm.length).toBe(4 * report.train_steps.filter((s) => s.backend === 'wasm').length);
+    for (const c of convWasm) expect(positive(c.gflops?.median)).toBe(true);
 
     expect(report.peers).toBeNull();
     expect(report.machine.cores).toBeGreaterThan(0);

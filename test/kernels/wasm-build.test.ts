@@ -12,9 +12,18 @@ describe('the wasm build (npm run build)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elbo-wasm-'));
     const written = writeWasmModules(dir);
     const names = wasmModules().map((m) => m.name);
-    expect(names).toEqual(['gemm-mul-add-shared', 'gemm-fma-shared', 'vector-shared', 'gemm-mul-add-unshared', 'gemm-fma-unshared', 'vector-unshared']);
+    expect(names).toEqual([
+      'gemm-mul-add-shared',
+      'gemm-fma-shared',
+      'vector-shared',
+      'conv-shared',
+      'gemm-mul-add-unshared',
+      'gemm-fma-unshared',
+      'vector-unshared',
+      'conv-unshared',
+    ]);
     expect(readdirSync(dir).sort()).toEqual(names.flatMap((n) => [`${n}.wasm`, `${n}.wat`]).sort());
-    expect(written).toHaveLength(12);
+    expect(written).toHaveLength(16);
     const fma = compileGemm(true, true) !== undefined; // turns relaxed SIMD on where the engine can
     for (const name of names) {
       const bytes = readFileSync(join(dir, `${name}.wasm`));

@@ -9,17 +9,19 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { convWat } from './conv.wat.js';
 import { gemmWat, TILE } from './gemm.wat.js';
 import { vectorWat } from './vector.wat.js';
 import { assembleWat } from './wat.js';
 
-/** Every module the backend can assemble, by file name: the matmul with and without FMA, the SIMD loops; shared-memory variants. */
+/** Every module the backend can assemble, by file name: the matmul with and without FMA, the SIMD loops, the convolutions' moves; shared-memory variants. */
 export function wasmModules(): Array<{ name: string; wat: string }> {
   const modules: Array<{ name: string; wat: string }> = [];
   for (const shared of [true, false]) {
     const memory = shared ? 'shared' : 'unshared';
     for (const fma of [false, true]) modules.push({ name: `gemm-${fma ? 'fma' : 'mul-add'}-${memory}`, wat: gemmWat({ shared, fma, tile: TILE }) });
     modules.push({ name: `vector-${memory}`, wat: vectorWat({ shared }) });
+    modules.push({ name: `conv-${memory}`, wat: convWat({ shared }) });
   }
   return modules;
 }

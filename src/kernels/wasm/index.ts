@@ -1,4 +1,5 @@
-import type { AdamStep, Backend, BinaryOp, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamStep, Backend, BinaryOp, Conv2dDims, Kernels, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
+import { WasmConv } from './conv.js';
 import { WasmVector } from './vector.js';
 import { SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
@@ -14,9 +15,10 @@ export type { WasmMatmulStats } from './matmul.js';
  * The 'wasm' backend: float32 matmul in WebAssembly SIMD (see `gemm.wat.ts` for the blocking
  * scheme), split across worker threads over a shared memory (see `pool.ts`); the bias of a
  * linear layer, Adam's update, ReLU and its gradient, and σ, softplus, ln σ and BCE with logits
- * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit.
- * Other elementwise ops, reductions and the strided copy are the cpu reference's loops
- * (`../loops.ts`): copying into wasm memory and back would cost as much as these memory-bound
+ * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit;
+ * conv2d and its transpose as products on the same threaded GEMM (`conv.ts`: im2col / col2im).
+ * Other elementwise ops, reductions and the strided copy (on merged axes) are the cpu
+ * reference's loops (`../loops.ts`): copying into wasm memory and back would cost as much as these memory-bound
  * loops. Every float64 call runs on the reference.
  */
 
@@ -54,8 +56,12 @@ export interface WasmBackendOptions {
   skipZeros?: 'auto' | 'always' | 'off';
 }
 
-/** A {@link Backend} with a wasm matmul, plus what it runs with and a way to stop its threads. */
+/** A {@link Backend} with a wasm matmul and conv kernels, plus what it runs with and a way to stop its threads. */
 export interface WasmBackend extends Backend {
+  /** conv2d in float32 on the threaded GEMM (see {@link Kernels.conv2d}). */
+  conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
+  /** convTranspose2d in float32 on the threaded GEMM (see {@link Kernels.convTranspose2d}). */
+  convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void;
   /** Threads, SIMD and relaxed SIMD in use. */
   readonly info: WasmInfo;
   /** Counters: products computed, how many were threaded, tasks run by workers. */
@@ -88,6 +94,72 @@ function repeatsAlongLeadingAxes(strides: readonly number[], shape: readonly num
   return true;
 }
 
+/**
+ * The reference's strided copy on the fewest axes: size-1 axes dropped, and each axis merged into
+ * the one before it where both arrays step over it as one run (outer stride = inner stride ×
+ * inner size, in src and in dst alike). A permute that keeps the last axes in place (a
+ * convolution's weight-gradient layout, [n, c, h, w] → [c, n, h, w]) then copies whole h·w planes
+ * instead of w-long rows, each of which the reference's loop copies with a subarray of its own.
+ */
+function copyMergingAxes(
+  src: TypedArray,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  shape: readonly number[],
+  dst: TypedArray,
+  dstOffset: number,
+  dstStrides: readonly number[],
+): void {
+  const sizes: number[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let axis = 0; axis < shape.length; axis++) {
+    const size = shape[axis]!;
+    if (size === 1) continue;
+    const last = sizes.length - 1;
+    if (last >= 0 && from[last] === srcStrides[axis]! * size && to[last] === dstStrides[axis]! * size) {
+      sizes[last] = sizes[last]! * size;
+      from[last] = srcStrides[axis]!;
+      to[last] = dstStrides[axis]!;
+    } else {
+      sizes.push(size);
+      from.push(srcStrides[axis]!);
+      to.push(dstStrides[axis]!);
+    }
+  }
+  cpuBackend.copy(src, srcOffset, from, sizes, dst, dstOffset, to);
+}
+
+/**
+ * A sum over the axes before and after a run of kept ones, x seen as [before, kept, after]
+ * (size-1 axes aside): a convolution's bias gradient, [batch, channels, h, w] summed over all but
+ * the channels. Each out[k] sums x[b, k, a] over b, then a, in float64: the reference's summands
+ * in the reference's order (it moves the kept axes first and walks the rest row-major), so the
+ * result is the same bit for bit, without the reference's copy of x. False for any other layout.
+ */
+function sumAroundKept(x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): boolean {
+  // The runs of reduced (true) and kept (false) axes, size-1 axes dropped, with their sizes.
+  const runs: Array<{ reduced: boolean; size: number }> = [];
+  shape.forEach((size, axis) => {
+    if (size === 1) return;
+    const reduced = axes.includes(axis);
+    const last = runs.at(-1);
+    if (last?.reduced === reduced) last.size *= size;
+    else runs.push({ reduced, size });
+  });
+  if (runs.length !== 3 || !runs[0]!.reduced) return false;
+  const [before, kept, after] = [runs[0]!.size, runs[1]!.size, runs[2]!.size];
+  for (let k = 0; k < kept; k++) {
+    let s = 0;
+    for (let b = 0; b < before; b++) {
+      const base = (b * kept + k) * after;
+      for (let a = 0; a < after; a++) s += x[base + a]!;
+    }
+    out[k] = s;
+  }
+  return true;
+}
+
 /** Default products below this many flops run on one thread: waking a worker costs ~20-60 µs. */
 export const DEFAULT_MIN_PARALLEL_FLOPS = 4e6;
 
@@ -109,6 +181,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     skipZeros: options.skipZeros ?? 'auto',
   });
   const vector = new WasmVector(engine);
+  const conv = new WasmConv(engine);
   const info: WasmInfo = { threads: engine.threads, simd: true, relaxedSimd: engine.relaxedSimd };
   return {
     name: options.name ?? 'wasm',
@@ -139,11 +212,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       // A sum over the leading axes (a bias gradient): SIMD, float64 sums in the reference's order.
       const rows = axes.reduce((r, a) => r * shape[a]!, 1);
       const leading = axes.every((a, i) => a === i) && rows > 1 && out.length >= 4 && x.length >= SIMD_MIN;
-      if (!(op === 'sum' && leading && x instanceof Float32Array && out instanceof Float32Array && vector.colSum(x, rows, out.length, out))) {
-        cpuBackend.reduce(op, x, shape, axes, out);
-      }
+      if (op === 'sum' && leading && x instanceof Float32Array && out instanceof Float32Array && vector.colSum(x, rows, out.length, out)) return;
+      if (op === 'sum' && sumAroundKept(x, shape, axes, out)) return;
+      cpuBackend.reduce(op, x, shape, axes, out);
     },
-    copy: cpuBackend.copy,
+    copy: copyMergingAxes,
     linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void {
       const dims = { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
       const f32 = x instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array && out instanceof Float32Array;
@@ -160,6 +233,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul(a: TypedArray, b: TypedArray, out: TypedArray, dims: MatmulDims): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && engine.matmul(a, b, out, dims)) return;
       cpuBackend.matmul(a, b, out, dims);
+    },
+    conv2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void {
+      if (x instanceof Float32Array && weight instanceof Float32Array && out instanceof Float32Array && conv.conv2d(x, weight, out, dims)) return;
+      cpuBackend.conv2d(x, weight, out, dims);
+    },
+    convTranspose2d(x: TypedArray, weight: TypedArray, out: TypedArray, dims: Conv2dDims): void {
+      if (x instanceof Float32Array && weight instanceof Float32Array && out instanceof Float32Array && conv.convTranspose2d(x, weight, out, dims)) return;
+      cpuBackend.convTranspose2d(x, weight, out, dims);
     },
     stats: () => engine.stats(),
     ready: () => engine.ready(),

@@ -3,6 +3,7 @@ import { binaryRows } from '../loops.js';
 import { JOB, SKIP, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
 import { ThreadPool } from './pool.js';
 import { wasmHost } from './host.js';
+import { compileConv } from './conv.js';
 import { compileVector, vectorKernels } from './vector.js';
 import { assembleWat } from './wat.js';
 
@@ -11,7 +12,8 @@ import { assembleWat } from './wat.js';
  * result out, splits the product into tasks and runs them on the calling thread and the pool.
  *
  * Memory layout (bytes): [0, 1024) pool control words; [1024, 1280) the job descriptor;
- * [1280, 1536) that of the SIMD loops shared with the pool (`vector.ts`);
+ * [1280, 1536) that of the SIMD loops shared with the pool (`vector.ts`); [1536, 1792) that of
+ * the convolutions' data movement (`conv.ts`);
  * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
  * parameters, Adam's moments and its staged gradients, read and updated in place every step);
  * then the operands of the current call (A, B, the bias and C here; those of the SIMD loops of
@@ -176,7 +178,7 @@ export class WasmMatmul {
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
     this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
     this.shared = shared;
-    this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared)], this.memory, this.threads - 1) : undefined;
+    this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
     this.f32 = new Float32Array(this.memory.buffer);
     this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
   }
@@ -192,7 +194,7 @@ export class WasmMatmul {
   }
 
   /**
-   * Runs tasks 0..ntasks-1 of the job at `job` of module `kind` (0 the matmul, 1 `vector.wat.ts`)
+   * Runs tasks 0..ntasks-1 of the job at `job` of module `kind` (0 the matmul, 1 `vector.wat.ts`, 2 `conv.wat.ts`)
    * here, through `local`, and on the idle workers.
    */
   runTasks(job: number, ntasks: number, local: (t: number) => void, kind: number, workers = this.pool?.idleWorkers() ?? 0): void {
@@ -282,6 +284,34 @@ export class WasmMatmul {
     this.resident.add(view);
     this.arenaUsed = [chunk, used + bytes];
     return view;
+  }
+
+  /**
+   * Runs `fn` with resident views of `sizes` floats each at the start of the per-call operand
+   * area (a convolution's unfolded input and its product), which matmuls inside `fn` read and
+   * write in place, placing their own operands after them. The views are valid only inside `fn`.
+   * Undefined, having run nothing, when the memory is not shared or they do not fit.
+   */
+  workspace<T>(sizes: readonly number[], fn: (views: Float32Array[]) => T): T | undefined {
+    if (!this.shared) return undefined;
+    const start = this.operands;
+    const blocks = sizes.map((size) => roundUp(Math.max(size, 1) * 4, 64));
+    const end = blocks.reduce((at, bytes) => at + bytes, start);
+    if (!this.reserve(end)) return undefined;
+    let at = start;
+    const views = sizes.map((size, i) => {
+      const view = new Float32Array(this.memory.buffer, at, size);
+      this.resident.add(view);
+      at += blocks[i]!;
+      return view;
+    });
+    this.operands = end;
+    try {
+      return fn(views);
+    } finally {
+      // Only matmuls run inside; should anything have taken memory for good meanwhile, the views' blocks stay taken.
+      if (this.operands === end) this.operands = start;
+    }
   }
 
   /** Whether `x` was handed out by the scratch arena (it does not outlive its scope). */
