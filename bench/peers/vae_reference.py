@@ -13,6 +13,10 @@ Same data, split and configuration as `npx elbo train` (src/data/mnist.ts, src/v
          (src/data/batches.ts, sampledTestSet).
   model  the PyTorch VAE example: fc1 784->400 ReLU, fc21 (mu) / fc22 (logVar) 400->20,
          fc3 20->400 ReLU, fc4 400->784 logits. PyTorch default nn.Linear init.
+         --arch conv: elbo's conv VAE (`elbo train --arch conv`, class ConvVAE below): Conv2d
+         1->32->64 (4x4, stride 2, padding 1), mu / logVar heads 3136->20, Linear 20->3136,
+         ConvTranspose2d 64->32->1 (4x4, stride 2, padding 1); 258,025 parameters.
+         --init elbo: the very initial weights elbo draws for `--seed` (init_like_elbo).
   loss   mean over the batch of -(log p(x|z) - KL), log p(x|z) = -sum BCE-with-logits over the
          784 pixels, z = mu + sigma * eps (one draw), KL analytic.
   optim  Adam lr 1e-3 (betas 0.9/0.999, eps 1e-8), batch 128, reshuffled every epoch, last
@@ -25,6 +29,7 @@ The last stdout line is a JSON summary.
 
 Run with Debian's python3-torch:
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/peers/vae_reference.py --epochs 50 --seed 1
+  ... vae_reference.py --arch conv --init elbo --epochs 50 --seed 1 --binarize dynamic   (the conv VAE, issue 15)
 """
 import argparse
 import ctypes
