@@ -46,6 +46,12 @@ export function timeQuickSteps(fn: () => void): Timing {
   return { ms: stat(times), cpuMs: (cpu.user + cpu.system) / 1e3 / calls, warmup: 1, calls };
 }
 
+/** The row's note: 'conv VAE', and where the convolutions ran when the backend has no conv kernels of its own. */
+export function convNote(be: Pick<BenchBackend, 'family' | 'backend'>): string {
+  const own = be.backend.conv2d !== undefined && be.backend.convTranspose2d !== undefined;
+  return own || be.family === 'cpu' ? 'conv VAE' : 'conv VAE; its convolutions on the cpu reference: no conv kernels on this backend';
+}
+
 /**
  * The conv VAE's training step on one backend, exactly as `elbo train --arch conv` runs it
  * ({@link trainStep}: forward with fresh noise, backward, the finiteness check, Adam), on the
@@ -65,7 +71,7 @@ export function benchConvTrainStep(be: BenchBackend, quick: boolean): TrainStepR
   };
   const timing = quick ? timeQuickSteps(step) : timeCalls(step, CONV_FULL_TIMER);
   return stepResult(
-    { impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: 'conv VAE' },
+    { impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: convNote(be) },
     timing,
   );
 }
