@@ -17,7 +17,7 @@ const notInstalled = (error: unknown): boolean =>
 
 /** Runs every peer that is available; see the module comment. */
 export const runPeers: PeerRunner = async (o: PeerOptions): Promise<PeerReport> => {
-  const report: PeerReport = { train_step: [], matmul: [], skipped: [] };
+  const report: PeerReport = { train_step: [], conv_train_step: [], matmul: [], skipped: [] };
   const attempt = async (peer: string, run: () => Promise<void>): Promise<void> => {
     try {
       await run();
@@ -54,6 +54,12 @@ export const runPeers: PeerRunner = async (o: PeerOptions): Promise<PeerReport> 
       await attempt(`pytorch-${t}`, async () => {
         o.log(`pytorch, ${t} thread${t === 1 ? '' : 's'}: training step (child process)...`);
         report.train_step.push(torchTrainStep(t, o.quick));
+      });
+    }
+    for (const t of threads) {
+      await attempt(`pytorch-conv-${t}`, async () => {
+        o.log(`pytorch, ${t} thread${t === 1 ? '' : 's'}: conv VAE training step (child process)...`);
+        report.conv_train_step!.push(torchTrainStep(t, o.quick, 'conv'));
       });
     }
   }

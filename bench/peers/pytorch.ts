@@ -44,9 +44,20 @@ interface TorchJson {
   batch: number;
 }
 
-/** Times PyTorch's step with `threads` torch (and OpenBLAS) threads; `quick` runs 10 + 30 steps instead of 50 + 300. */
-export function torchTrainStep(threads: number, quick: boolean): TrainStepResult {
-  const args = [SCRIPT, '--threads', String(threads), '--warmup', quick ? '10' : '50', '--steps', quick ? '30' : '300'];
+/** Warm-up and timed steps per model, full and `quick`: the conv VAE's step costs about ten times the MLP's. */
+const TORCH_STEPS = {
+  mlp: { full: [50, 300], quick: [10, 30] },
+  conv: { full: [20, 100], quick: [5, 15] },
+} as const;
+
+/**
+ * Times PyTorch's step with `threads` torch (and OpenBLAS) threads, for the standard MLP VAE or
+ * (`arch` 'conv') elbo's conv VAE; `quick` runs fewer steps (mlp: 10 + 30 instead of 50 + 300;
+ * conv: 5 + 15 instead of 20 + 100).
+ */
+export function torchTrainStep(threads: number, quick: boolean, arch: 'mlp' | 'conv' = 'mlp'): TrainStepResult {
+  const [warmup, steps] = TORCH_STEPS[arch][quick ? 'quick' : 'full'];
+  const args = [SCRIPT, '--arch', arch, '--threads', String(threads), '--warmup', String(warmup), '--steps', String(steps)];
   const r = spawnSync(PYTHON, args, { env: env(), encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`train_step.py exited with ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').at(-1) ?? ''}`);
   const line = r.stdout

@@ -3,7 +3,8 @@
 
 Step = forward (encode, reparameterize, decode, Bernoulli log-likelihood, analytic KL, mean loss)
 + backward + Adam step, batch 128 (default) of real training digits (the bundled MNIST, the
-first `--batch` train images), float32, the 784-400-20 / 20-400-784 model of vae_reference.py.
+first `--batch` train images), float32, the 784-400-20 / 20-400-784 model of vae_reference.py, or with `--arch conv` its ConvVAE (elbo's
+`--arch conv`: 1-32-64 channels, 4x4 kernels, stride 2, latent 20, and the mirror image back).
 
 Warm-up steps are run first, then `--steps` steps are timed one by one (time.perf_counter);
 prints median / min / max ms per step and samples/s at the median, the torch thread count, the
@@ -23,14 +24,15 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in bench/peers
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vae_reference import VAE, blas_info, load_mnist, set_threads, train_step  # noqa: E402
+from vae_reference import blas_info, load_mnist, make_model, set_threads, train_step, VAE  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--threads', type=int, choices=[1, 2], default=2)
     ap.add_argument('--batch', type=int, default=128)
-    ap.add_argument('--hidden', type=int, default=400, help='hidden width of encoder and decoder (cost-growth bench)')
+    ap.add_argument('--hidden', type=int, default=400, help='hidden width of encoder and decoder (cost-growth bench; mlp only)')
+    ap.add_argument('--arch', choices=['mlp', 'conv'], default='mlp', help="mlp: the 784-400-20 VAE; conv: elbo's conv VAE")
     ap.add_argument('--warmup', type=int, default=50)
     ap.add_argument('--steps', type=int, default=300)
     ap.add_argument('--seed', type=int, default=1)
@@ -43,7 +45,7 @@ def main():
     (xtr, _), _ = load_mnist()
     x = torch.from_numpy(xtr[:args.batch]).contiguous()
     torch.manual_seed(args.seed)
-    model = VAE(args.hidden)
+    model = VAE(args.hidden) if args.arch == 'mlp' else make_model('conv')
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     for _ in range(args.warmup):
@@ -60,10 +62,10 @@ def main():
     print(f'torch {torch.__version__}  threads {torch.get_num_threads()}  BLAS: {info["blas"]} (OpenBLAS threads {info["blas_threads"]})')
     print(f'  libs: {", ".join(info["blas_libs"])}')
     print(f'  LD_LIBRARY_PATH={os.environ.get("LD_LIBRARY_PATH", "")!r}')
-    print(f'  VAE train step, batch {args.batch}: median {med:.3f} ms  min {min(times):.3f}  max {max(times):.3f}  '
+    print(f'  {args.arch} VAE train step, batch {args.batch}: median {med:.3f} ms  min {min(times):.3f}  max {max(times):.3f}  '
           f'-> {args.batch / med * 1e3:.0f} samples/s, CPU {cpu_ms:.3f} ms/step  ({args.steps} steps after {args.warmup} warm-up)')
     print(json.dumps({
-        'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch, 'hidden': args.hidden,
+        'bench': 'vae_train_step', 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch, 'arch': args.arch, 'hidden': args.hidden,
         'threads': torch.get_num_threads(), 'blas': info['blas'], 'blas_threads': info['blas_threads'],
         'blas_libs': info['blas_libs'], 'ld_library_path': os.environ.get('LD_LIBRARY_PATH', ''),
         'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),

@@ -13,6 +13,10 @@ Same data, split and configuration as `npx elbo train` (src/data/mnist.ts, src/v
          (src/data/batches.ts, sampledTestSet).
   model  the PyTorch VAE example: fc1 784->400 ReLU, fc21 (mu) / fc22 (logVar) 400->20,
          fc3 20->400 ReLU, fc4 400->784 logits. PyTorch default nn.Linear init.
+         --arch conv: elbo's conv VAE (`elbo train --arch conv`, class ConvVAE below): Conv2d
+         1->32->64 (4x4, stride 2, padding 1), mu / logVar heads 3136->20, Linear 20->3136,
+         ConvTranspose2d 64->32->1 (4x4, stride 2, padding 1); 258,025 parameters.
+         --init elbo: the very initial weights elbo draws for `--seed` (init_like_elbo).
   loss   mean over the batch of -(log p(x|z) - KL), log p(x|z) = -sum BCE-with-logits over the
          784 pixels, z = mu + sigma * eps (one draw), KL analytic.
   optim  Adam lr 1e-3 (betas 0.9/0.999, eps 1e-8), batch 128, reshuffled every epoch, last
@@ -25,6 +29,7 @@ The last stdout line is a JSON summary.
 
 Run with Debian's python3-torch:
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/peers/vae_reference.py --epochs 50 --seed 1
+  ... vae_reference.py --arch conv --init elbo --epochs 50 --seed 1 --binarize dynamic   (the conv VAE, issue 15)
 """
 import argparse
 import ctypes
@@ -207,6 +212,62 @@ class VAE(nn.Module):
         return self.fc4(F.relu(self.fc3(z)))  # logits
 
 
+class ConvVAE(nn.Module):
+    """elbo's `new VAE({ inputDim: 784, arch: 'conv' })` (src/vae/model.ts), layer by layer.
+
+    encoder  x [b, 784] -> [b, 1, 28, 28] -> Conv2d(1, 32, 4, stride 2, padding 1) ReLU [b, 32, 14, 14]
+             -> Conv2d(32, 64, 4, stride 2, padding 1) ReLU [b, 64, 7, 7] -> flatten (channel-major) [b, 3136]
+             -> mu / logVar heads Linear(3136, 20)
+    decoder  z [b, 20] -> Linear(20, 3136) ReLU -> [b, 64, 7, 7]
+             -> ConvTranspose2d(64, 32, 4, stride 2, padding 1) ReLU [b, 32, 14, 14]
+             -> ConvTranspose2d(32, 1, 4, stride 2, padding 1) [b, 1, 28, 28] -> flatten: 784 logits
+    Parameter order (elbo's namedParameters and its init order): encoder.1, encoder.3, mu, logVar,
+    decoder.0, decoder.3, output; each weight then bias. 258,025 parameters."""
+
+    def __init__(self, latent=20):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 4, stride=2, padding=1)
+        self.fc_mu = nn.Linear(64 * 7 * 7, latent)
+        self.fc_log_var = nn.Linear(64 * 7 * 7, latent)
+        self.fc_dec = nn.Linear(latent, 64 * 7 * 7)
+        self.deconv1 = nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        self.deconv2 = nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1)
+
+    def encode(self, x):
+        h = F.relu(self.conv1(x.reshape(-1, 1, 28, 28)))
+        h = F.relu(self.conv2(h)).flatten(1)
+        return self.fc_mu(h), self.fc_log_var(h)
+
+    def decode(self, z):
+        lead = z.shape[:-1]  # IWAE decodes [k, b, 20]
+        h = F.relu(self.fc_dec(z.reshape(-1, z.shape[-1]))).reshape(-1, 64, 7, 7)
+        h = F.relu(self.deconv1(h))
+        return self.deconv2(h).reshape(*lead, PIXELS)  # logits
+
+
+def make_model(arch):
+    """The MLP VAE (PyTorch's example) or elbo's conv VAE, with PyTorch's default init."""
+    return VAE() if arch == 'mlp' else ConvVAE()
+
+
+def init_like_elbo(model, seed):
+    """Overwrite every parameter with the initial weights of elbo's `new VAE({ ..., seed })`:
+    U(-1/sqrt(fanIn), 1/sqrt(fanIn)) drawn with elbo's Generator(seed) (xoshiro128**, 53-bit
+    uniforms, low + (high - low) * u in float64, rounded to float32), every weight then its bias,
+    row-major, in elbo's parameter order (which is this module's registration order). fanIn is
+    PyTorch's: weight.shape[1] * kh * kw (in features for Linear, in/groups or out/groups times the
+    kernel for Conv2d / ConvTranspose2d), the same for the bias. Pure Python: a few seconds."""
+    rng = Xoshiro128(seed)
+    with torch.no_grad():
+        for layer in model.children():
+            fan_in = layer.weight.shape[1] * (layer.weight[0, 0].numel() if layer.weight.dim() > 2 else 1)
+            bound = 1 / math.sqrt(fan_in)
+            for p in (layer.weight, layer.bias):
+                u = np.fromiter((rng.uniform() for _ in range(p.numel())), dtype=np.float64, count=p.numel())
+                p.copy_(torch.from_numpy((-bound + (bound - -bound) * u).astype(np.float32)).reshape(p.shape))
+
+
 def log_bernoulli(x, logits):
     """log p(x|z) = -sum BCE-with-logits over the last axis."""
     return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction='none').sum(-1)
@@ -290,6 +351,11 @@ def main():
     ap.add_argument('--digits-dir', default=None, help='folder of 0.json..9.json (default: node_modules/mnist/src/digits)')
     ap.add_argument('--binarize', choices=['none', 'dynamic'], default='none',
                     help='none: grey pixels (BCE objective); dynamic: Bernoulli draws per batch, test set sampled once')
+    ap.add_argument('--arch', choices=['mlp', 'conv'], default='mlp',
+                    help="mlp: PyTorch's example VAE (784-400-20); conv: elbo's `--arch conv` VAE (1-32-64 channels)")
+    ap.add_argument('--init', choices=['torch', 'elbo'], default='torch',
+                    help="torch: PyTorch's default init from torch.manual_seed(seed); elbo: the very initial weights "
+                         "of `elbo train --seed SEED` (elbo's generator, re-implemented)")
     args = ap.parse_args()
 
     torch.set_default_dtype(torch.float32)
@@ -306,7 +372,14 @@ def main():
     x_test = torch.from_numpy(xte)
 
     torch.manual_seed(args.seed)  # weights (default init, in construction order), shuffles, noise
-    model = VAE()
+    model = make_model(args.arch)
+    if args.init == 'elbo':
+        init_like_elbo(model, args.seed)
+    parameter_count = sum(p.numel() for p in model.parameters())
+    initial = evaluate(model, x_test, seed=args.seed)
+    print(json.dumps({'epoch': 0, 'arch': args.arch, 'init': args.init, 'parameters': parameter_count,
+                      'test_elbo': round(initial[0], 4), 'test_reconstruction': round(initial[1], 4),
+                      'test_kl': round(initial[2], 4)}), flush=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     n = len(x_train)
     started = time.perf_counter()
@@ -339,13 +412,15 @@ def main():
     iw = iwae_bound(model, x_test, args.k, seed=args.seed) if args.k > 0 else None
     iwae_seconds = time.perf_counter() - t0
     summary = {
-        'epochs': args.epochs, 'seed': args.seed, 'binarize': args.binarize, 'test_ones': int(xte.sum()) if args.binarize == 'dynamic' else None, 'test_elbo': te, 'test_iwae_k1000': iw, 'k': args.k, 'n': len(x_test),
+        'epochs': args.epochs, 'seed': args.seed, 'arch': args.arch, 'init': args.init, 'parameters': parameter_count, 'binarize': args.binarize, 'test_ones': int(xte.sum()) if args.binarize == 'dynamic' else None, 'test_elbo': te, 'test_iwae_k1000': iw, 'k': args.k, 'n': len(x_test),
         'seconds': time.perf_counter() - started, 'torch': torch.__version__, 'blas': info['blas'],
         'threads': torch.get_num_threads(),
         # extras
         'test_reconstruction': trec, 'test_kl': tkl, 'iwae_seconds': iwae_seconds, 'blas_threads': info['blas_threads'],
         'blas_libs': info['blas_libs'], 'n_train': n, 'batch_size': args.batch_size, 'lr': args.lr,
         'test_elbo_per_epoch': [round(h['test_elbo'], 4) for h in history],
+        'test_elbo_init': initial[0], 'train_elbo_last_epoch': history[-1]['train_elbo'] if history else None,
+        'train_seconds_per_epoch': [round(h['seconds'], 2) for h in history],
     }
     print(json.dumps(summary), flush=True)
 

@@ -1,5 +1,6 @@
 /** The `elbo bench` report: its JSON shape and its Markdown rendering. */
 import { type ConvReport, convMarkdown } from './bench-conv.js';
+import { convStepRatios } from './bench-conv-step.js';
 import type { ElementwiseResult } from './bench-measure.js';
 import { flops, type MatmulCase, type MatmulResult, type PeerReport, type Stat, type TrainStepResult } from './bench-timing.js';
 
@@ -15,6 +16,8 @@ export interface BenchReport {
   train_steps: TrainStepResult[];
   /** The README's loop (elbo, zeroGrad, backward, step) on every backend measured, in the same run. */
   user_loops: TrainStepResult[];
+  /** The conv VAE's training step (`elbo train --arch conv`) on the backends measured (`--quick`: the headline's only). */
+  conv_train_steps?: TrainStepResult[];
   /** Our matmul results, one per case and backend. */
   matmul: MatmulResult[];
   /** The cases timed, in order. */
@@ -61,6 +64,24 @@ function stepTable(steps: readonly TrainStepResult[]): string[] {
     );
   }
   return lines;
+}
+
+/** The conv VAE's training-step table, elbo's backends then PyTorch's, with the time ratios; nothing when it was not measured. */
+function convStepSection(r: BenchReport): string[] {
+  const ours = r.conv_train_steps ?? [];
+  const torch = r.peers?.conv_train_step ?? [];
+  if (ours.length + torch.length === 0) return [];
+  const ratios = convStepRatios(ours, torch);
+  return [
+    `### Training step: conv VAE (\`elbo train --arch conv\`: 1-32-64 channels, 4x4 kernels, stride 2, latent 20, Bernoulli, Adam 1e-3), batch ${ours[0]?.batch ?? torch[0]!.batch}`,
+    '',
+    ...stepTable([...ours, ...torch]),
+    '',
+    ...(ratios.length ? [...ratios, ''] : []),
+    ...(torch.length
+      ? ['PyTorch runs bench/peers/train_step.py --arch conv (the ConvVAE of bench/peers/vae_reference.py: the same layers and parameter count) as above.', '']
+      : []),
+  ];
 }
 
 /** The matmul table: one row per case, one column per implementation, and a training-step total. */
@@ -142,6 +163,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     ...stepTable([...r.train_steps, ...(r.user_loops ?? []), ...peers]),
     '',
     ...(peers.length ? [PEER_NOTES, ''] : []),
+    ...convStepSection(r),
     '### matmul (float32; elbo: inputs copied into and the result out of wasm memory on every call; jax-js: inputs resident, result read back)',
     '',
     ...matmulTable(r.matmul_cases, [...r.matmul, ...(r.peers?.matmul ?? [])]),

@@ -220,6 +220,8 @@ export function timeMatmul(impl: string, c: MatmulCase, run: () => void, quick: 
 /** What the peers (bench/peers: tfjs, jax-js, PyTorch) measured in the same run. */
 export interface PeerReport {
   train_step: TrainStepResult[];
+  /** The conv VAE's training step (PyTorch only: bench/peers/train_step.py --arch conv); absent when not run. */
+  conv_train_step?: TrainStepResult[];
   matmul: MatmulResult[];
   /** Peers that did not run, and why (not installed, no torch, an error). */
   skipped: { peer: string; reason: string }[];

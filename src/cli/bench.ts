@@ -11,6 +11,7 @@ import { BACKEND_NAMES, type BackendName } from '../kernels/index.js';
 import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
 import { benchConv } from './bench-conv.js';
+import { benchConvTrainSteps } from './bench-conv-step.js';
 import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer } from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
@@ -25,8 +26,10 @@ Usage: elbo bench [options]        (npm run bench runs it too)
 Measures matmul GFLOP/s (squares 64-1024 and the VAE's forward and backward products) on the
 cpu reference, wasm on 1 thread and on all threads, and gpujs (in the mode gpu.js really runs);
 elementwise throughput on 1M elements; and the full training step (batch 128, Adam) per
-backend: median and min-max ms after warm-up, samples/s, process CPU ms per step. Peers, when
-installed: TensorFlow.js (cpu, wasm), jax-js (wasm, jit), PyTorch (/usr/bin/python3 with torch).
+backend: median and min-max ms after warm-up, samples/s, process CPU ms per step; the same for
+the conv VAE of elbo train --arch conv (--quick: on the headline backend only, one step when
+slow). Peers, when installed: TensorFlow.js (cpu, wasm), jax-js (wasm, jit), PyTorch
+(/usr/bin/python3 with torch; the conv VAE too).
 
 Options
   --quick               fewer sizes and repetitions (a smoke run, well under a minute)
@@ -104,6 +107,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
     const conv = await benchConv(backends, o, log);
     // The headline: what `elbo train` would use (wasm on all threads), else the first backend measured.
     const headline = trainSteps.find((_s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
+    const convTrainSteps = benchConvTrainSteps(backends, backends[trainSteps.indexOf(headline)]!, o.quick, log);
     let peers: BenchReport['peers'] = null;
     let peersUnavailable: string | undefined;
     if (o.peers) {
@@ -128,6 +132,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       train_step: headline,
       train_steps: trainSteps,
       user_loops: userLoops,
+      conv_train_steps: convTrainSteps,
       matmul,
       matmul_cases: cases,
       elementwise,

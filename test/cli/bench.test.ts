@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../src/cli/bench-report.js';
-import { stat } from '../../src/cli/bench-timing.js';
+import { convNote, convStepRatios, timeQuickSteps } from '../../src/cli/bench-conv-step.js';
+import type { Backend } from '../../src/kernels/backend.js';
+import { stat, type TrainStepResult } from '../../src/cli/bench-timing.js';
 
 /** Runs the CLI as a user would (through tsx). */
 function elbo(...args: string[]): { status: number; stdout: string; stderr: string; seconds: number } {
@@ -53,6 +55,15 @@ describe('elbo bench', () => {
     expect(convWasm.length).toBe(4 * report.train_steps.filter((s) => s.backend === 'wasm').length);
     for (const c of convWasm) expect(positive(c.gflops?.median)).toBe(true);
 
+    // The conv VAE's step: --quick times it on the headline backend only, with a finite loss near the start's.
+    expect(report.conv_train_steps).toHaveLength(1);
+    const conv = report.conv_train_steps![0]!;
+    expect([conv.backend, conv.threads]).toEqual([step.backend, step.threads]);
+    expect(conv.note).toMatch(/^conv VAE/);
+    expect(positive(conv.ms_median) && positive(conv.samples_per_sec) && conv.steps >= 1).toBe(true);
+    expect(conv.loss).toBeGreaterThan(100);
+    expect(conv.loss).toBeLessThan(1000);
+
     expect(report.peers).toBeNull();
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.load_before).toHaveLength(3);
@@ -62,6 +73,44 @@ describe('elbo bench', () => {
     const r = elbo('bench', '--backend', 'tpu');
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("elbo bench: --backend must be one of wasm, gpujs, cpu, got 'tpu'");
+  });
+
+  it('convStepRatios: one line per elbo backend, its median over each PyTorch median', () => {
+    const row = (impl: string, detail: string, threads: number, ms: number): TrainStepResult => ({
+      impl,
+      version: '',
+      backend: impl === 'elbo' ? 'wasm' : 'openblas',
+      detail,
+      threads,
+      batch: 128,
+      ms_median: ms,
+      ms_min: ms,
+      ms_max: ms,
+      samples_per_sec: (128 / ms) * 1e3,
+      cpu_ms_per_step: ms,
+      warmup: 1,
+      steps: 3,
+      loss: 300,
+    });
+    const torch = [row('pytorch', 'OpenBLAS', 1, 80), row('pytorch', 'OpenBLAS', 2, 50)];
+    expect(convStepRatios([row('elbo', 'wasm (SIMD, 2 threads)', 2, 200)], torch)).toEqual([
+      '- elbo wasm (SIMD, 2 threads): 2.5× the time of PyTorch 1 thread, 4× the time of PyTorch 2 threads (median step over median step).',
+    ]);
+    expect(convStepRatios([], torch)).toEqual([]);
+  });
+
+  it("convNote: says when a backend's convolutions fall back to the cpu reference", () => {
+    const kernel = (): void => undefined;
+    expect(convNote({ family: 'wasm', backend: { conv2d: kernel, convTranspose2d: kernel } as unknown as Backend })).toBe('conv VAE');
+    expect(convNote({ family: 'cpu', backend: {} as Backend })).toBe('conv VAE');
+    expect(convNote({ family: 'gpujs', backend: {} as Backend })).toMatch(/cpu reference/);
+  });
+
+  it('timeQuickSteps: a fast step is warmed up once, then timed for about a second (at most 10 calls)', () => {
+    let calls = 0;
+    const t = timeQuickSteps(() => void calls++);
+    expect([t.warmup, t.calls, calls]).toEqual([1, 10, 11]);
+    expect(t.ms.min).toBeLessThanOrEqual(t.ms.median);
   });
 
   it('stat: median, min and max', () => {
