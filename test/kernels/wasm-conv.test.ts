@@ -243,12 +243,19 @@ describe('wasm conv kernels on threads', () => {
     const backend = createWasmBackend({ threads: 3, minParallelFlops: 0 });
     await backend.ready();
     try {
-      const before = backend.stats();
-      passes(backend, 'conv2d', vaeLayer('conv2d', 8, 32, 64, 14), 7, true);
-      passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 8, 64, 32, 7), 8, true);
-      const after = backend.stats();
-      expect(after.threaded - before.threaded).toBe(2);
-      expect(after.workerTasks).toBeGreaterThan(before.workerTasks);
+      // A worker that the OS has not woken by the time the caller finished every task is taken
+      // back, and a busy one is not asked: on a loaded machine one pass may run alone. So up to
+      // five passes, of which one must have spread both products over the workers.
+      const spread: string[] = [];
+      for (let attempt = 0; attempt < 5 && !spread.includes('both'); attempt++) {
+        const before = backend.stats();
+        passes(backend, 'conv2d', vaeLayer('conv2d', 8, 32, 64, 14), 7, true);
+        passes(backend, 'convTranspose2d', vaeLayer('convTranspose2d', 8, 64, 32, 7), 8, true);
+        const after = backend.stats();
+        const both = after.threaded - before.threaded === 2 && after.workerTasks > before.workerTasks;
+        spread.push(both ? 'both' : `threaded ${after.threaded - before.threaded}, worker tasks ${after.workerTasks - before.workerTasks}`);
+      }
+      expect(spread, spread.join('; ')).toContain('both');
     } finally {
       await backend.dispose();
     }
