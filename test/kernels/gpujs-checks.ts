@@ -1,5 +1,7 @@
 import type { Backend, BinaryOp, Conv2dDims, MatmulDims, ReduceOp, UnaryOp } from '../../src/kernels/backend.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
+import { rng } from './seeded.js';
+export { rng };
 
 /**
  * Backend checks shared by the Node tests and the Chromium page (so no vitest or node imports):
@@ -35,18 +37,6 @@ export interface Check {
   worst: number;
   /** Where the worst element was and what it held, for failure messages. */
   detail: string;
-}
-
-/** mulberry32: a tiny seeded generator of uniforms in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** float32 values in [lo, hi], a fifth of them tiny (10⁻⁶..10⁻² in size) when the range allows. */

@@ -4,6 +4,7 @@ import type { Conv2dDims } from '../../src/kernels/backend.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { fcOptions } from '../helpers.js';
+import { gamma, rng } from './seeded.js';
 
 /**
  * The wasm conv2d and convTranspose2d kernels against the float64 cpu reference on the same
@@ -17,18 +18,6 @@ import { fcOptions } from '../helpers.js';
  * |out − ref| ≤ γ_k·Σ|x||W| with γ_k = k·u/(1 − k·u), u = 2⁻²⁴; Σ|x||W| is the same kernel on
  * |x| and |W| in float64, and the float64 reference adds its own γ_k at u = 2⁻⁵³.
  */
-const gamma = (k: number, u: number): number => (k * u) / (1 - k * u);
-
-/** mulberry32: seeded uniforms in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** float32 values in [-1, 1], one in eight exactly 0. */
 const values = (next: () => number, n: number): Float32Array => Float32Array.from({ length: n }, () => (next() < 0.125 ? 0 : 2 * next() - 1));

@@ -11,6 +11,7 @@ import { matmulPrim } from '../../src/autograd/ops.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, SEED } from '../helpers.js';
+import { gamma, rng } from './seeded.js';
 
 /**
  * The wasm matmul against the float64 cpu reference on the same float32 inputs.
@@ -24,18 +25,6 @@ import { fcOptions, SEED } from '../helpers.js';
  */
 const U32 = 2 ** -24;
 const U64 = 2 ** -53;
-const gamma = (k: number, u: number): number => (k * u) / (1 - k * u);
-
-/** mulberry32: seeded uniforms in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** float32 values in [-1, 1], one in eight exactly 0 and one in eight of size ~10⁻³ (cancellation, sparsity). */
 function values(next: () => number, n: number): Float32Array {
