@@ -74,7 +74,43 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bi
   }
 }
 
+/**
+ * The strided copy, on the fewest axes: size-1 axes are dropped, and each axis is merged into the
+ * one before it where src and dst both step over the pair as one run (outer stride = inner stride
+ * × inner size, in both). A permute that keeps the last axes in place (a convolution's
+ * weight-gradient layout, [n, c, h, w] → [c, n, h, w]) then copies whole h·w planes, not w-long rows.
+ */
 function copy(
+  src: TypedArray,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  shape: readonly number[],
+  dst: TypedArray,
+  dstOffset: number,
+  dstStrides: readonly number[],
+): void {
+  const sizes: number[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let axis = 0; axis < shape.length; axis++) {
+    const size = shape[axis]!;
+    if (size === 1) continue;
+    const last = sizes.length - 1;
+    if (last >= 0 && from[last] === srcStrides[axis]! * size && to[last] === dstStrides[axis]! * size) {
+      sizes[last]! *= size;
+      from[last] = srcStrides[axis]!;
+      to[last] = dstStrides[axis]!;
+    } else {
+      sizes.push(size);
+      from.push(srcStrides[axis]!);
+      to.push(dstStrides[axis]!);
+    }
+  }
+  copyRows(src, srcOffset, from, sizes, dst, dstOffset, to);
+}
+
+/** The copy's loop: one innermost row at a time, the index advanced like an odometer. */
+function copyRows(
   src: TypedArray,
   srcOffset: number,
   srcStrides: readonly number[],

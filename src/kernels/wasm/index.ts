@@ -95,42 +95,6 @@ function repeatsAlongLeadingAxes(strides: readonly number[], shape: readonly num
 }
 
 /**
- * The reference's strided copy on the fewest axes: size-1 axes dropped, and each axis merged into
- * the one before it where both arrays step over it as one run (outer stride = inner stride ×
- * inner size, in src and in dst alike). A permute that keeps the last axes in place (a
- * convolution's weight-gradient layout, [n, c, h, w] → [c, n, h, w]) then copies whole h·w planes
- * instead of w-long rows, each of which the reference's loop copies with a subarray of its own.
- */
-function copyMergingAxes(
-  src: TypedArray,
-  srcOffset: number,
-  srcStrides: readonly number[],
-  shape: readonly number[],
-  dst: TypedArray,
-  dstOffset: number,
-  dstStrides: readonly number[],
-): void {
-  const sizes: number[] = [];
-  const from: number[] = [];
-  const to: number[] = [];
-  for (let axis = 0; axis < shape.length; axis++) {
-    const size = shape[axis]!;
-    if (size === 1) continue;
-    const last = sizes.length - 1;
-    if (last >= 0 && from[last] === srcStrides[axis]! * size && to[last] === dstStrides[axis]! * size) {
-      sizes[last] = sizes[last]! * size;
-      from[last] = srcStrides[axis]!;
-      to[last] = dstStrides[axis]!;
-    } else {
-      sizes.push(size);
-      from.push(srcStrides[axis]!);
-      to.push(dstStrides[axis]!);
-    }
-  }
-  cpuBackend.copy(src, srcOffset, from, sizes, dst, dstOffset, to);
-}
-
-/**
  * A sum over the axes before and after a run of kept ones, x seen as [before, kept, after]
  * (size-1 axes aside): a convolution's bias gradient, [batch, channels, h, w] summed over all but
  * the channels. Each out[k] sums x[b, k, a] over b, then a, in float64: the reference's summands
@@ -216,7 +180,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       if (op === 'sum' && sumAroundKept(x, shape, axes, out)) return;
       cpuBackend.reduce(op, x, shape, axes, out);
     },
-    copy: copyMergingAxes,
+    copy: cpuBackend.copy,
     linear(x: TypedArray, weight: TypedArray, bias: TypedArray, out: TypedArray, m: number, k: number, n: number): void {
       const dims = { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
       const f32 = x instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array && out instanceof Float32Array;
