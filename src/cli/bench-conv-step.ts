@@ -4,13 +4,9 @@
  * on each of elbo's backends, timed as the standard VAE's step is; PyTorch's step of the same
  * model comes from bench/peers (train_step.py --arch conv) in the same run.
  */
-import { setBackend } from '../kernels/index.js';
-import { Adam } from '../nn/optim/adam.js';
-import { tensor } from '../tensor/create.js';
-import { Generator } from '../tensor/random.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from '../vae/train.js';
-import { BENCH_BATCH, type BenchBackend, benchBatch } from './bench-measure.js';
-import { round, stat, stepResult, type Timing, timeCalls, type TimerOptions, type TrainStepResult } from './bench-timing.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../vae/train.js';
+import { type BenchBackend, timeTrainStep } from './bench-measure.js';
+import { round, stat, type Timing, timeCalls, type TimerOptions, type TrainStepResult } from './bench-timing.js';
 
 /** The conv VAE's training configuration: the standard one with `arch: 'conv'`. */
 export const CONV_BENCH_CONFIG: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, arch: 'conv' };
@@ -53,27 +49,12 @@ export function convNote(be: Pick<BenchBackend, 'family' | 'backend'>): string {
 }
 
 /**
- * The conv VAE's training step on one backend, exactly as `elbo train --arch conv` runs it
- * ({@link trainStep}: forward with fresh noise, backward, the finiteness check, Adam), on the
- * same 128 digits as the standard step. Backends without conv kernels run the cpu reference's.
+ * The conv VAE's training step on one backend, exactly as `elbo train --arch conv` runs it (see
+ * `timeTrainStep`), on the same 128 digits as the standard step. Backends without conv kernels
+ * run the cpu reference's.
  */
 export function benchConvTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
-  setBackend(be.name);
-  const vae = buildModel(CONV_BENCH_CONFIG, 784);
-  const optimizer = new Adam(vae.parameters(), { lr: CONV_BENCH_CONFIG.lr });
-  const x = tensor(benchBatch(), { shape: [BENCH_BATCH, 784] });
-  const rng = new Generator(2);
-  let loss = NaN;
-  const step = (): void => {
-    const r = trainStep(vae, optimizer, x, { beta: 1, rng });
-    if (r.failure) throw new Error(`bench: the conv VAE's training step failed: ${r.failure}`);
-    loss = r.loss;
-  };
-  const timing = quick ? timeQuickSteps(step) : timeCalls(step, CONV_FULL_TIMER);
-  return stepResult(
-    { impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: convNote(be) },
-    timing,
-  );
+  return timeTrainStep(be, CONV_BENCH_CONFIG, quick ? timeQuickSteps : (step) => timeCalls(step, CONV_FULL_TIMER), convNote(be));
 }
 
 /**

@@ -13,7 +13,7 @@ import { Adam } from '../nn/optim/adam.js';
 import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { buildModel, DEFAULT_TRAIN_CONFIG, trainStep } from '../vae/train.js';
+import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from '../vae/train.js';
 import { elbo } from '../vae/elbo.js';
 import {
   type MatmulCase,
@@ -24,6 +24,7 @@ import {
   stepResult,
   timeCalls,
   timeMatmul,
+  type Timing,
   type TimerOptions,
   type TrainStepResult,
 } from './bench-timing.js';
@@ -150,31 +151,37 @@ export const stepTimer = (quick: boolean): TimerOptions =>
     ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 }
     : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
 
-/** What both step timings start from: `be` active, the bench batch, the default VAE, Adam and a generator. */
-function stepSetup(be: BenchBackend): { x: Tensor; vae: VAE; optimizer: Adam; rng: Generator } {
+/** What every step timing starts from: `be` active, the bench batch, the model of `config` (the standard VAE by default), Adam and a generator. */
+function stepSetup(be: BenchBackend, config: TrainConfig = DEFAULT_TRAIN_CONFIG): { x: Tensor; vae: VAE; optimizer: Adam; rng: Generator } {
   setBackend(be.name);
-  const vae = buildModel(DEFAULT_TRAIN_CONFIG, 784);
+  const vae = buildModel(config, 784);
   return {
     x: tensor(benchBatch(), { shape: [BENCH_BATCH, 784] }),
     vae,
-    optimizer: new Adam(vae.parameters(), { lr: DEFAULT_TRAIN_CONFIG.lr }),
+    optimizer: new Adam(vae.parameters(), { lr: config.lr }),
     rng: new Generator(2),
   };
 }
 
 /**
- * The standard training step on one backend, exactly as `elbo train` runs it: {@link trainStep}
- * (forward with fresh noise, backward, the finiteness check, Adam), reading the loss.
+ * The training step of the model `config` builds, on one backend, exactly as `elbo train` runs
+ * it: {@link trainStep} (forward with fresh noise, backward, the finiteness check, Adam), reading
+ * the loss, timed by `time`, on the same 128 digits for every model.
  */
-export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
-  const { x, vae, optimizer, rng } = stepSetup(be);
+export function timeTrainStep(be: BenchBackend, config: TrainConfig, time: (step: () => void) => Timing, note?: string): TrainStepResult {
+  const { x, vae, optimizer, rng } = stepSetup(be, config);
   let loss = NaN;
-  const timing = timeCalls(() => {
+  const timing = time(() => {
     const step = trainStep(vae, optimizer, x, { beta: 1, rng });
-    if (step.failure) throw new Error(`bench: the training step failed: ${step.failure}`);
+    if (step.failure) throw new Error(`bench: the training step (${note ?? 'standard VAE'}) failed: ${step.failure}`);
     loss = step.loss;
-  }, stepTimer(quick));
-  return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss }, timing);
+  });
+  return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note }, timing);
+}
+
+/** The standard VAE's training step on one backend (see {@link timeTrainStep}). */
+export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResult {
+  return timeTrainStep(be, DEFAULT_TRAIN_CONFIG, (step) => timeCalls(step, stepTimer(quick)));
 }
 
 /**
