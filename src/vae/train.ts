@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { batches, batchTensor, numBatches } from '../data/batches.js';
 import type { DataSplits } from '../data/dataset.js';
-import type { CheckpointJson } from '../io/checkpoint.js';
+import { type CheckpointJson, decodeCheckpoint } from '../io/checkpoint.js';
+import { decodeSafetensors } from '../io/safetensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-file.js';
 import { readRegularFile } from '../io/read-file.js';
 import { loadSafetensors } from '../io/safetensors-file.js';
@@ -213,9 +214,13 @@ function diverged(what: string, step: number, epoch: number, checkpointPath: str
 
 /** The training config stored in a checkpoint's metadata. */
 export function loadCheckpointConfig(path: string): TrainConfig {
-  const { metadata } = loadSafetensors(path);
+  return configOf(loadSafetensors(path).metadata, path);
+}
+
+/** The training config in a checkpoint's metadata (read from `path`), its history dropped. */
+function configOf(metadata: Readonly<Record<string, string>>, path: string): TrainConfig {
   if (!metadata.config) throw new Error(`${path}: this checkpoint holds no training config`);
-  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(metadata.config, path) }; // its history is dropped
+  return { ...DEFAULT_TRAIN_CONFIG, ...parseStoredConfig(metadata.config, path) };
 }
 
 const encodeLines = (metrics: readonly EpochMetrics[]): Uint8Array => new TextEncoder().encode(metrics.map((m) => JSON.stringify(m) + '\n').join(''));
@@ -238,14 +243,15 @@ function readConfig(path: string): TrainConfig {
 export function loadTrainedModel(path: string): { model: VAE; config: TrainConfig; inputDim: number; epoch?: number } {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, CHECKPOINT_FILE) : path;
   if (!existsSync(file)) throw new Error(`no checkpoint at ${file}`);
-  const config = loadCheckpointConfig(file);
-  const { tensors } = loadSafetensors(file);
+  const bytes = readRegularFile(file); // read once: config, sizes and weights all come from these bytes
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  const config = configOf(metadata, file);
   // The MLP's output bias has D entries; the conv decoder's first Linear feeds 64·(D/16) features.
   const sized = config.arch === 'conv' ? tensors['model.decoder.0.bias'] : tensors['model.output.bias'];
   if (sized?.ndim !== 1) throw new Error(`${file}: not a VAE checkpoint (no ${config.arch === 'conv' ? 'model.decoder.0.bias' : 'model.output.bias'})`);
   const inputDim = config.arch === 'conv' ? (sized.shape[0]! / 64) * 16 : sized.shape[0]!;
   const model = buildModel(config, inputDim);
-  const loaded = loadCheckpoint(file, { model });
+  const loaded = decodeCheckpoint(bytes, { model }, file);
   model.eval();
   return { model, config, inputDim, epoch: loaded.epoch };
 }
