@@ -1,18 +1,29 @@
 /**
- * The logistic family, σ(x), softplus(x) = ln(1 + eˣ), ln σ(x) = −softplus(−x) and BCE with
- * logits softplus(x) − x·y, as the JavaScript backends compute them, each written so that no
- * branch overflows: with e = exp(−|x|) ∈ (0, 1],
+ * The logistic family, σ(x), softplus(x) = ln(1 + eˣ), ln σ(x) = −softplus(−x), BCE with logits
+ * softplus(x) − x·y and σ(x) − y, as the JavaScript backends compute them, each written so that
+ * no branch overflows: with e = exp(−|x|) ∈ (0, 1],
  *
  *   σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise;   softplus(x) = max(x, 0) + ln(1 + e).
  *
  * Two evaluations of the same formulas:
  * - float64 results (the oracle every backend is checked against) use Math.exp and Math.log1p;
- * - float32 results replace those two calls by polynomials evaluated in float64 arithmetic
- *   (relative error below 1e-11, against float32's 6e-8, so the float32 result is the correctly
- *   rounded one except in rare near-ties), the very operations, in the same order, of the wasm
- *   backend's SIMD kernels (`wasm/vector.wat.ts`, two lanes of float64 at a time): both backends
- *   give the same float32 numbers, bit for bit, and the tests check that. It is 3-5× faster than
- *   the calls, and these are the costliest loops of a VAE's training step.
+ * - float32 results are computed in float32 arithmetic, as PyTorch computes them: e by range
+ *   reduction and a degree-6 polynomial ({@link EXP32}), ln(1 + e) by fdlibm's `log1pf` scheme
+ *   with a degree-3 polynomial in s² ({@link LOG1P32}), every +, −, ×, ÷ a float32 operation
+ *   (`Math.fround` of the float64 result of two float32s, which is the IEEE float32 result). The
+ *   wasm backend's SIMD kernels (`wasm/vector.wat.ts`) run the very same operations in the same
+ *   order on f32x4 lanes, without fused multiply-adds, so both backends give the same float32
+ *   numbers, bit for bit, and the tests check that.
+ *
+ * Error against the exact value rounded to float32, measured over every 61st float32 bit pattern
+ * of each sign (70 million inputs, subnormals to 3.4e38) and the special values
+ * (`bench/logistic.bench.ts --accuracy 61`, asserted by test/kernels/logistic.test.ts on a
+ * coarser sweep): σ, softplus and ln σ at most 2 ulp (correctly rounded for 97% of inputs);
+ * BCE and σ(x) − y with y ∈ {0, 1} at most 2 ulp too, as the arrangements below leave only
+ * ln(1 + e) or e/(1 + e) inexact; with y ∈ (0, 1) the roundings of x·y and of the difference
+ * add to it, within 5u·max(|softplus(x)|, |x·y|) for BCE and 3u·max(σ(x), y) for σ(x) − y
+ * (u = 2⁻²⁴; 4.53 and 2.92 measured). NaN gives NaN, ±∞ the limits, −0 the value at 0, and
+ * e^−|x| is kept to float32's subnormals (σ(−100) ≈ 3.7e-44, within the 2 ulp) and 0 past −104.
  */
 
 /** softplus(x) = ln(1 + eˣ) in float64 (the reference). */
@@ -24,64 +35,96 @@ export const sigmoid = (x: number): number => {
   return e / (1 + e);
 };
 
+const f32 = Math.fround;
+
 /**
- * Constants of e^a for a ≤ 0: a = n·ln 2 + r with n = round(a/ln 2) and |r| ≤ ln(2)/2, then
- * e^a = 2ⁿ·P(r), P the Taylor polynomial of degree 9 (truncation error < 7e-12 relative).
+ * Constants of e^a for a ≤ 0 in float32: a = n·ln 2 + r with n = round(a·log₂e) and |r| ≤ ln(2)/2
+ * (a hair more when a·log₂e rounds across a half), then e^a = 2ⁿ·P(r) with
+ * P(r) = 1 + r + r²·Q(r), Q of degree 4 fitted for the least maximum relative error of P
+ * (3.1e-9 on |r| ≤ 0.3468, a twentieth of float32's unit roundoff u = 2⁻²⁴ ≈ 6e-8).
  */
-export const EXP = {
-  /** a is clamped here first: e^−200 ≈ 1e-87 rounds to 0 in float32, and 2ⁿ stays a normal float64. */
-  min: -200,
-  log2e: Math.LOG2E,
-  /** 1.5·2⁵²: adding it rounds a float64 to an integer (ties to even), found in the low bits. */
-  magic: 6755399441055744,
-  /** ln 2 = ln2Hi + ln2Lo, ln2Hi with 32 trailing zero bits so n·ln2Hi is exact (fdlibm's split). */
-  // biome-ignore lint/correctness/noPrecisionLoss: fdlibm's published digits; the double they round to is the point
-  ln2Hi: 6.9314718036912381649e-1,
-  // biome-ignore lint/correctness/noPrecisionLoss: fdlibm's published digits; the double they round to is the point
-  ln2Lo: 1.90821492927058770002e-10,
-  /** P's coefficients 1/k!, k = 0…9. */
-  coefficients: [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880],
+export const EXP32 = {
+  /** a is clamped here first: e^−104 ≈ 0.48·2⁻¹⁴⁹ rounds to 0 in float32, and n ≥ −150. */
+  min: -104,
+  log2e: f32(Math.LOG2E),
+  /** 1.5·2²³: adding it rounds a float32 to an integer (ties to even), found in the low bits. */
+  magic: 12582912,
+  /** ln 2 = ln2Hi + ln2Lo, ln2Hi (0x3f317200) with 15 significant bits, so n·ln2Hi is exact. */
+  ln2Hi: 0.693145751953125,
+  ln2Lo: f32(Math.LN2 - 0.693145751953125),
+  /** Q's coefficients, lowest degree first (float32 values of the fitted ones). */
+  coefficients: [0.49999994, 0.16666521, 0.041668393, 0.008368745, 0.0013814531].map(f32),
 } as const;
 
 /**
- * ln(1 + e) for e ∈ [0, 1] as 2·atanh(s) = 2(s + s³/3 + s⁵/5 + …) with s = e/(2 + e) ≤ 1/3:
- * the coefficients 2/(2k + 1), k = 0…10, in z = s² (truncation error < 2e-12 relative).
+ * ln(1 + e) for e ∈ [0, 1] as 2·atanh(s), s = e/(2 + e) ≤ 1/3, z = s², written as fdlibm's
+ * `log1pf` writes it, e − (h − s·(h + z·R(z))) with h = e²/2, so that the rounding of s only
+ * touches the small correction: R's coefficients, lowest degree first, fitted to 2·atanh(s) =
+ * 2s + s·z·R(z) for the least maximum relative error (4.5e-9 on z ≤ 1/9).
  */
-export const LOG1P = Array.from({ length: 11 }, (_, k) => 2 / (2 * k + 1));
+export const LOG1P32 = [0.6666642, 0.40021542, 0.2800154, 0.28013396].map(f32);
 
-/** 2ⁿ for n = 0, −1, …, −300 (exact), the scale the SIMD kernel builds from n's bits. */
-const POW2 = Float64Array.from({ length: 301 }, (_, i) => 2 ** -i);
+/** 2ᵏ for k = −125…25 (index k + 125): the scale 2ⁿ⁺²⁵ for n = −150…0, normal in float32. */
+const POW2 = Float64Array.from({ length: 151 }, (_, i) => 2 ** (i - 125));
+/** 2⁻²⁵: e = (P·2ⁿ⁺²⁵)·2⁻²⁵, so that a subnormal e is rounded once, by the last product. */
+const UNSCALE = 2 ** -25;
 
-/** e^a for a ≤ 0 (or NaN), to 1e-11 relative, as the SIMD kernel computes it. */
-export function expNeg(a: number): number {
-  const x = Math.max(a, EXP.min);
-  const t = x * EXP.log2e + EXP.magic;
-  const n = t - EXP.magic;
+/**
+ * e^a for a ≤ 0 (or NaN) in float32 arithmetic, as the SIMD kernel computes it: within 1 ulp
+ * (P's error below 0.05 ulp, then the roundings of r, r²·Q, r + r²·Q and 1 + that).
+ */
+export function expNeg32(a: number): number {
+  const x = Math.max(a, EXP32.min);
+  const t = f32(f32(x * EXP32.log2e) + EXP32.magic);
+  const n = t - EXP32.magic; // exact
   if (n !== n) return n; // NaN
-  const r = x - n * EXP.ln2Hi - n * EXP.ln2Lo;
-  const c = EXP.coefficients;
-  let p: number = c[9];
-  for (let k = 8; k >= 0; k--) p = p * r + c[k]!;
-  return p * POW2[-n]!;
+  const r = f32(f32(x - n * EXP32.ln2Hi) - f32(n * EXP32.ln2Lo)); // n·ln2Hi exact, x − n·ln2Hi exact (Sterbenz)
+  const c = EXP32.coefficients;
+  let q: number = c[4]!;
+  for (let k = 3; k >= 0; k--) q = f32(f32(q * r) + c[k]!);
+  const p = f32(1 + f32(r + f32(f32(r * r) * q)));
+  return f32(f32(p * POW2[n + 150]!) * UNSCALE);
 }
 
-/** ln(1 + e) for e ∈ [0, 1], to 1e-11 relative, as the SIMD kernel computes it. */
-export function log1pUnit(e: number): number {
-  const s = e / (2 + e);
-  const z = s * s;
-  let q = LOG1P[10]!;
-  for (let k = 9; k >= 0; k--) q = q * z + LOG1P[k]!;
-  return s * q;
+/** ln(1 + e) for e ∈ [0, 1] in float32 arithmetic, as the SIMD kernel computes it (see {@link LOG1P32}): within 1 ulp. */
+export function log1pUnit32(e: number): number {
+  const s = f32(e / f32(2 + e));
+  const z = f32(s * s);
+  const c = LOG1P32;
+  let q: number = c[3]!;
+  for (let k = 2; k >= 0; k--) q = f32(f32(q * z) + c[k]!);
+  const h = f32(0.5 * f32(e * e));
+  return f32(e - f32(h - f32(s * f32(h + f32(z * q)))));
 }
 
-/** σ(x) for a float32 result (see the file comment). */
+/** σ(x) in float32 arithmetic: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise; within 2 ulp (see the file comment). */
 export function sigmoid32(x: number): number {
-  const e = expNeg(-Math.abs(x));
-  const d = 1 + e;
-  return x >= 0 ? 1 / d : e / d;
+  const e = expNeg32(-Math.abs(x));
+  const d = f32(1 + e);
+  return x >= 0 ? f32(1 / d) : f32(e / d);
 }
 
-/** softplus(x) for a float32 result. */
-export const softplus32 = (x: number): number => Math.max(x, 0) + log1pUnit(expNeg(-Math.abs(x)));
-/** ln σ(x) = min(x, 0) − ln(1 + e) for a float32 result. */
-export const logSigmoid32 = (x: number): number => Math.min(x, 0) - log1pUnit(expNeg(-Math.abs(x)));
+/** softplus(x) = max(x, 0) + ln(1 + e) in float32 arithmetic; within 2 ulp. */
+export const softplus32 = (x: number): number => f32(Math.max(x, 0) + log1pUnit32(expNeg32(-Math.abs(x))));
+/** ln σ(x) = −(max(−x, 0) + ln(1 + e)) in float32 arithmetic (−0 for huge x, as ln σ < 0); within 2 ulp. */
+export const logSigmoid32 = (x: number): number => -f32(Math.max(-x, 0) + log1pUnit32(expNeg32(-Math.abs(x))));
+
+/**
+ * BCE with logits softplus(x) − x·y in float32 arithmetic, as (max(x, 0) − x·y) + ln(1 + e): exact
+ * but for ln(1 + e) when y is 0 or 1 (then within 2 ulp of the result); for other y the roundings
+ * of x·y and of the difference add to it, within 5u·max(|softplus(x)|, |x·y|) (see the file comment).
+ */
+export function bceWithLogits32(x: number, y: number): number {
+  return f32(f32(Math.max(x, 0) - f32(x * y)) + log1pUnit32(expNeg32(-Math.abs(x))));
+}
+
+/**
+ * σ(x) − y in float32 arithmetic, as (1 − y) − e/(1 + e) for x ≥ 0 and e/(1 + e) − y otherwise,
+ * so that σ(x) ≈ y cancels before the rounding, not after: within 2 ulp for y ∈ {0, 1}, and
+ * within 3u·max(σ(x), y) for y ∈ (0, 1) (see the file comment).
+ */
+export function sigmoidSub32(x: number, y: number): number {
+  const e = expNeg32(-Math.abs(x));
+  const q = f32(e / f32(1 + e));
+  return x >= 0 ? f32(f32(1 - y) - q) : f32(q - y);
+}

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../tensor/dtype.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from './backend.js';
-import { logSigmoid32, sigmoid, sigmoid32, softplus, softplus32 } from './logistic.js';
+import { bceWithLogits32, logSigmoid32, sigmoid, sigmoid32, sigmoidSub32, softplus, softplus32 } from './logistic.js';
 
 /**
  * The elementwise and reduce loops of the JavaScript backends (the cpu reference, and the wasm
@@ -10,8 +10,9 @@ import { logSigmoid32, sigmoid, sigmoid32, softplus, softplus32 } from './logist
  * op stays monomorphic and V8 inlines the arithmetic.
  *
  * Arithmetic is float64 (JavaScript numbers), rounded once when stored into a float32 array;
- * sums accumulate in float64 in increasing index order. σ, softplus, ln σ and BCE with logits
- * have a float32 evaluation of their own (`logistic.ts`), shared with the wasm SIMD kernels.
+ * sums accumulate in float64 in increasing index order. σ, softplus, ln σ, BCE with logits and
+ * σ(x) − y have a float32 evaluation of their own (`logistic.ts`, float32 arithmetic
+ * throughout), the very operations of the wasm SIMD kernels.
  */
 
 
@@ -66,11 +67,11 @@ export function binaryRows(op: BinaryOp, a: TypedArray, ia: number, aR: number, 
       case 'div': for (; i < n; i++) out[i] = a[i]! / b[i]!; return;
       case 'eq': for (; i < n; i++) out[i] = a[i]! === b[i]! ? 1 : 0; return;
       case 'bceWithLogits':
-        if (out instanceof Float32Array) for (; i < n; i++) { const x = a[i]!; out[i] = softplus32(x) - x * b[i]!; }
+        if (out instanceof Float32Array) for (; i < n; i++) out[i] = bceWithLogits32(a[i]!, b[i]!);
         else for (; i < n; i++) { const x = a[i]!; out[i] = softplus(x) - x * b[i]!; }
         return;
       case 'sigmoidSub':
-        if (out instanceof Float32Array) for (; i < n; i++) out[i] = sigmoid32(a[i]!) - b[i]!;
+        if (out instanceof Float32Array) for (; i < n; i++) out[i] = sigmoidSub32(a[i]!, b[i]!);
         else for (; i < n; i++) out[i] = sigmoid(a[i]!) - b[i]!;
         return;
       case 'maskPositive': for (; i < n; i++) out[i] = a[i]! * +(b[i]! > 0); return; // +(bool): no branch to mispredict
@@ -86,11 +87,11 @@ export function binaryRows(op: BinaryOp, a: TypedArray, ia: number, aR: number, 
       case 'div': for (; j < cols; j++) out[o + j] = a[ia + j * aC]! / b[ib + j * bC]!; break;
       case 'eq': for (; j < cols; j++) out[o + j] = a[ia + j * aC]! === b[ib + j * bC]! ? 1 : 0; break;
       case 'bceWithLogits':
-        if (out instanceof Float32Array) for (; j < cols; j++) { const x = a[ia + j * aC]!; out[o + j] = softplus32(x) - x * b[ib + j * bC]!; }
+        if (out instanceof Float32Array) for (; j < cols; j++) out[o + j] = bceWithLogits32(a[ia + j * aC]!, b[ib + j * bC]!);
         else for (; j < cols; j++) { const x = a[ia + j * aC]!; out[o + j] = softplus(x) - x * b[ib + j * bC]!; }
         break;
       case 'sigmoidSub':
-        if (out instanceof Float32Array) for (; j < cols; j++) out[o + j] = sigmoid32(a[ia + j * aC]!) - b[ib + j * bC]!;
+        if (out instanceof Float32Array) for (; j < cols; j++) out[o + j] = sigmoidSub32(a[ia + j * aC]!, b[ib + j * bC]!);
         else for (; j < cols; j++) out[o + j] = sigmoid(a[ia + j * aC]!) - b[ib + j * bC]!;
         break;
       case 'maskPositive': for (; j < cols; j++) out[o + j] = a[ia + j * aC]! * +(b[ib + j * bC]! > 0); break;

@@ -15,9 +15,13 @@ import { arbBroadcastPair, arbShape, fcOptions } from '../helpers.js';
 const backend = createWasmBackend({ threads: 1 });
 afterAll(() => backend.dispose());
 
-/** float32 values: mostly in [-30, 30], some 0, -0, ±∞, NaN and huge, to reach every branch. */
+/**
+ * float32 values: mostly in [-30, 30], some in [-110, 110] (where exp(−|x|) is subnormal or 0 in
+ * float32), some 0, -0, ±∞, NaN and huge, to reach every branch.
+ */
 const value = fc.oneof(
   { arbitrary: fc.float({ min: -30, max: 30, noNaN: true }), weight: 8 },
+  { arbitrary: fc.float({ min: -110, max: 110, noNaN: true }), weight: 2 },
   { arbitrary: fc.constantFrom(0, -0, Infinity, -Infinity, NaN, 3e38, -3e38, 1e-40), weight: 1 },
 );
 const arrayOf = (n: number): fc.Arbitrary<Float32Array> => fc.array(value, { minLength: n, maxLength: n }).map((v) => Float32Array.from(v));

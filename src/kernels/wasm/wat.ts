@@ -45,6 +45,7 @@ const OPS: Readonly<Record<string, Op>> = {
   'f32x4.demote_f64x2_zero': simd(0x5e), 'f64x2.promote_low_f32x4': simd(0x5f), 'i64x2.shl': simd(0xcb),
   'f64x2.abs': simd(0xec), 'f64x2.neg': simd(0xed), 'f64x2.add': simd(0xf0), 'f64x2.sub': simd(0xf1),
   'f64x2.mul': simd(0xf2), 'f64x2.div': simd(0xf3), 'f64x2.min': simd(0xf4), 'f64x2.max': simd(0xf5), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),
+  'f32x4.abs': simd(0xe0), 'f32x4.neg': simd(0xe1), 'f32x4.ge': simd(0x46), 'f32x4.pmax': simd(0xeb), 'i32x4.shl': simd(0xab),
 };
 
 /** Unsigned LEB128. */
