@@ -102,7 +102,9 @@ async function main(): Promise<void> {
 function accuracy(stride: number): void {
   const t0 = performance.now();
   const worst = measureLogisticErrors(stride);
-  console.log(`float32 logistic functions against exact values, every ${stride}th float32 of each sign (${((performance.now() - t0) / 1e3).toFixed(0)} s)\n`);
+  console.log(
+    `float32 logistic functions against exact values, every float32 at a stride of ${stride} bit patterns, each sign (${((performance.now() - t0) / 1e3).toFixed(0)} s)\n`,
+  );
   console.log('| function | worst error | correctly rounded | at x | y |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [name, w] of Object.entries(worst)) {

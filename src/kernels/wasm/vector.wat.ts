@@ -58,7 +58,11 @@ function log1pUnit(h: string): string {
       (local.set $l${h} ${f4('sub', e, f4('sub', hh, f4('mul', s, f4('add', hh, f4('mul', z, q)))))})`;
 }
 
-/** The float32 result of each logistic op for vector h, given $x<h> (and $y<h>), $e<h> and $l<h>. */
+/**
+ * The float32 result of each logistic op for vector h, given $x<h> (and $y<h>), $e<h> and $l<h>
+ * (or $q<h>). max(v, 0) is `f32x4.pmax(v, 0)` = v < 0 ? 0 : v, one instruction: it differs from
+ * JavaScript's Math.max(v, 0) only at v = −0 (−0 for +0), where ln(1 + e) = ln 2 is then added.
+ */
 const LOGISTIC: Record<'sigmoid' | 'softplus' | 'logSigmoid' | 'bceWithLogits' | 'sigmoidSub', (h: string) => string> = {
   // σ = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise
   sigmoid: (h) => f4('div', `(v128.bitselect ${k(1)} ${get('$e' + h)} ${f4('ge', get('$x' + h), k(0))})`, f4('add', k(1), get('$e' + h))),
