@@ -48,15 +48,16 @@ export const TILE: Readonly<Tile> = { MR: 4, NR: 8, U: 1, MC: 128, KC: 256, NC: 
 export const JOB = {
   a: 0, b: 1, c: 2, m: 3, n: 4, k: 5, rsA: 6, csA: 7, rsB: 8, csB: 9, ldc: 10,
   aBatchStride: 11, bBatchStride: 12, cBatchStride: 13, tm: 14, tn: 15, tasksM: 16, tasksN: 17,
-  scratch: 18, slotBytes: 19, skip: 20, trans: 21,
+  scratch: 18, slotBytes: 19, skip: 20, ct: 21, ldct: 22, ctBatchStride: 23,
 } as const;
 
 /**
  * Zero skipping (the job's `skip` word): 0 none; {@link SKIP}.rows skips every zero element of
  * A': each row of an A block lists its non-zero steps ({@link listRows}) and a 1×W micro-kernel
  * multiplies only those into W columns of the packed B block ({@link microRows}). With the job's
- * `trans` word set the kernel writes C' transposed: the caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when
- * op(B) is the sparse operand. The caller asks for skipping only when B' is finite: a skipped
+ * `ct` word set each task computes its tile of C' in the buffer at `ct` and writes it transposed to
+ * C ({@link transposeOut}): the caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when op(B) is the sparse operand.
+ * The caller asks for skipping only when B' is finite: a skipped
  * 0·b is then exactly the ±0 the dense kernel would add (see {@link microRows} for the bits).
  */
 export const SKIP = { none: 0, rows: 1 } as const;
@@ -198,9 +199,7 @@ export const ROW_PANELS = 4;
  * packed with a fixed panel stride, so these are constant offsets). Per listed non-zero: one
  * splat, P·NR/4 loads and multiply-adds into P·NR/4 accumulators. Terms are added in order of p,
  * like the dense kernel's, and a skipped term is 0·b = ±0 added to a sum that starts at +0: the
- * result has the dense kernel's bits whenever B is finite. $c is the address of C[r, 0];
- * consecutive columns are $cs bytes apart: 4 (vector stores) or, with $trans, the row length
- * of C (lane stores: the kernel computes Cᵀ and writes C).
+ * result has the dense kernel's bits whenever B is finite. $c is the address of C[r, 0].
  */
 function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
   const V = (P * NR) / 4;
@@ -212,14 +211,6 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
       ? `(local.set ${acc(v)} (f32x4.relaxed_madd ${get('$x')} ${b} ${get(acc(v))}))`
       : `(local.set ${acc(v)} (f32x4.add ${get(acc(v))} (f32x4.mul ${get('$x')} ${b})))`;
   };
-  const lanes = range(V).flatMap((v) => range(4).map((l) => [v, l] as const));
-  const laneStore = (add: boolean): string =>
-    lanes
-      .map(([v, l]) => {
-        const value = `(f32x4.extract_lane ${l} ${get(acc(v))})`;
-        return `(f32.store ${get('$c')} ${add ? `(f32.add (f32.load ${get('$c')}) ${value})` : value}) (local.set $c (i32.add ${get('$c')} ${get('$cs')}))`;
-      })
-      .join('\n        ');
   const vectorStore = (add: boolean): string =>
     range(V)
       .map((v) => {
@@ -228,7 +219,7 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
       })
       .join('\n        ');
   return `
-  (func $microRows${P} (param $e i32) (param $n i32) (param $b i32) (param $c i32) (param $cs i32) (param $acc i32) (param $trans i32)
+  (func $microRows${P} (param $e i32) (param $n i32) (param $b i32) (param $c i32) (param $acc i32)
     (local $end i32) (local $bb i32) (local $x v128) ${range(V).map((v) => `(local ${acc(v)} v128)`).join(' ')}
     (local.set $end (i32.add ${get('$e')} (i32.shl ${get('$n')} ${i32(3)})))
     (if (i32.lt_u ${get('$e')} ${get('$end')}) (then
@@ -238,18 +229,14 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
       ${range(V).map(madd).join('\n      ')}
       (local.set $e (i32.add ${get('$e')} ${i32(8)}))
       (br_if $k (i32.lt_u ${get('$e')} ${get('$end')})))))
-    (if ${get('$trans')}
-      (then (if ${get('$acc')}
-        (then ${laneStore(true)})
-        (else ${laneStore(false)})))
-      (else (if ${get('$acc')}
-        (then ${vectorStore(true)})
-        (else ${vectorStore(false)})))))`;
+    (if ${get('$acc')}
+      (then ${vectorStore(true)})
+      (else ${vectorStore(false)})))`;
 }
 
 /**
- * Element-level zero skipping, step 3: every row r < mc of the C block at $c (rows $rs bytes
- * apart, columns $cs) over the nc columns of the packed B block at $bp, ROW_PANELS panels per
+ * Element-level zero skipping, step 3: every row r < mc of the C block at $c (rows $ldc floats
+ * apart) over the nc columns of the packed B block at $bp, ROW_PANELS panels per
  * micro-kernel call and the last 0-3 panels by 2 and 1.
  */
 function macroRows({ NR, KC }: Tile): string {
@@ -257,16 +244,17 @@ function macroRows({ NR, KC }: Tile): string {
           (local.set $r (i32.const 0))
           (loop $row${P}
             (call $microRows${P} (i32.add ${get('$lists')} (i32.mul ${get('$r')} ${i32(KC * 8)})) (i32.load (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})))
-              ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$cs')} ${get('$acc')} ${get('$trans')})
+              ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$acc')})
             (local.set $r (i32.add ${get('$r')} ${i32(1)}))
             (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))
           (local.set $panels ${i32(P)})`;
   return `
-  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $nc i32) (param $acc i32) (param $trans i32)
-    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32)
+  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32)
+    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32)
+    (local.set $rs (i32.shl ${get('$ldc')} ${i32(2)}))
     (block $done (loop $jr
       (br_if $done (i32.ge_s ${get('$j')} ${get('$nc')}))
-      (local.set $cc (i32.add ${get('$c')} (i32.mul ${get('$j')} ${get('$cs')})))
+      (local.set $cc (i32.add ${get('$c')} (i32.shl ${get('$j')} ${i32(2)})))
       (local.set $left (i32.div_u (i32.add (i32.sub ${get('$nc')} ${get('$j')}) ${i32(NR - 1)}) ${i32(NR)}))
       (if (i32.ge_u ${get('$left')} ${i32(ROW_PANELS)})
         (then ${call(ROW_PANELS)})
@@ -276,6 +264,41 @@ function macroRows({ NR, KC }: Tile): string {
       (local.set $bp (i32.add ${get('$bp')} (i32.mul ${get('$panels')} ${i32(KC * NR * 4)})))
       (local.set $j (i32.add ${get('$j')} (i32.mul ${get('$panels')} ${i32(NR)})))
       (br $jr)))
+  )`;
+}
+
+/**
+ * dst[j·$ldd + i] = src[i·$lds + j] for i < $rows, j < $cols (both multiples of 4; byte
+ * addresses, leading dimensions in floats): a product computed as C' = Cᵀ written out as C,
+ * 4×4 blocks at a time (4 loads, 8 shuffles, 4 stores).
+ */
+function transposeOut(): string {
+  const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));
+  return `
+  (func $transposeOut (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $lds (i32.shl ${get('$lds')} ${i32(2)}))
+    (local.set $ldd (i32.shl ${get('$ldd')} ${i32(2)}))
+    (block $done (loop $rowBlock
+      (br_if $done (i32.ge_s ${get('$i')} ${get('$rows')}))
+      (local.set $j (i32.const 0))
+      (block $rowDone (loop $colBlock
+        (br_if $rowDone (i32.ge_s ${get('$j')} ${get('$cols')}))
+        (local.set $s (i32.add ${get('$src')} (i32.add (i32.mul ${get('$i')} ${get('$lds')}) (i32.shl ${get('$j')} ${i32(2)}))))
+        ${range(4).map((q) => `(local.set $v${q} (v128.load (i32.add ${get('$s')} (i32.mul ${get('$lds')} ${i32(q)}))))`).join('\n        ')}
+        (local.set $t0 ${quad('$v0', '$v1', [0, 4, 1, 5])}) ;; r0c0 r1c0 r0c1 r1c1
+        (local.set $t1 ${quad('$v2', '$v3', [0, 4, 1, 5])}) ;; r2c0 r3c0 r2c1 r3c1
+        (local.set $t2 ${quad('$v0', '$v1', [2, 6, 3, 7])}) ;; r0c2 r1c2 r0c3 r1c3
+        (local.set $t3 ${quad('$v2', '$v3', [2, 6, 3, 7])}) ;; r2c2 r3c2 r2c3 r3c3
+        (local.set $d (i32.add ${get('$dst')} (i32.add (i32.mul ${get('$j')} ${get('$ldd')}) (i32.shl ${get('$i')} ${i32(2)}))))
+        (v128.store ${get('$d')} ${quad('$t0', '$t1', [0, 1, 4, 5])})
+        (v128.store (i32.add ${get('$d')} ${get('$ldd')}) ${quad('$t0', '$t1', [2, 3, 6, 7])})
+        (v128.store (i32.add ${get('$d')} (i32.shl ${get('$ldd')} ${i32(1)})) ${quad('$t2', '$t3', [0, 1, 4, 5])})
+        (v128.store (i32.add ${get('$d')} (i32.mul ${get('$ldd')} ${i32(3)})) ${quad('$t2', '$t3', [2, 3, 6, 7])})
+        (local.set $j (i32.add ${get('$j')} ${i32(4)}))
+        (br $colBlock)))
+      (local.set $i (i32.add ${get('$i')} ${i32(4)}))
+      (br $rowBlock)))
   )`;
 }
 
@@ -357,7 +380,7 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
-  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'lists', 'trans', 'rsC', 'csC'];
+  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'lists', 'cOut', 'ldcOut'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
@@ -366,6 +389,7 @@ export function gemmWat(options: GemmWatOptions): string {
   ${listRows(tile)}
   ${[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(options.fma, tile, P)).join('\n')}
   ${macroRows(tile)}
+  ${transposeOut()}
 
   ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (nc/NR panels, KC·NR floats apart).
   (func $macro (export "macro") (param $ap i32) (param $bp i32) (param $c i32) (param $mc i32) (param $nc i32) (param $kcPad i32) (param $ldc i32) (param $acc i32)
@@ -402,10 +426,12 @@ export function gemmWat(options: GemmWatOptions): string {
     (local.set $bp (i32.add ${get('$ap')} ${i32(MC * KC * 4)}))
     (local.set $lists (i32.add ${get('$bp')} ${i32(KC * NC * 4)}))
     (local.set $skip ${job('skip')})
-    (local.set $trans ${job('trans')})
-    ;; bytes between rows and between columns of C' (C' written transposed when $trans)
-    (local.set $rsC (select ${i32(4)} (i32.shl ${get('$ldc')} ${i32(2)}) ${get('$trans')}))
-    (local.set $csC (select (i32.shl ${get('$ldc')} ${i32(2)}) ${i32(4)} ${get('$trans')}))
+    ;; with a transposed result (job word ct ≠ 0), C' goes to its own buffer first (ldct floats a row), C = C'ᵀ at the end
+    (local.set $cOut ${get('$c')})
+    (local.set $ldcOut ${get('$ldc')})
+    (if ${job('ct')} (then
+      (local.set $c (i32.add ${job('ct')} (i32.shl (i32.mul (i32.div_u ${get('$t')} ${get('$per')}) ${job('ctBatchStride')}) ${i32(2)})))
+      (local.set $ldc ${job('ldct')})))
     (local.set $jc ${get('$j0')})
     (loop $jcL
       (local.set $nc ${min(i32(NC), `(i32.sub ${get('$j1')} ${get('$jc')})`)})
@@ -423,8 +449,8 @@ export function gemmWat(options: GemmWatOptions): string {
               (call $listRows (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
                 ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}))
               (call $macroRows ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}) ${get('$bp')}
-                (i32.add ${get('$c')} (i32.add (i32.mul ${get('$ic')} ${get('$rsC')}) (i32.mul ${get('$jc')} ${get('$csC')})))
-                ${get('$rsC')} ${get('$csC')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0)) ${get('$trans')}))
+                (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${i32(2)}))
+                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0))))
             (else
           (call $packA (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
             ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$kcPad')} ${get('$ap')} (i32.mul ${get('$kcPad')} ${i32(MR * 4)}))
@@ -435,7 +461,11 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $pc (i32.add ${get('$pc')} ${i32(KC)}))
         (br_if $pcL (i32.lt_s ${get('$pc')} ${get('$k')})))
       (local.set $jc (i32.add ${get('$jc')} ${i32(NC)}))
-      (br_if $jcL (i32.lt_s ${get('$jc')} ${get('$j1')}))))
+      (br_if $jcL (i32.lt_s ${get('$jc')} ${get('$j1')})))
+    (if ${job('ct')} (then
+      (call $transposeOut (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$i0')} ${get('$ldc')}) ${get('$j0')}) ${i32(2)})) ${get('$ldc')}
+        (i32.sub (i32.and (i32.add ${get('$i1')} ${i32(3)}) ${i32(-4)}) ${get('$i0')}) (i32.sub (i32.and (i32.add ${get('$j1')} ${i32(3)}) ${i32(-4)}) ${get('$j0')})
+        (i32.add ${get('$cOut')} (i32.shl (i32.add (i32.mul ${get('$j0')} ${get('$ldcOut')}) ${get('$i0')}) ${i32(2)})) ${get('$ldcOut')}))))
 )
 `;
 }
