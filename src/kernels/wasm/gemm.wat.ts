@@ -190,7 +190,7 @@ function listRows({ NR, KC }: Tile): string {
 }
 
 /** Panels of B (NR columns each) one call of the element-level micro-kernel covers: W = ROW_PANELS·NR columns. */
-export const ROW_PANELS = 4;
+const ROW_PANELS = 4;
 
 /**
  * Element-level zero skipping, step 2, the 1×W micro-kernel ($microRows<P>, W = P·NR):
