@@ -16,9 +16,9 @@ const { MR, NR, KC, NC } = TILE;
 const U32 = 2 ** -24;
 const U64 = 2 ** -53;
 
-/** n values in [-1, 1), each 0 with probability `zeros`. */
+/** n values in [-1, 1), each zero with probability `zeros`: +0 or −0 (as a ReLU gradient g·[h > 0] has), evenly. */
 function sparse(next: () => number, n: number, zeros: number): Float32Array {
-  return Float32Array.from({ length: n }, () => (next() < zeros ? 0 : 2 * next() - 1));
+  return Float32Array.from({ length: n }, () => (next() < zeros ? (next() < 0.5 ? 0 : -0) : 2 * next() - 1));
 }
 
 /** Asserts |out − ref| ≤ γ_k·Σₚ|A||B| elementwise against the float64 reference (the bound of wasm.test.ts). */

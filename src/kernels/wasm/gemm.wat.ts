@@ -157,8 +157,8 @@ function micro(fma: boolean, { MR, NR, U }: Tile): string {
  * Element-level zero skipping ({@link SKIP}.rows), step 1: for each of the mc rows of the A
  * block at $src (element (r, p) at r·$rs + p·$cs, element strides, p < kc), lists its non-zero
  * steps as 8-byte entries [p·NR·4 (i32: the byte offset of row p in a packed B panel), A(r, p)
- * (f32)] at $lists + r·KC·8, and their number at $counts + r·4. Any bit set counts as non-zero
- * (−0 and NaN are listed). Branch-free: every step's entry is written, and the write position
+ * (f32)] at $lists + r·KC·8, and their number at $counts + r·4. +0 and −0 are zeros (a ReLU
+ * gradient g·[h > 0] holds −0 wherever g < 0); any other bit set is listed, NaN included. Branch-free: every step's entry is written, and the write position
  * moves on only when the value is non-zero.
  */
 function listRows({ NR, KC }: Tile): string {
@@ -179,7 +179,7 @@ function listRows({ NR, KC }: Tile): string {
         (local.set $v (i32.load ${get('$s')}))
         (i32.store ${get('$l')} ${get('$p')})
         (i32.store offset=4 ${get('$l')} ${get('$v')})
-        (local.set $l (i32.add ${get('$l')} (i32.shl (i32.ne ${get('$v')} ${i32(0)}) ${i32(3)})))
+        (local.set $l (i32.add ${get('$l')} (i32.shl (i32.ne (i32.and ${get('$v')} ${i32(0x7fffffff)}) ${i32(0)}) ${i32(3)})))
         (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
         (local.set $p (i32.add ${get('$p')} ${i32(NR * 4)}))
         (br $step)))
@@ -198,8 +198,9 @@ const ROW_PANELS = 4;
  * value · Bp[p, 0:W], reading the P packed B panels at $b + offset + q·KC·NR·4 (the B block is
  * packed with a fixed panel stride, so these are constant offsets). Per listed non-zero: one
  * splat, P·NR/4 loads and multiply-adds into P·NR/4 accumulators. Terms are added in order of p,
- * like the dense kernel's, and a skipped term is 0·b = ±0 added to a sum that starts at +0: the
- * result has the dense kernel's bits whenever B is finite. $c is the address of C[r, 0].
+ * like the dense kernel's, and a skipped term is ±0·b = ±0 added to a sum that starts at +0
+ * (which, rounding to nearest, never makes it −0 nor changes a non-zero sum): the result has the
+ * dense kernel's bits whenever B is finite. $c is the address of C[r, 0].
  */
 function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
   const V = (P * NR) / 4;
