@@ -16,8 +16,9 @@ import { assembleWat } from './wat.js';
  * the convolutions' data movement (`conv.ts`);
  * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
  * parameters, Adam's moments and its staged gradients, read and updated in place every step);
- * then the operands of the current call (A, B, the bias and C here; those of the SIMD loops of
- * `vector.ts`). An operand that is resident is read where it is, not copied. The memory only
+ * then the operands of the current call (A, B, the bias, C and, for a product computed
+ * transposed to skip the zeros of op(B), its Cᵀ here; those of the SIMD loops of `vector.ts`).
+ * An operand that is resident is read where it is, not copied. The memory only
  * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
  * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
  * so views of resident arrays stay valid.
