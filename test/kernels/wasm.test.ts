@@ -188,9 +188,9 @@ describe.each([
 
 /**
  * An operand with the zero patterns the skipping meets: `pattern` 0 dense random (no zeros),
- * 1 all ones, 2 two rows of zeros after each dense row (B panels compacted), 3 about 80% zeros
- * scattered, 4 all zeros, 5 two columns of zeros after each column with 30% zeros (A panels
- * compacted), 6 a digit batch (the first bundled training digits, cycled).
+ * 1 all ones, 2 two rows of zeros after each dense row, 3 about 80% zeros scattered, 4 all
+ * zeros, 5 two columns of zeros after each column with 30% zeros, 6 a digit batch (the first
+ * bundled training digits, cycled).
  */
 function patterned(next: () => number, rows: number, cols: number, pattern: number): Float32Array {
   return Float32Array.from({ length: rows * cols }, (_, i) => {

@@ -8,12 +8,17 @@
  *
  *   for jc in [j0, j1) step NC              one task covers C[i0:i1, j0:j1] of one batch item
  *     for pc in [0, k) step KC
- *       pack B[pc:pc+KC, jc:jc+NC]  → Bp    NR-column panels, row p of a panel = NR floats (L2/L3)
+ *       pack B[pc:pc+KC, jc:jc+NC]  → Bp    NR-column panels, row p of a panel = NR floats (L2/L3),
+ *                                           panel q at Bp + q·KC·NR floats
  *       for ic in [i0, i1) step MC
  *         pack A[ic:ic+MC, pc:pc+KC] → Ap   MR-row panels, column p of a panel = MR floats (L2)
  *         for jr in [0, NC) step NR         one Bp panel (KC·NR·4 bytes) stays in L1
  *           for ir in [0, MC) step MR
  *             micro: C[ir:ir+MR, jr:jr+NR] (+)= Ap panel ᵀ· Bp panel
+ *
+ * With zero skipping ({@link SKIP}) the A block is not packed: each of its rows lists its
+ * non-zero (p, value) pairs, and for every 32 columns (4 Bp panels) a 1×32 micro-kernel adds
+ * value·Bp[p, 0:32] for the listed pairs only, so a zero of A costs nothing.
  *
  * The micro-kernel holds the MR×NR tile of C in MR·NR/4 v128 registers; per step p it loads
  * NR/4 vectors of B, broadcasts each of the MR values of A (`v128.load32_splat`) and does
@@ -34,6 +39,8 @@
  * (see {@link JOB}).
  */
 
+import { sparseWat } from './gemm-sparse.wat.js';
+
 /** Register tile (MR rows × NR columns), k-unroll U (a power of 2), cache blocks (MC rows, KC depth, NC columns). */
 export interface Tile { MR: number; NR: number; U: number; MC: number; KC: number; NC: number }
 /** The tile sizes the backend uses (see bench/RESULTS.md for how they were chosen). */
@@ -43,35 +50,25 @@ export const TILE: Readonly<Tile> = { MR: 4, NR: 8, U: 1, MC: 128, KC: 256, NC: 
 export const JOB = {
   a: 0, b: 1, c: 2, m: 3, n: 4, k: 5, rsA: 6, csA: 7, rsB: 8, csB: 9, ldc: 10,
   aBatchStride: 11, bBatchStride: 12, cBatchStride: 13, tm: 14, tn: 15, tasksM: 16, tasksN: 17,
-  scratch: 18, slotBytes: 19, skip: 20,
+  scratch: 18, slotBytes: 19, skip: 20, ct: 21, ldct: 22, ctBatchStride: 23,
 } as const;
 
 /**
- * Zero skipping (the job's `skip` word): 0 none; {@link SKIP}.a compacts each packed A panel to
- * the steps p where one of its MR values is non-zero (an input batch: 4 digits share zero
- * pixels), {@link SKIP}.b each B panel to those where one of its NR values is (8 neighbouring
- * pixels of a digit). A compacted panel lists its steps' byte offsets into the other panel; the
- * micro-kernel reads that panel through the list, so the skipped steps cost nothing. A panel
- * keeps its dense form when more than half of its steps are non-zero. The caller asks for skipping
- * only when the other operand is finite: a skipped 0·b is then exactly the 0 it would add.
+ * Zero skipping (the job's `skip` word): 0 none; {@link SKIP}.rows skips every zero element of
+ * A': each row of an A block lists its non-zero steps and a 1×W micro-kernel multiplies only
+ * those into W columns of the packed B block (`gemm-sparse.wat.ts`). With the job's `ct` word
+ * set each task computes its tile of C' in the buffer at `ct` and writes it transposed to C: the
+ * caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when op(B) is the sparse operand. The caller asks for
+ * skipping only when B' is finite: a skipped ±0·b is then exactly the ±0 the dense kernel would
+ * add, and the result has the dense kernel's bits (see `microRows` there).
  */
-export const SKIP = { none: 0, a: 1, b: 2 } as const;
-
-/**
- * A panel is compacted when at most this many eighths of its steps are non-zero. At 3/4, a batch
- * of Fashion-MNIST (half zeros; a third of its 4-digit panels compacted) ran its x·Wᵀ 1.04-1.12×
- * slower than dense; at 1/2 it ran 0.94× and MNIST's 0.56-0.64× (3/4: 0.48-0.55×, within noise).
- */
-const COMPACT_EIGHTHS = 4;
-
-/** Panels of a packed block the zero skipping lists steps for: the A block's or the B block's, whichever has more. */
-const skipPanels = (t: Tile): number => Math.max(Math.ceil(t.MC / t.MR), Math.ceil(t.NC / t.NR));
+export const SKIP = { none: 0, rows: 1 } as const;
 
 /**
  * Bytes of packing buffers each thread needs: Ap (MC·KC) then Bp (KC·NC) floats, then for zero
- * skipping the step lists (KC i32 per panel) and each panel's step count (an i32 per panel).
+ * skipping the lists of the MC rows of an A block (KC 8-byte entries each) and their lengths (an i32 per row).
  */
-export const slotBytes = (t: Tile): number => (t.MC * t.KC + t.KC * t.NC) * 4 + skipPanels(t) * (t.KC + 1) * 4;
+export const slotBytes = (t: Tile): number => (t.MC * t.KC + t.KC * t.NC) * 4 + t.MC * (t.KC * 8 + 4);
 
 /** How to build the kernel module. */
 export interface GemmWatOptions {
@@ -124,98 +121,38 @@ function transpose4(R: number): string {
   ].join('\n        ')).join('\n        ');
 }
 
-/**
- * The micro-kernel: C[MR×NR] (+)= Σ_p Ap[p, 0:MR]ᵀ ⊗ Bp[p, 0:NR], kc a multiple of U.
- * `skip` 'a' (`$microSkipA`): Ap is compacted to `kc` steps and step t reads the Bp row at byte
- * offset $ix[t]; 'b' (`$microSkipB`) the other way round. Both with U = 1.
- */
-function micro(fma: boolean, { MR, NR, U }: Tile, skip: 'a' | 'b' | null = null): string {
+/** The micro-kernel: C[MR×NR] (+)= Σ_p Ap[p, 0:MR]ᵀ ⊗ Bp[p, 0:NR], kc a multiple of U. */
+function micro(fma: boolean, { MR, NR, U }: Tile): string {
   const V = NR / 4;
   const acc = (r: number, q: number): string => `$c${r}_${q}`;
   const madd = (r: number, q: number): string => (fma
     ? `(local.set ${acc(r, q)} (f32x4.relaxed_madd ${get('$x')} ${get(`$b${q}`)} ${get(acc(r, q))}))`
     : `(local.set ${acc(r, q)} (f32x4.add ${get(acc(r, q))} (f32x4.mul ${get('$x')} ${get(`$b${q}`)})))`);
-  // Where step u reads B and A: sequential panels, or one of them through the step list.
-  const bAt = skip === 'a' ? '$bb' : '$b';
-  const aAt = skip === 'b' ? '$aa' : '$a';
   const step = (u: number): string => [
-    ...(skip === 'a' ? [`(local.set $bb (i32.add ${get('$b')} (i32.load ${get('$ix')})))`] : []),
-    ...(skip === 'b' ? [`(local.set $aa (i32.add ${get('$a')} (i32.load ${get('$ix')})))`] : []),
-    ...range(V).map((q) => `(local.set $b${q} (v128.load offset=${(skip === 'a' ? q * 4 : u * NR + q * 4) * 4} ${get(bAt)}))`),
+    ...range(V).map((q) => `(local.set $b${q} (v128.load offset=${(u * NR + q * 4) * 4} ${get('$b')}))`),
     ...range(MR).flatMap((r) => [
-      `(local.set $x (v128.load32_splat offset=${(skip === 'b' ? r : u * MR + r) * 4} ${get(aAt)}))`,
+      `(local.set $x (v128.load32_splat offset=${(u * MR + r) * 4} ${get('$a')}))`,
       ...range(V).map((q) => madd(r, q)),
     ]),
   ].join('\n      ');
   const rows = range(MR);
-  // The pointer that walks its panel sequentially, and the bytes it moves per step.
-  const [walk, stride] = skip === 'b' ? ['$b', NR * 4] : ['$a', MR * 4];
-  const name = skip === null ? '$micro' : skip === 'a' ? '$microSkipA' : '$microSkipB';
   return `
-  (func ${name} (param $a i32) (param $b i32) (param $c i32) (param $kc i32) (param $ldc i32) (param $acc i32)${skip ? ' (param $ix i32)' : ''}
-    (local $end i32) (local $x v128) ${skip ? '(local $aa i32) (local $bb i32)' : ''} ${range(V).map((q) => `(local $b${q} v128)`).join(' ')}
+  (func $micro (param $a i32) (param $b i32) (param $c i32) (param $kc i32) (param $ldc i32) (param $acc i32)
+    (local $end i32) (local $x v128) ${range(V).map((q) => `(local $b${q} v128)`).join(' ')}
     ${rows.flatMap((r) => range(V).map((q) => `(local ${acc(r, q)} v128)`)).join(' ')}
-    (local.set $end (i32.add ${get(walk)} (i32.mul ${get('$kc')} ${i32(stride)})))
-    (if (i32.lt_u ${get(walk)} ${get('$end')}) (then
+    (local.set $end (i32.add ${get('$a')} (i32.mul ${get('$kc')} ${i32(MR * 4)})))
+    (if (i32.lt_u ${get('$a')} ${get('$end')}) (then
     (loop $k
-      ${range(skip ? 1 : U).map(step).join('\n      ')}
-      ${skip === 'b' ? '' : `(local.set $a (i32.add ${get('$a')} ${i32((skip ? 1 : U) * MR * 4)}))`}
-      ${skip === 'a' ? '' : `(local.set $b (i32.add ${get('$b')} ${i32((skip ? 1 : U) * NR * 4)}))`}
-      ${skip ? `(local.set $ix (i32.add ${get('$ix')} ${i32(4)}))` : ''}
-      (br_if $k (i32.lt_u ${get(walk)} ${get('$end')})))))
+      ${range(U).map(step).join('\n      ')}
+      (local.set $a (i32.add ${get('$a')} ${i32(U * MR * 4)}))
+      (local.set $b (i32.add ${get('$b')} ${i32(U * NR * 4)}))
+      (br_if $k (i32.lt_u ${get('$a')} ${get('$end')})))))
     (local.set $ldc (i32.shl ${get('$ldc')} ${i32(2)}))
     (if ${get('$acc')} (then
       ${rows.flatMap((r) => range(V).map((q) =>
         `(local.set ${acc(r, q)} (f32x4.add ${get(acc(r, q))} (v128.load offset=${q * 16} (i32.add ${get('$c')} (i32.mul ${get('$ldc')} ${i32(r)})))))`)).join('\n      ')}))
     ${rows.map((r) => range(V).map((q) =>
       `(v128.store offset=${q * 16} ${get('$c')} ${get(acc(r, q))})`).join(' ') + `\n    (local.set $c (i32.add ${get('$c')} ${get('$ldc')}))`).join('\n    ')})`;
-}
-
-/**
- * Zero skipping for the `panels` packed panels of R values per step at $dst (kc steps each, panel
- * stride kc·R floats): counts each panel's steps with a non-zero value (any bit set: −0 and NaN
- * count as non-zero) and, when they are at most COMPACT_EIGHTHS/8 of kc, moves those steps to the front of
- * the panel (in place, in order) and lists their byte offsets p·other·4 into the other operand's
- * panel at $ix + panel·KC·4; the panel's count word at $cnt + panel·4 is that number, or −1 for
- * a panel left dense.
- */
-function compact(name: string, R: number, other: number, KC: number): string {
-  const nonZero = (at: string): string => R === 4
-    ? `(v128.any_true (v128.load ${at}))`
-    : `(v128.any_true ${range(R / 4).slice(1).reduce((v, q) => `(v128.or ${v} (v128.load offset=${q * 16} ${at}))`, `(v128.load ${at})`)})`;
-  return `
-  (func $${name} (param $dst i32) (param $panels i32) (param $kc i32) (param $ix i32) (param $cnt i32)
-    (local $q i32) (local $s i32) (local $d i32) (local $end i32) (local $n i32) (local $p i32) (local $l i32) (local $nz i32)
-    (block $done (loop $panel
-      (br_if $done (i32.ge_s ${get('$q')} ${get('$panels')}))
-      (local.set $s ${get('$dst')})
-      (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kc')} ${i32(R * 4)})))
-      (local.set $n (i32.const 0))
-      (loop $count
-        (local.set $n (i32.add ${get('$n')} ${nonZero(get('$s'))}))
-        (local.set $s (i32.add ${get('$s')} ${i32(R * 4)}))
-        (br_if $count (i32.lt_u ${get('$s')} ${get('$end')})))
-      (if (i32.le_u (i32.shl ${get('$n')} (i32.const 3)) (i32.mul ${get('$kc')} ${i32(COMPACT_EIGHTHS)}))
-        (then
-          (local.set $s ${get('$dst')})
-          (local.set $d ${get('$dst')})
-          (local.set $l (i32.add ${get('$ix')} (i32.mul ${get('$q')} ${i32(KC * 4)})))
-          (local.set $p (i32.const 0))
-          (loop $move ;; branch-free: every step is written, and the write position moves on when it is non-zero
-            (local.set $nz ${nonZero(get('$s'))})
-            ${copyFloats(R, get('$s'), get('$d'))}
-            (i32.store ${get('$l')} ${get('$p')})
-            (local.set $d (i32.add ${get('$d')} (i32.mul ${get('$nz')} ${i32(R * 4)})))
-            (local.set $l (i32.add ${get('$l')} (i32.shl ${get('$nz')} (i32.const 2))))
-            (local.set $p (i32.add ${get('$p')} ${i32(other * 4)}))
-            (local.set $s (i32.add ${get('$s')} ${i32(R * 4)}))
-            (br_if $move (i32.lt_u ${get('$s')} ${get('$end')})))
-          (i32.store (i32.add ${get('$cnt')} (i32.shl ${get('$q')} (i32.const 2))) ${get('$n')}))
-        (else (i32.store (i32.add ${get('$cnt')} (i32.shl ${get('$q')} (i32.const 2))) (i32.const -1))))
-      (local.set $dst ${get('$end')})
-      (local.set $q (i32.add ${get('$q')} (i32.const 1)))
-      (br $panel)))
-  )`;
 }
 
 /**
@@ -227,7 +164,7 @@ function pack(name: string, R: number): string {
   return `
   ;; ${name}: dst[panel][p][r] = X(i0 + r, p) for the mc×kc block at $src, X(i,p) at i·$rs + p·$cs
   ;; (element strides), zero-padded to whole ${R}-wide panels and to kcPad.
-  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32)
+  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32)
     (local $i i32) (local $r i32) (local $rows i32) (local $p i32) (local $s i32) (local $d i32) (local $end i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
@@ -285,7 +222,7 @@ function pack(name: string, R: number): string {
         ${copyFloats(R, null, get('$d'))}
         (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
         (br $z)))
-      (local.set $dst ${get('$end')})
+      (local.set $dst (i32.add ${get('$dst')} ${get('$pstride')}))
       (local.set $i (i32.add ${get('$i')} ${i32(R)}))
       (br $panels)))
   )`;
@@ -296,41 +233,28 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
-  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'ix', 'cnt'];
+  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'lists', 'cOut', 'ldcOut'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
-  ${micro(options.fma, tile, 'a')}
-  ${micro(options.fma, tile, 'b')}
   ${pack('packA', MR)}
   ${pack('packB', NR)}
-  ${compact('compactA', MR, NR, KC)}
-  ${compact('compactB', NR, MR, KC)}
+  ${sparseWat(options.fma, tile)}
 
-  ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (kcPad×nc); with
-  ;; $skip, the compacted panels (their step lists at $ix, counts at $cnt) through their lists.
+  ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (nc/NR panels, KC·NR floats apart).
   (func $macro (export "macro") (param $ap i32) (param $bp i32) (param $c i32) (param $mc i32) (param $nc i32) (param $kcPad i32) (param $ldc i32) (param $acc i32)
-    (param $skip i32) (param $ix i32) (param $cnt i32)
-    (local $j i32) (local $i i32) (local $a i32) (local $cc i32) (local $panel i32) (local $steps i32)
+    (local $j i32) (local $i i32) (local $a i32) (local $cc i32)
     (loop $jr
       (local.set $a ${get('$ap')})
       (local.set $cc (i32.add ${get('$c')} (i32.shl ${get('$j')} ${i32(2)})))
       (local.set $i (i32.const 0))
       (loop $ir
-        (local.set $steps (i32.const -1))
-        (if ${get('$skip')} (then
-          (local.set $panel (select (i32.div_u ${get('$i')} ${i32(MR)}) (i32.div_u ${get('$j')} ${i32(NR)}) (i32.eq ${get('$skip')} ${i32(SKIP.a)})))
-          (local.set $steps (i32.load (i32.add ${get('$cnt')} (i32.shl ${get('$panel')} ${i32(2)}))))))
-        (if (i32.lt_s ${get('$steps')} (i32.const 0))
-          (then (call $micro ${get('$a')} ${get('$bp')} ${get('$cc')} ${get('$kcPad')} ${get('$ldc')} ${get('$acc')}))
-          (else (if (i32.eq ${get('$skip')} ${i32(SKIP.a)})
-            (then (call $microSkipA ${get('$a')} ${get('$bp')} ${get('$cc')} ${get('$steps')} ${get('$ldc')} ${get('$acc')} (i32.add ${get('$ix')} (i32.mul ${get('$panel')} ${i32(KC * 4)}))))
-            (else (call $microSkipB ${get('$a')} ${get('$bp')} ${get('$cc')} ${get('$steps')} ${get('$ldc')} ${get('$acc')} (i32.add ${get('$ix')} (i32.mul ${get('$panel')} ${i32(KC * 4)})))))))
+        (call $micro ${get('$a')} ${get('$bp')} ${get('$cc')} ${get('$kcPad')} ${get('$ldc')} ${get('$acc')})
         (local.set $a (i32.add ${get('$a')} (i32.mul ${get('$kcPad')} ${i32(MR * 4)})))
         (local.set $cc (i32.add ${get('$cc')} (i32.mul ${get('$ldc')} ${i32(MR * 4)})))
         (local.set $i (i32.add ${get('$i')} ${i32(MR)}))
         (br_if $ir (i32.lt_s ${get('$i')} ${get('$mc')})))
-      (local.set $bp (i32.add ${get('$bp')} (i32.mul ${get('$kcPad')} ${i32(NR * 4)})))
+      (local.set $bp (i32.add ${get('$bp')} ${i32(KC * NR * 4)}))
       (local.set $j (i32.add ${get('$j')} ${i32(NR)}))
       (br_if $jr (i32.lt_s ${get('$j')} ${get('$nc')}))))
 
@@ -350,9 +274,14 @@ export function gemmWat(options: GemmWatOptions): string {
     (local.set $j1 ${min(get('$n'), `(i32.add ${get('$j0')} ${job('tn')})`)})
     (local.set $ap (i32.add ${job('scratch')} (i32.mul ${get('$slot')} ${job('slotBytes')})))
     (local.set $bp (i32.add ${get('$ap')} ${i32(MC * KC * 4)}))
-    (local.set $ix (i32.add ${get('$bp')} ${i32(KC * NC * 4)}))
-    (local.set $cnt (i32.add ${get('$ix')} ${i32(skipPanels(tile) * KC * 4)}))
+    (local.set $lists (i32.add ${get('$bp')} ${i32(KC * NC * 4)}))
     (local.set $skip ${job('skip')})
+    ;; with a transposed result (job word ct ≠ 0), C' goes to its own buffer first (ldct floats a row), C = C'ᵀ at the end
+    (local.set $cOut ${get('$c')})
+    (local.set $ldcOut ${get('$ldc')})
+    (if ${job('ct')} (then
+      (local.set $c (i32.add ${job('ct')} (i32.shl (i32.mul (i32.div_u ${get('$t')} ${get('$per')}) ${job('ctBatchStride')}) ${i32(2)})))
+      (local.set $ldc ${job('ldct')})))
     (local.set $jc ${get('$j0')})
     (loop $jcL
       (local.set $nc ${min(i32(NC), `(i32.sub ${get('$j1')} ${get('$jc')})`)})
@@ -361,24 +290,32 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $kc ${min(i32(KC), `(i32.sub ${get('$k')} ${get('$pc')})`)})
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
         (call $packB (i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
-          ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')})
-        (if (i32.eq ${get('$skip')} ${i32(SKIP.b)}) (then
-          (call $compactB ${get('$bp')} (i32.div_u (i32.add ${get('$nc')} ${i32(NR - 1)}) ${i32(NR)}) ${get('$kcPad')} ${get('$ix')} ${get('$cnt')})))
+          ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)})
         (local.set $ic ${get('$i0')})
         (loop $icL
           (local.set $mc ${min(i32(MC), `(i32.sub ${get('$i1')} ${get('$ic')})`)})
+          (if (i32.eq ${get('$skip')} ${i32(SKIP.rows)})
+            (then
+              (call $listRows (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
+                ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}))
+              (call $macroRows ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}) ${get('$bp')}
+                (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${i32(2)}))
+                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0))))
+            (else
           (call $packA (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
-            ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$kcPad')} ${get('$ap')})
-          (if (i32.eq ${get('$skip')} ${i32(SKIP.a)}) (then
-            (call $compactA ${get('$ap')} (i32.div_u (i32.add ${get('$mc')} ${i32(MR - 1)}) ${i32(MR)}) ${get('$kcPad')} ${get('$ix')} ${get('$cnt')})))
+            ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$kcPad')} ${get('$ap')} (i32.mul ${get('$kcPad')} ${i32(MR * 4)}))
           (call $macro ${get('$ap')} ${get('$bp')} (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${i32(2)}))
-            ${get('$mc')} ${get('$nc')} ${get('$kcPad')} ${get('$ldc')} (i32.ne ${get('$pc')} (i32.const 0)) ${get('$skip')} ${get('$ix')} ${get('$cnt')})
+            ${get('$mc')} ${get('$nc')} ${get('$kcPad')} ${get('$ldc')} (i32.ne ${get('$pc')} (i32.const 0)))))
           (local.set $ic (i32.add ${get('$ic')} ${i32(MC)}))
           (br_if $icL (i32.lt_s ${get('$ic')} ${get('$i1')})))
         (local.set $pc (i32.add ${get('$pc')} ${i32(KC)}))
         (br_if $pcL (i32.lt_s ${get('$pc')} ${get('$k')})))
       (local.set $jc (i32.add ${get('$jc')} ${i32(NC)}))
-      (br_if $jcL (i32.lt_s ${get('$jc')} ${get('$j1')}))))
+      (br_if $jcL (i32.lt_s ${get('$jc')} ${get('$j1')})))
+    (if ${job('ct')} (then
+      (call $transposeOut (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$i0')} ${get('$ldc')}) ${get('$j0')}) ${i32(2)})) ${get('$ldc')}
+        (i32.sub (i32.and (i32.add ${get('$i1')} ${i32(3)}) ${i32(-4)}) ${get('$i0')}) (i32.sub (i32.and (i32.add ${get('$j1')} ${i32(3)}) ${i32(-4)}) ${get('$j0')})
+        (i32.add ${get('$cOut')} (i32.shl (i32.add (i32.mul ${get('$j0')} ${get('$ldcOut')}) ${get('$i0')}) ${i32(2)})) ${get('$ldcOut')}))))
 )
 `;
 }

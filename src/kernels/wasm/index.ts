@@ -50,8 +50,9 @@ export interface WasmBackendOptions {
   name?: string;
   /**
    * Whether a large product skips the zeros of a sparse operand (an input batch of digits, ReLU
-   * activations): 'auto' (default) when a sample of it is at least 60% zeros and the other operand
-   * is finite, 'always' whenever the other is finite (tests), 'off' never. The result is the same.
+   * activations), element by element: 'auto' (default) when a sample of it is at least 40% zeros
+   * (50% for a result 128-255 columns wide) and the other operand is finite, 'always' whenever the
+   * other is finite (tests), 'off' never. The result is the same.
    */
   skipZeros?: 'auto' | 'always' | 'off';
 }

@@ -16,8 +16,9 @@ import { assembleWat } from './wat.js';
  * the convolutions' data movement (`conv.ts`);
  * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
  * parameters, Adam's moments and its staged gradients, read and updated in place every step);
- * then the operands of the current call (A, B, the bias and C here; those of the SIMD loops of
- * `vector.ts`). An operand that is resident is read where it is, not copied. The memory only
+ * then the operands of the current call (A, B, the bias, C and, for a product computed
+ * transposed to skip the zeros of op(B), its Cᵀ here; those of the SIMD loops of `vector.ts`).
+ * An operand that is resident is read where it is, not copied. The memory only
  * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
  * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
  * so views of resident arrays stay valid.
@@ -47,20 +48,53 @@ export interface WasmMatmulOptions {
   /** Tile sizes (for tuning; {@link TILE} by default). */
   tile?: Tile;
   /**
-   * Skip the zeros of a sparse operand (see `SKIP` in gemm.wat.ts): 'auto' when at least 60% of
-   * a sample of it is zero and the product is large; 'always' for every product (tests); 'off'.
-   * Only when the other operand is finite, so the result is the one without skipping.
+   * Skip the zeros of a sparse operand element by element (see `SKIP` in gemm.wat.ts): 'auto'
+   * when the product is large and enough of a sample of the operand is zero (40% for 256 or more
+   * result columns, 50% for 128-255, never below); 'always' whenever a sampled element is zero
+   * (tests); 'off'. Only when the other operand is finite, so the result has the bits of the
+   * product without skipping.
    */
   skipZeros?: 'auto' | 'always' | 'off';
 }
 
+/** How a product skips zeros: the kernel's mode ({@link SKIP}), and whether the sparse operand is op(B) (else op(A)). */
+interface SkipChoice {
+  mode: number;
+  onB: boolean;
+}
+
+/**
+ * How much more a row of A' costs a task than a column of B' when the product skips zeros: a task
+ * lists the non-zeros of each of its rows (scalar, one element at a time) and packs B' (vector
+ * copies). On 2 threads, 4 instead of 1 (tasks split along m rather than n) ran x·W1ᵀ with an
+ * MNIST-like input 0.85-0.91× as long, the step's other sparse products within the noise of a
+ * loaded machine (2 runs each, 2026-12-06).
+ */
+const ROWS_SPLIT_WEIGHT = 4;
+/**
+ * How much more a non-zero of op(B) costs than one of op(A) when skipping: a sparse op(B) is
+ * listed down its columns, and the result is computed transposed and transposed back. Measured
+ * 1 thread on g_hᵀ·x [400,128]·[128,784] with an MNIST batch x: with random g_h, skipping x's
+ * zeros (80%) ran 0.80-0.82 ms, g_h's 1.06-1.12 ms at 54% zeros and 0.75-0.76 ms at 72%; in a
+ * training step (bench/train-step.bench.ts's batch, step 400), x's (75%) 0.79 ms, g_h's (63%)
+ * 0.89 ms. (1 − 0.75)·1.4 < 1 − 0.63 and (1 − 0.80)·1.4 lies between 1 − 0.72 and 1 − 0.54.
+ */
+const TRANSPOSED_COST = 1.4;
 /** Products with fewer flops never skip zeros (the sampling and finiteness check would cost more than they save). */
 const SKIP_MIN_FLOPS = 4e6;
+
 /**
- * The fraction of sampled zeros from which an operand counts as sparse: MNIST batches have 75-82%,
- * Fashion-MNIST 52% (its x·Wᵀ gained nothing, 0.99-1.09× under load), ReLU activations 25-50%.
+ * The fraction of sampled zeros from which skipping them pays, by the number of columns of the
+ * product the kernel computes with the sparse operand on the left (n, or m when op(B) is the
+ * sparse one): each row's list of non-zeros is made once and used for every 32 columns, so wide
+ * products amortise it. Measured 1 thread, zeros placed at random (bench/sparse-matmul.bench.ts):
+ * at 400 and 784 columns skipping ran 0.97-1.04× the dense time at 36% zeros, 0.87-0.95× at 40-44%
+ * and 1.04-1.17× at 20-28%; at 128 columns 1.05-1.08× at 42% and 0.80-0.87× at 60%; at 64
+ * columns 1.01-1.04× at 60%; at 40 columns 1.14-1.20× even at 72%.
  */
-const SKIP_MIN_ZEROS = 0.6;
+function minZeros(columns: number): number {
+  return columns >= 256 ? 0.4 : columns >= 128 ? 0.5 : Infinity;
+}
 
 /** The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length). */
 function sampledZeros(x: Float32Array, length: number): number {
@@ -340,21 +374,32 @@ export class WasmMatmul {
   }
 
   /**
-   * Which operand of the product the kernel computes (A' and B', after a flip) has its zeros
-   * skipped ({@link SKIP}): the sparser one, when it is sparse enough and the product large
-   * enough, and only if the other one is finite (checked in memory at its address): a skipped
-   * 0·∞ or 0·NaN would not give the NaN of the product without skipping.
+   * Whether and how the product skips the zeros of a sparse operand ({@link SKIP}): that of
+   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough, and only if
+   * the other operand is finite (checked in memory at its address): a skipped 0·∞ or 0·NaN would
+   * not give the NaN of the product without skipping.
    */
-  private skipFor(a: Float32Array, aAt: number, aLen: number, b: Float32Array, bAt: number, bLen: number, flops: number): number {
-    const mode = this.options.skipZeros ?? 'auto';
-    if (mode === 'off' || this.tile.U !== 1 || (mode === 'auto' && flops < SKIP_MIN_FLOPS)) return SKIP.none;
+  private skipFor(
+    a: Float32Array,
+    aAt: number,
+    aLen: number,
+    b: Float32Array,
+    bAt: number,
+    bLen: number,
+    d: { m: number; k: number; n: number; flops: number },
+  ): SkipChoice {
+    const none = { mode: SKIP.none, onB: false };
+    const option = this.options.skipZeros ?? 'auto';
+    if (option === 'off' || (option === 'auto' && d.flops < SKIP_MIN_FLOPS)) return none;
     // Parameters (kept arrays) are dense: not sampled.
     const zerosA = this.kept.has(a) ? 0 : sampledZeros(a, aLen);
     const zerosB = this.kept.has(b) ? 0 : sampledZeros(b, bLen);
-    const threshold = mode === 'always' ? 0 : SKIP_MIN_ZEROS;
-    if (Math.max(zerosA, zerosB) < threshold || (mode === 'always' && zerosA + zerosB === 0)) return SKIP.none;
-    const [skip, otherAt, otherLen] = zerosA >= zerosB ? [SKIP.a, bAt, bLen] : [SKIP.b, aAt, aLen];
-    return this.isFinite(otherAt, otherLen) ? skip : SKIP.none;
+    // Either operand qualifies when enough of it is zero for the columns it would be computed over.
+    const canA = option === 'auto' ? zerosA >= minZeros(d.n) : zerosA > 0;
+    const canB = option === 'auto' ? zerosB >= minZeros(d.m) : zerosB > 0;
+    if (!canA && !canB) return none;
+    const onB = canB && (!canA || (1 - zerosB) * TRANSPOSED_COST < 1 - zerosA);
+    return this.isFinite(onB ? aAt : bAt, onB ? aLen : bLen) ? { mode: SKIP.rows, onB } : none;
   }
 
   /** Whether the `n` floats at byte address `at` of the memory are all finite. */
@@ -399,27 +444,47 @@ export class WasmMatmul {
     // Element (i, p) of op(A) is at i·rsA + p·csA; (p, j) of op(B) at p·rsB + j·csB.
     const [rsA, csA] = transA ? [1, m] : [k, 1];
     const [rsB, csB] = transB ? [1, k] : [n, 1];
-    // A narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to NR in
-    // every register tile; when m and n fit the tile the other way round, compute Cᵀ = op(B)ᵀ·op(A)ᵀ
-    // instead (no padding at all) and transpose it on the way out.
-    const flip = batch === 1 && n % NR !== 0 && n % MR === 0 && m % NR === 0;
+    if (!this.reserve(next)) return false;
+    if (copyA) this.f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
+    if (copyB) this.f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
+    const flops = 2 * batch * m * n * k;
+    const skip = this.skipFor(a, aAt, aLen, b, bAt, bLen, { m, k, n, flops });
+    // The kernel computes C' = A'·B'. Element-level skipping needs the sparse operand on the left:
+    // when that is op(B), it computes Cᵀ = op(B)ᵀ·op(A)ᵀ and writes it out transposed, as C (`trans`).
+    // Otherwise a narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to
+    // NR in every register tile; when m and n fit the tile the other way round, compute Cᵀ
+    // (no padding at all) and transpose it on the way out (`flip`).
+    const trans = skip.mode === SKIP.rows && skip.onB;
+    const flip = trans || (skip.mode !== SKIP.rows && batch === 1 && n % NR !== 0 && n % MR === 0 && m % NR === 0);
     const [M, N] = flip ? [n, m] : [m, n];
     const mPad = roundUp(M, MR);
     const nPad = roundUp(N, NR);
+    // The C buffer: rows × ldc floats per batch item, in the orientation of out (that of C' after a plain flip).
+    const [rows, ldc] = trans ? [nPad, roundUp(n, NR)] : [mPad, nPad];
+    const transposed = flip && !trans;
     const biasAt = next;
     // A resident result with no padding rows or columns (a gradient zeroed in place) is written where it is.
-    const outAt = !flip && mPad === m && nPad === n ? this.addressOf(out) : undefined;
-    const cAt = outAt ?? biasAt + (bias ? roundUp(nPad * 4, 64) : 0);
-    if (!this.reserve(outAt === undefined ? cAt + batch * mPad * nPad * 4 : biasAt + roundUp(nPad * 4, 64))) return false;
+    const outAt = !transposed && rows === m && ldc === n ? this.addressOf(out) : undefined;
+    const cAt = outAt ?? biasAt + (bias ? roundUp(ldc * 4, 64) : 0);
+    const cEnd = outAt === undefined ? cAt + batch * rows * ldc * 4 : biasAt + roundUp(ldc * 4, 64);
+    // With `trans`, each task computes its tile of C' = Cᵀ here (mPad × nPad a batch item) and writes it transposed to C.
+    const ctAt = roundUp(cEnd, 64);
+    if (!this.reserve(trans ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
     const f32 = this.f32;
-    if (copyA) f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
-    if (copyB) f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
-    if (bias && !flip) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + nPad).set(bias.subarray(0, n), biasAt >> 2);
+    if (bias && !transposed) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + ldc).set(bias.subarray(0, n), biasAt >> 2);
 
     // Split into tasks: each batch item into pm × pn tiles when there are fewer items than threads.
-    const flops = 2 * batch * m * n * k;
     const workers = this.pool && flops >= this.options.minParallelFlops ? this.pool.idleWorkers() : 0;
-    const [pm, pn] = workers > 0 ? split(this.tile, mPad / MR, nPad / NR, Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch)) : [1, 1];
+    const [pm, pn] =
+      workers > 0
+        ? split(
+            this.tile,
+            mPad / MR,
+            nPad / NR,
+            Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch),
+            skip.mode === SKIP.rows ? ROWS_SPLIT_WEIGHT : 1,
+          )
+        : [1, 1];
     const tm = roundUp(Math.ceil(mPad / pm), MR);
     const tn = roundUp(Math.ceil(nPad / pn), NR);
     const tasksM = Math.ceil(M / tm);
@@ -429,46 +494,51 @@ export class WasmMatmul {
     job[JOB.m] = M;
     job[JOB.n] = N;
     job[JOB.k] = k;
-    job[JOB.ldc] = nPad;
+    job[JOB.ldc] = ldc;
     if (flip) {
       // A' = op(B)ᵀ: (j, p) at p·rsB + j·csB; B' = op(A)ᵀ: (p, i) at i·rsA + p·csA.
       job[JOB.a] = bAt;
       job[JOB.rsA] = csB;
       job[JOB.csA] = rsB;
+      job[JOB.aBatchStride] = bBatchStride;
       job[JOB.b] = aAt;
       job[JOB.rsB] = csA;
       job[JOB.csB] = rsA;
+      job[JOB.bBatchStride] = aBatchStride;
     } else {
       job[JOB.a] = aAt;
       job[JOB.rsA] = rsA;
       job[JOB.csA] = csA;
+      job[JOB.aBatchStride] = aBatchStride;
       job[JOB.b] = bAt;
       job[JOB.rsB] = rsB;
       job[JOB.csB] = csB;
+      job[JOB.bBatchStride] = bBatchStride;
     }
-    job[JOB.aBatchStride] = aBatchStride;
-    job[JOB.bBatchStride] = bBatchStride;
-    job[JOB.cBatchStride] = mPad * nPad;
+    job[JOB.cBatchStride] = rows * ldc;
     job[JOB.tm] = tm;
     job[JOB.tn] = tn;
     job[JOB.tasksM] = tasksM;
     job[JOB.tasksN] = tasksN;
     job[JOB.scratch] = SCRATCH;
     job[JOB.slotBytes] = slotBytes(this.tile);
-    job[JOB.skip] = flip ? this.skipFor(b, bAt, bLen, a, aAt, aLen, flops) : this.skipFor(a, aAt, aLen, b, bAt, bLen, flops);
+    job[JOB.skip] = skip.mode;
+    job[JOB.ct] = trans ? ctAt : 0;
+    job[JOB.ldct] = nPad;
+    job[JOB.ctBatchStride] = mPad * nPad;
     const ntasks = batch * tasksM * tasksN;
     this.calls++;
     if (workers > 0) this.parallelCalls++;
-    if (job[JOB.skip] !== SKIP.none) this.skippingCalls++;
+    if (skip.mode !== SKIP.none) this.skippingCalls++;
     this.runTasks(JOB_ADDR, ntasks, (t) => this.task(JOB_ADDR, t, 0), 0, workers);
-    if (flip) {
+    if (transposed) {
       transposeOut(f32, cAt >> 2, nPad, out, m, n, bias);
       return true;
     }
-    if (bias) this.addRows(cAt, biasAt, batch * mPad, nPad, nPad); // + b on every row, in place
+    if (bias) this.addRows(cAt, biasAt, batch * rows, ldc, ldc); // + b on every row, in place
     if (outAt !== undefined) return true;
-    if (mPad === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, nPad);
-    else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * mPad * nPad, out, t * m * n, m, n, nPad);
+    if (rows === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, ldc);
+    else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * rows * ldc, out, t * m * n, m, n, ldc);
     return true;
   }
 }
@@ -478,13 +548,13 @@ export class WasmMatmul {
  * total: A is packed once per column of tiles (pn·m·k floats), B once per row (pm·k·n).
  * Sizes are in register tiles (mTiles·MR ≈ m, nTiles·NR ≈ n).
  */
-function split({ MR, NR }: Tile, mTiles: number, nTiles: number, parts: number): [number, number] {
+function split({ MR, NR }: Tile, mTiles: number, nTiles: number, parts: number, aWeight: number): [number, number] {
   let best: [number, number] = [1, 1];
   let cost = Infinity;
   for (let pm = 1; pm <= Math.min(parts, mTiles); pm++) {
     const pn = Math.min(nTiles, Math.ceil(parts / pm));
     // Too few tasks counts as a large cost, so the most even split wins when none reaches `parts`.
-    const c = pn * mTiles * MR + pm * nTiles * NR + Math.max(0, parts - pm * pn) * (mTiles * MR + nTiles * NR) * parts;
+    const c = aWeight * pn * mTiles * MR + pm * nTiles * NR + Math.max(0, parts - pm * pn) * (aWeight * mTiles * MR + nTiles * NR) * parts;
     if (c < cost) [best, cost] = [[pm, pn], c];
   }
   return best;

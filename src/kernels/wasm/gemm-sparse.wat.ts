@@ -1,0 +1,179 @@
+/**
+ * The element-level zero skipping of the matmul kernel ({@link SKIP}.rows in `gemm.wat.ts`), in
+ * WebAssembly text: for C' = A'·B' with A' sparse, each row of an A block lists its non-zero steps
+ * ({@link listRows}), a 1×W micro-kernel multiplies only those into W columns of the packed B block
+ * ({@link microRows}, driven by {@link macroRows}), and a product computed transposed is written
+ * back 4×4 blocks at a time ({@link transposeOut}). `gemmWat()` puts these functions in its module.
+ */
+import type { SKIP, Tile } from './gemm.wat.js';
+
+// The WAT helpers of gemm.wat.ts.
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const get = (x: string): string => `(local.get ${x})`;
+const i32 = (v: number): string => `(i32.const ${v})`;
+/** i8x16.shuffle of two f32x4 picking 32-bit lanes `l` (0-3 from x, 4-7 from y). */
+const shuffle32 = (l: number[], x: string, y: string): string =>
+  `(i8x16.shuffle ${l.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ')} ${x} ${y})`;
+
+/**
+ * Element-level zero skipping ({@link SKIP}.rows), step 1: for each of the mc rows of the A
+ * block at $src (element (r, p) at r·$rs + p·$cs, element strides, p < kc), lists its non-zero
+ * steps as 8-byte entries [p·NR·4 (i32: the byte offset of row p in a packed B panel), A(r, p)
+ * (f32)] at $lists + r·KC·8, and their number at $counts + r·4. +0 and −0 are zeros (a ReLU
+ * gradient g·[h > 0] holds −0 wherever g < 0); any other bit set is listed, NaN included.
+ * Branch-free: every step's entry is written, and the write position moves on only when the
+ * value is non-zero.
+ */
+function listRows({ NR, KC }: Tile): string {
+  return `
+  (func $listRows (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $lists i32) (param $counts i32)
+    (local $r i32) (local $s i32) (local $l i32) (local $start i32) (local $p i32) (local $end i32) (local $v i32)
+    (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
+    (local.set $cs (i32.shl ${get('$cs')} ${i32(2)}))
+    (block $done (loop $row
+      (br_if $done (i32.ge_s ${get('$r')} ${get('$mc')}))
+      (local.set $s (i32.add ${get('$src')} (i32.mul ${get('$r')} ${get('$rs')})))
+      (local.set $start (i32.add ${get('$lists')} (i32.mul ${get('$r')} ${i32(KC * 8)})))
+      (local.set $l ${get('$start')})
+      (local.set $p ${i32(0)})
+      (local.set $end (i32.mul ${get('$kc')} ${i32(NR * 4)}))
+      (block $pdone (loop $step
+        (br_if $pdone (i32.ge_u ${get('$p')} ${get('$end')}))
+        (local.set $v (i32.load ${get('$s')}))
+        (i32.store ${get('$l')} ${get('$p')})
+        (i32.store offset=4 ${get('$l')} ${get('$v')})
+        (local.set $l (i32.add ${get('$l')} (i32.shl (i32.ne (i32.and ${get('$v')} ${i32(0x7fffffff)}) ${i32(0)}) ${i32(3)})))
+        (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
+        (local.set $p (i32.add ${get('$p')} ${i32(NR * 4)}))
+        (br $step)))
+      (i32.store (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})) (i32.shr_u (i32.sub ${get('$l')} ${get('$start')}) ${i32(3)}))
+      (local.set $r (i32.add ${get('$r')} ${i32(1)}))
+      (br $row)))
+  )`;
+}
+
+/** Panels of B (NR columns each) one call of the element-level micro-kernel covers: W = ROW_PANELS·NR columns. */
+const ROW_PANELS = 4;
+
+/**
+ * Element-level zero skipping, step 2, the 1×W micro-kernel ($microRows<P>, W = P·NR):
+ * C[r, 0:W] (+)= Σ over the $n entries at $e (a row's list, see {@link listRows}) of
+ * value · Bp[p, 0:W], reading the P packed B panels at $b + offset + q·KC·NR·4 (the B block is
+ * packed with a fixed panel stride, so these are constant offsets). Per listed non-zero: one
+ * splat, P·NR/4 loads and multiply-adds into P·NR/4 accumulators. Terms are added in order of p,
+ * like the dense kernel's, and a skipped term is ±0·b = ±0 added to a sum that starts at +0
+ * (which, rounding to nearest, never makes it −0 nor changes a non-zero sum): the result has the
+ * dense kernel's bits whenever B is finite. $c is the address of C[r, 0].
+ */
+function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
+  const V = (P * NR) / 4;
+  const acc = (v: number): string => `$c${v}`;
+  const vecOffset = (v: number): number => Math.floor(v / (NR / 4)) * KC * NR * 4 + (v % (NR / 4)) * 16;
+  const madd = (v: number): string => {
+    const b = `(v128.load offset=${vecOffset(v)} ${get('$bb')})`;
+    return fma
+      ? `(local.set ${acc(v)} (f32x4.relaxed_madd ${get('$x')} ${b} ${get(acc(v))}))`
+      : `(local.set ${acc(v)} (f32x4.add ${get(acc(v))} (f32x4.mul ${get('$x')} ${b})))`;
+  };
+  const vectorStore = (add: boolean): string =>
+    range(V)
+      .map((v) => {
+        const value = add ? `(f32x4.add (v128.load offset=${v * 16} ${get('$c')}) ${get(acc(v))})` : get(acc(v));
+        return `(v128.store offset=${v * 16} ${get('$c')} ${value})`;
+      })
+      .join('\n        ');
+  return `
+  (func $microRows${P} (param $e i32) (param $n i32) (param $b i32) (param $c i32) (param $acc i32)
+    (local $end i32) (local $bb i32) (local $x v128) ${range(V)
+      .map((v) => `(local ${acc(v)} v128)`)
+      .join(' ')}
+    (local.set $end (i32.add ${get('$e')} (i32.shl ${get('$n')} ${i32(3)})))
+    (if (i32.lt_u ${get('$e')} ${get('$end')}) (then
+    (loop $k
+      (local.set $bb (i32.add ${get('$b')} (i32.load ${get('$e')})))
+      (local.set $x (v128.load32_splat offset=4 ${get('$e')}))
+      ${range(V).map(madd).join('\n      ')}
+      (local.set $e (i32.add ${get('$e')} ${i32(8)}))
+      (br_if $k (i32.lt_u ${get('$e')} ${get('$end')})))))
+    (if ${get('$acc')}
+      (then ${vectorStore(true)})
+      (else ${vectorStore(false)})))`;
+}
+
+/**
+ * Element-level zero skipping, step 3: every row r < mc of the C block at $c (rows $ldc floats
+ * apart) over the nc columns of the packed B block at $bp, ROW_PANELS panels per
+ * micro-kernel call and the last 0-3 panels by 2 and 1.
+ */
+function macroRows({ NR, KC }: Tile): string {
+  const call = (P: number): string => `
+          (local.set $r (i32.const 0))
+          (loop $row${P}
+            (call $microRows${P} (i32.add ${get('$lists')} (i32.mul ${get('$r')} ${i32(KC * 8)})) (i32.load (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})))
+              ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$acc')})
+            (local.set $r (i32.add ${get('$r')} ${i32(1)}))
+            (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))
+          (local.set $panels ${i32(P)})`;
+  return `
+  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32)
+    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32)
+    (local.set $rs (i32.shl ${get('$ldc')} ${i32(2)}))
+    (block $done (loop $jr
+      (br_if $done (i32.ge_s ${get('$j')} ${get('$nc')}))
+      (local.set $cc (i32.add ${get('$c')} (i32.shl ${get('$j')} ${i32(2)})))
+      (local.set $left (i32.div_u (i32.add (i32.sub ${get('$nc')} ${get('$j')}) ${i32(NR - 1)}) ${i32(NR)}))
+      (if (i32.ge_u ${get('$left')} ${i32(ROW_PANELS)})
+        (then ${call(ROW_PANELS)})
+        (else (if (i32.ge_u ${get('$left')} ${i32(2)})
+          (then ${call(2)})
+          (else ${call(1)}))))
+      (local.set $bp (i32.add ${get('$bp')} (i32.mul ${get('$panels')} ${i32(KC * NR * 4)})))
+      (local.set $j (i32.add ${get('$j')} (i32.mul ${get('$panels')} ${i32(NR)})))
+      (br $jr)))
+  )`;
+}
+
+/**
+ * dst[j·$ldd + i] = src[i·$lds + j] for i < $rows, j < $cols (both multiples of 4; byte
+ * addresses, leading dimensions in floats): a product computed as C' = Cᵀ written out as C,
+ * 4×4 blocks at a time (4 loads, 8 shuffles, 4 stores).
+ */
+function transposeOut(): string {
+  const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));
+  return `
+  (func $transposeOut (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $lds (i32.shl ${get('$lds')} ${i32(2)}))
+    (local.set $ldd (i32.shl ${get('$ldd')} ${i32(2)}))
+    (block $done (loop $rowBlock
+      (br_if $done (i32.ge_s ${get('$i')} ${get('$rows')}))
+      (local.set $j (i32.const 0))
+      (block $rowDone (loop $colBlock
+        (br_if $rowDone (i32.ge_s ${get('$j')} ${get('$cols')}))
+        (local.set $s (i32.add ${get('$src')} (i32.add (i32.mul ${get('$i')} ${get('$lds')}) (i32.shl ${get('$j')} ${i32(2)}))))
+        ${range(4)
+          .map((q) => `(local.set $v${q} (v128.load (i32.add ${get('$s')} (i32.mul ${get('$lds')} ${i32(q)}))))`)
+          .join('\n        ')}
+        (local.set $t0 ${quad('$v0', '$v1', [0, 4, 1, 5])}) ;; r0c0 r1c0 r0c1 r1c1
+        (local.set $t1 ${quad('$v2', '$v3', [0, 4, 1, 5])}) ;; r2c0 r3c0 r2c1 r3c1
+        (local.set $t2 ${quad('$v0', '$v1', [2, 6, 3, 7])}) ;; r0c2 r1c2 r0c3 r1c3
+        (local.set $t3 ${quad('$v2', '$v3', [2, 6, 3, 7])}) ;; r2c2 r3c2 r2c3 r3c3
+        (local.set $d (i32.add ${get('$dst')} (i32.add (i32.mul ${get('$j')} ${get('$ldd')}) (i32.shl ${get('$i')} ${i32(2)}))))
+        (v128.store ${get('$d')} ${quad('$t0', '$t1', [0, 1, 4, 5])})
+        (v128.store (i32.add ${get('$d')} ${get('$ldd')}) ${quad('$t0', '$t1', [2, 3, 6, 7])})
+        (v128.store (i32.add ${get('$d')} (i32.shl ${get('$ldd')} ${i32(1)})) ${quad('$t2', '$t3', [0, 1, 4, 5])})
+        (v128.store (i32.add ${get('$d')} (i32.mul ${get('$ldd')} ${i32(3)})) ${quad('$t2', '$t3', [2, 3, 6, 7])})
+        (local.set $j (i32.add ${get('$j')} ${i32(4)}))
+        (br $colBlock)))
+      (local.set $i (i32.add ${get('$i')} ${i32(4)}))
+      (br $rowBlock)))
+  )`;
+}
+
+/**
+ * The WAT functions of the zero-skipping path ($listRows, $microRows<P>, $macroRows,
+ * $transposeOut) for the module `gemmWat()` builds; `fma` as there.
+ */
+export function sparseWat(fma: boolean, tile: Tile): string {
+  return [listRows(tile), ...[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(fma, tile, P)), macroRows(tile), transposeOut()].join('\n');
+}

@@ -1,0 +1,199 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MatmulDims } from '../../src/kernels/backend.js';
+import { cpuBackend } from '../../src/kernels/cpu.js';
+import { TILE } from '../../src/kernels/wasm/gemm.wat.js';
+import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
+import { fcOptions } from '../helpers.js';
+import { gamma, rng } from './seeded.js';
+
+/**
+ * Element-level zero skipping in the wasm matmul (SKIP.rows in gemm.wat.ts): every listed
+ * non-zero of the sparse operand is multiplied in, nothing else, with op(A) or op(B) sparse (the
+ * latter computed as Cᵀ and written transposed), on every transpose, batch stride and block edge.
+ */
+const { MR, NR, KC, NC } = TILE;
+const U32 = 2 ** -24;
+const U64 = 2 ** -53;
+
+/** n values in [-1, 1), each zero with probability `zeros`: +0 or −0 (as a ReLU gradient g·[h > 0] has), evenly. */
+function sparse(next: () => number, n: number, zeros: number): Float32Array {
+  return Float32Array.from({ length: n }, () => (next() < zeros ? (next() < 0.5 ? 0 : -0) : 2 * next() - 1));
+}
+
+/** Asserts |out − ref| ≤ γ_k·Σₚ|A||B| elementwise against the float64 reference (the bound of wasm.test.ts). */
+function expectNearReference(a: Float32Array, b: Float32Array, out: Float32Array, d: MatmulDims, label: string): void {
+  const ref = new Float64Array(out.length);
+  const mass = new Float64Array(out.length);
+  cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
+  cpuBackend.matmul(Float64Array.from(a, Math.abs), Float64Array.from(b, Math.abs), mass, d);
+  const c = gamma(d.k, U32) + gamma(d.k, U64);
+  for (let i = 0; i < out.length; i++) {
+    const err = Math.abs(out[i]! - ref[i]!);
+    if (!(err <= c * mass[i]! * (1 + 1e-12))) expect(`${label} [${i}] out ${out[i]} ref ${ref[i]}`).toBe(`within ${c * mass[i]!}`);
+  }
+}
+
+const size = fc.oneof(fc.constantFrom(1, MR - 1, MR + 1, NR - 1, NR + 1, 4 * NR + 1, 4 * NR - 3), fc.integer({ min: 1, max: 70 }));
+const zerosArb = fc.constantFrom(0, 0.25, 0.42, 0.52, 0.72, 0.8, 0.97, 1);
+
+describe.each([
+  ['one thread', { threads: 1 }],
+  ['2 threads (every product split)', { threads: 2, minParallelFlops: 0 }],
+])('wasm matmul, element-level zero skipping, %s', (_, options) => {
+  let skipping: WasmBackend;
+  let dense: WasmBackend;
+  beforeAll(async () => {
+    skipping = createWasmBackend({ ...options, skipZeros: 'always' });
+    dense = createWasmBackend({ ...options, skipZeros: 'off' });
+    await Promise.all([skipping.ready(), dense.ready()]);
+  });
+  afterAll(async () => {
+    await skipping.dispose();
+    await dense.dispose();
+  });
+
+  it('matches the float64 reference and the dense kernel bit for bit at every sparsity, shape, transpose and batch stride', () => {
+    const dims = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      m: size,
+      k: fc.oneof(size, fc.constantFrom(KC - 1, KC, KC + 1, 2 * KC + 3)),
+      n: size,
+      transA: fc.boolean(),
+      transB: fc.boolean(),
+      aShared: fc.boolean(),
+      bShared: fc.boolean(),
+      zerosA: zerosArb,
+      zerosB: zerosArb,
+    });
+    fc.assert(
+      fc.property(dims, fc.nat(), ({ aShared, bShared, zerosA, zerosB, ...s }, seed) => {
+        const d: MatmulDims = { ...s, aBatchStride: aShared ? 0 : s.m * s.k, bBatchStride: bShared ? 0 : s.k * s.n };
+        const next = rng(seed);
+        const a = sparse(next, (d.batch - 1) * d.aBatchStride + d.m * d.k, zerosA);
+        const b = sparse(next, (d.batch - 1) * d.bBatchStride + d.k * d.n, zerosB);
+        const out = new Float32Array(d.batch * d.m * d.n).fill(NaN);
+        const want = new Float32Array(d.batch * d.m * d.n).fill(NaN);
+        const before = skipping.stats().zeroSkipping;
+        skipping.matmul(a, b, out, d);
+        dense.matmul(a, b, want, d);
+        // 'always' skips whenever a sampled element is zero: every element of an operand of up to 512, and at 25% zeros or more some of 512 samples.
+        const sampledZero = (x: Float32Array, zeros: number): boolean => (x.length <= 512 ? x.includes(0) : zeros >= 0.25);
+        expect(skipping.stats().zeroSkipping - before).toBe(sampledZero(a, zerosA) || sampledZero(b, zerosB) ? 1 : 0);
+        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        expectNearReference(a, b, out, d, JSON.stringify(d));
+      }),
+      fcOptions(),
+    );
+  });
+
+  it.each([
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ])('crosses every cache block with either operand sparse (m > MC, k > 2·KC, n > NC), transA=%s transB=%s', (transA, transB) => {
+    const next = rng(41);
+    for (const [m, k, n, zerosA, zerosB] of [
+      [TILE.MC + 3, 2 * KC + 5, 2 * NR + 3, 0.7, 0],
+      [2 * NR + 3, KC + 9, NC + 13, 0.7, 0],
+      [NC + 13, KC + 9, 2 * NR + 3, 0, 0.7],
+      [2 * NR + 3, 2 * KC + 5, TILE.MC + 3, 0, 0.7],
+    ] as const) {
+      const d: MatmulDims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+      const a = sparse(next, m * k, zerosA);
+      const b = sparse(next, k * n, zerosB);
+      const out = new Float32Array(m * n).fill(NaN);
+      const before = skipping.stats().zeroSkipping;
+      skipping.matmul(a, b, out, d);
+      expect(skipping.stats().zeroSkipping).toBe(before + 1);
+      expectNearReference(a, b, out, d, `${m}x${k}x${n}`);
+    }
+  });
+
+  it.each([
+    ['op(A) sparse', false],
+    ['op(B) sparse (Cᵀ computed, written transposed)', true],
+  ])('multiplies in every non-zero: one per row of the sparse operand at a random step, the result is the other operand’s row exactly (%s)', (_name, onB) => {
+    // C = E·B with E one 1 per row (A sparse), or C = A·Eᵀ (B sparse): each output row (column) is a copy of one row of the dense operand.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(1, 7, KC - 1, KC, KC + 1, 2 * KC + 1),
+        fc.integer({ min: 33, max: 300 }),
+        fc.nat(),
+        (rows, k, width, seed) => {
+          const next = rng(seed);
+          const dense = sparse(next, width * k, 0); // [width, k]
+          const steps = Array.from({ length: rows }, (_, r) => (r === 0 ? k - 1 : r === 1 ? 0 : Math.floor(next() * k)));
+          const onehot = new Float32Array(rows * k); // [rows, k]
+          steps.forEach((p, r) => (onehot[r * k + p] = 1));
+          const out = new Float32Array(rows * width).fill(NaN);
+          const before = skipping.stats().zeroSkipping;
+          if (onB) skipping.matmul(dense, onehot, out, { batch: 1, m: width, k, n: rows, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+          else skipping.matmul(onehot, dense, out, { batch: 1, m: rows, k, n: width, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+          if (k > 1) expect(skipping.stats().zeroSkipping).toBe(before + 1);
+          for (let r = 0; r < rows; r++)
+            for (let j = 0; j < width; j++) {
+              const got = onB ? out[j * rows + r]! : out[r * width + j]!;
+              if (got !== dense[j * k + steps[r]!]) expect(`row ${r} (step ${steps[r]}) column ${j}: ${got}`).toBe(`${dense[j * k + steps[r]!]}`);
+            }
+        },
+      ),
+      { ...fcOptions(), numRuns: Math.min(fcOptions().numRuns ?? 100, 30) },
+    );
+  });
+
+  it.each([
+    ['op(A) sparse, ∞ in op(B)', false, Infinity],
+    ['op(A) sparse, NaN in op(B)', false, NaN],
+    ['op(B) sparse, ∞ in op(A)', true, Infinity],
+    ['op(B) sparse, NaN in op(A)', true, NaN],
+  ])('does not skip when the dense operand is not finite (0·∞ and 0·NaN stay NaN): %s', (_name, onB, bad) => {
+    const [m, k, n] = [40, 300, 64];
+    const next = rng(7);
+    const a = onB ? sparse(next, m * k, 0) : sparse(next, m * k, 0.8);
+    const b = onB ? sparse(next, k * n, 0.8) : sparse(next, k * n, 0);
+    if (onB) {
+      a[3 * k + 5] = bad; // row 3 of A
+      b.fill(0, 5 * n, 6 * n); // row 5 of B is all zero: 0·bad = NaN in every column of row 3
+    } else {
+      b[5 * n + 3] = bad; // column 3 of B
+      a.fill(0, 0, k); // row 0 of A is all zero: 0·bad = NaN at [0, 3]
+    }
+    const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+    const out = new Float32Array(m * n);
+    const before = skipping.stats().zeroSkipping;
+    skipping.matmul(a, b, out, d);
+    expect(skipping.stats().zeroSkipping).toBe(before);
+    if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
+    else expect(out[3]).toBeNaN();
+  });
+});
+
+describe("wasm matmul, the 'auto' choice of zero skipping", () => {
+  let auto: WasmBackend;
+  beforeAll(async () => {
+    auto = createWasmBackend({ threads: 1 });
+    await auto.ready();
+  });
+  afterAll(() => auto.dispose());
+
+  it.each([
+    ['a dense batch x·Wᵀ', 128, 784, 400, 0, 0, false],
+    ['ReLU activations with 25% zeros, h·Wᵀ', 128, 400, 784, 0.25, 0, false],
+    ['Fashion-MNIST-like input, 52% zeros, x·Wᵀ', 128, 784, 400, 0.52, 0, true],
+    ['MNIST-like input, 80% zeros, x·Wᵀ', 128, 784, 400, 0.8, 0, true],
+    ['a weight gradient gᵀ·h, h 72% zeros (op(B) sparse)', 784, 128, 400, 0, 0.72, true],
+    ['a narrow result, 40 columns, 80% zeros', 128, 784, 40, 0.8, 0, false],
+    ['a 128-column result at 45% zeros', 128, 784, 128, 0.45, 0, false],
+    ['a 128-column result at 72% zeros', 128, 784, 128, 0.72, 0, true],
+  ] as const)('%s: skips = %s', (_name, m, k, n, zerosA, zerosB, skips) => {
+    const next = rng(m + k + n);
+    const a = sparse(next, m * k, zerosA);
+    const b = sparse(next, k * n, zerosB);
+    const before = auto.stats().zeroSkipping;
+    auto.matmul(a, b, new Float32Array(m * n), { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+    expect(auto.stats().zeroSkipping - before).toBe(skips ? 1 : 0);
+  });
+});
