@@ -80,6 +80,32 @@ describe('wasm vector loops', () => {
     );
   });
 
+  it('rowSum: the sum over trailing axes equals the reference bit for bit (float64 sums in the same order), any row count and length', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 41 }), fc.integer({ min: 1, max: 37 }), fc.integer(), (lead, rows, n, seed) => {
+        const x = floats(lead * rows * n, 1000, seed);
+        if (x.length < 64) return;
+        x[seed % x.length] = seed % 3 === 0 ? NaN : seed % 3 === 1 ? -Infinity : 3e38;
+        // Reduce the last axis of [lead·rows, n], and the last two of [lead, rows, n].
+        for (const [shape, axes] of [
+          [[lead * rows, n], [1]],
+          [
+            [lead, rows, n],
+            [1, 2],
+          ],
+        ] as const) {
+          const size = axes.length === 1 ? lead * rows : lead;
+          const out = new Float32Array(size);
+          const ref = new Float32Array(size);
+          backend.reduce('sum', x, shape, axes, out);
+          cpuBackend.reduce('sum', x, shape, axes, ref);
+          out.forEach((v, o) => expect(Object.is(v, ref[o]), `${shape} sum over ${axes}, out[${o}]`).toBe(true));
+        }
+      }),
+      fcOptions(),
+    );
+  });
+
   it('adam: the float32 SIMD update tracks the float64 reference loop to float32 rounding, moments resident in wasm memory', () => {
     const n = 1003; // not a multiple of 4: the padded tail must not leak
     // θ and the gradient of one sign, so that g = ∇ + λθ never cancels (cancellation would make

@@ -179,6 +179,19 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const leading = axes.every((a, i) => a === i) && rows > 1 && out.length >= 4 && x.length >= SIMD_MIN;
       if (op === 'sum' && leading && x instanceof Float32Array && out instanceof Float32Array && vector.colSum(x, rows, out.length, out)) return;
       if (op === 'sum' && sumAroundKept(x, shape, axes, out)) return;
+      // A sum over the trailing axes (a per-example log-likelihood over pixels): SIMD, float64 sums
+      // in the reference's order, 8 rows at a time; the last rows mod 8 by the reference.
+      const trailing = axes.length > 0 && axes.every((a, i) => a === shape.length - axes.length + i);
+      const rowLength = rows; // the product of the reduced axes, here the last ones
+      const outer = out.length - (out.length % 8);
+      const f32 = x instanceof Float32Array && out instanceof Float32Array && x.length === out.length * rowLength;
+      if (op === 'sum' && trailing && f32 && outer > 0 && rowLength >= 4 && x.length >= SIMD_MIN) {
+        if (vector.rowSum(x, outer, rowLength, out.subarray(0, outer))) {
+          const rest = out.length - outer;
+          if (rest > 0) cpuBackend.reduce(op, x.subarray(outer * rowLength), [rest, rowLength], [1], out.subarray(outer));
+          return;
+        }
+      }
       cpuBackend.reduce(op, x, shape, axes, out);
     },
     copy: cpuBackend.copy,

@@ -54,6 +54,7 @@ type AdamFn = (
 export class WasmVector {
   private readonly loops: Record<SimdOp, Loop>;
   private readonly colSumFn: (x: number, acc: number, out: number, rows: number, n: number) => void;
+  private readonly rowSumFn: (x: number, out: number, groups: number, n: number) => void;
   private readonly adamFn: AdamFn;
   private readonly allFiniteFn: (x: number, n: number) => number;
   private readonly task: (job: number, t: number, slot: number) => void;
@@ -61,6 +62,7 @@ export class WasmVector {
     const exports = engine.vector;
     this.loops = Object.fromEntries(SIMD_OPS.map((op) => [op, exports[op]])) as Record<SimdOp, Loop>;
     this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
+    this.rowSumFn = exports['rowSum'] as WasmVector['rowSumFn'];
     this.adamFn = exports['adam'] as AdamFn;
     this.allFiniteFn = exports['allFinite'] as WasmVector['allFiniteFn'];
     this.task = exports['task'] as WasmVector['task'];
@@ -162,6 +164,26 @@ export class WasmVector {
     if (xResident === undefined) f32.set(x, xAt >> 2);
     this.colSumFn(xAt, accAt, outAt, rows, n);
     if (resident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
+    return true;
+  }
+
+  /**
+   * out[o] = Σ_r x[o·n + r] for o < rows (a multiple of 8): the sum over the last axis, in float64
+   * in increasing r like the reference, so equal to it bit for bit (`rowSum` in vector.wat.ts). x
+   * and out are used in place when resident, else copied in and out. False if they do not fit.
+   */
+  rowSum(x: Float32Array, rows: number, n: number, out: Float32Array): boolean {
+    const xResident = this.engine.addressOf(x);
+    const outResident = this.engine.addressOf(out);
+    const outBytes = outResident === undefined ? roundUp(rows * 4, 64) : 0;
+    const base = this.engine.scratch(outBytes + (xResident === undefined ? roundUp(rows * n * 4, 64) : 0));
+    if (base === undefined) return false;
+    const outAt = outResident ?? base;
+    const xAt = xResident ?? base + outBytes;
+    const f32 = this.engine.view;
+    if (xResident === undefined) f32.set(x.subarray(0, rows * n), xAt >> 2);
+    this.rowSumFn(xAt, outAt, rows / 8, n);
+    if (outResident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + rows));
     return true;
   }
 

@@ -23,6 +23,8 @@ import { EXP32, LOG1P32 } from '../logistic.js';
  */
 
 const get = (x: string): string => `(local.get ${x})`;
+const range8 = [0, 1, 2, 3, 4, 5, 6, 7];
+const range4 = [0, 1, 2, 3];
 /** The float32 constants of the loop being generated; `k(v)` reads v, splatted, from its local $k<i>. */
 const constants: number[] = [];
 const k = (v: number): string => {
@@ -226,6 +228,46 @@ ${taskFunc()}
         (f32x4.demote_f64x2_zero (v128.load offset=16 (i32.add ${get('$acc')} (i32.shl ${get('$j')} (i32.const 3)))))))
       (local.set $j (i32.add ${get('$j')} (i32.const 4)))
       (br $store))))
+
+  ;; out[o] = Σ_r x[o·n + r] for o < 8·groups, r < n: the sum over the last axis of rows of n
+  ;; floats, accumulated in float64 in increasing r like the reference (so the float32 results
+  ;; equal its bit for bit), 8 rows at a time: rows 2q and 2q + 1 share the two lanes of $a<q>,
+  ;; four independent chains of additions. Each 4 steps of a row pair: two loads, interleaved
+  ;; ((u0 w0 u1 w1), (u2 w2 u3 w3)) and widened in order; the n mod 4 last steps one at a time.
+  (func $rowSum (export "rowSum") (param $x i32) (param $out i32) (param $groups i32) (param $n i32)
+    (local $g i32) (local $r i32) (local $n4 i32) (local $rowBytes i32) (local $u v128) (local $w v128) (local $s v128)
+    ${range8.map((i) => `(local $p${i} i32)`).join(' ')} ${range4.map((q) => `(local $a${q} v128)`).join(' ')}
+    (local.set $n4 (i32.and ${get('$n')} (i32.const -4)))
+    (local.set $rowBytes (i32.shl ${get('$n')} (i32.const 2)))
+    (block $done (loop $group
+      (br_if $done (i32.ge_u ${get('$g')} ${get('$groups')}))
+      ${range8.map((i) => `(local.set $p${i} (i32.add ${get('$x')} (i32.mul ${get('$rowBytes')} (i32.add (i32.shl ${get('$g')} (i32.const 3)) (i32.const ${i})))))`).join('\n      ')}
+      ${range4.map((q) => `(local.set $a${q} (f64x2.splat (f64.const 0)))`).join(' ')}
+      (local.set $r (i32.const 0))
+      (block $vdone (loop $steps
+        (br_if $vdone (i32.ge_u ${get('$r')} ${get('$n4')}))
+        ${range4.map((q) => `(local.set $u (v128.load ${get(`$p${2 * q}`)}))
+        (local.set $w (v128.load ${get(`$p${2 * q + 1}`)}))
+        (local.set $s (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 ${get('$u')} ${get('$w')}))
+        (local.set $a${q} (f64x2.add ${get(`$a${q}`)} (f64x2.promote_low_f32x4 ${get('$s')})))
+        (local.set $a${q} (f64x2.add ${get(`$a${q}`)} (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get('$s')} ${get('$s')}))))
+        (local.set $s (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 ${get('$u')} ${get('$w')}))
+        (local.set $a${q} (f64x2.add ${get(`$a${q}`)} (f64x2.promote_low_f32x4 ${get('$s')})))
+        (local.set $a${q} (f64x2.add ${get(`$a${q}`)} (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get('$s')} ${get('$s')}))))`).join('\n        ')}
+        ${range8.map((i) => `(local.set $p${i} (i32.add ${get(`$p${i}`)} (i32.const 16)))`).join(' ')}
+        (local.set $r (i32.add ${get('$r')} (i32.const 4)))
+        (br $steps)))
+      (block $tdone (loop $tail
+        (br_if $tdone (i32.ge_u ${get('$r')} ${get('$n')}))
+        ${range4.map((q) => `(local.set $a${q} (f64x2.add ${get(`$a${q}`)} (f64x2.replace_lane 1 (f64x2.splat (f64.promote_f32 (f32.load ${get(`$p${2 * q}`)}))) (f64.promote_f32 (f32.load ${get(`$p${2 * q + 1}`)})))))`).join('\n        ')}
+        ${range8.map((i) => `(local.set $p${i} (i32.add ${get(`$p${i}`)} (i32.const 4)))`).join(' ')}
+        (local.set $r (i32.add ${get('$r')} (i32.const 1)))
+        (br $tail)))
+      ${range4.map((q) => `(f32.store offset=${8 * q} ${get('$out')} (f32.demote_f64 (f64x2.extract_lane 0 ${get(`$a${q}`)})))
+      (f32.store offset=${8 * q + 4} ${get('$out')} (f32.demote_f64 (f64x2.extract_lane 1 ${get(`$a${q}`)})))`).join('\n      ')}
+      (local.set $out (i32.add ${get('$out')} (i32.const 32)))
+      (local.set $g (i32.add ${get('$g')} (i32.const 1)))
+      (br $group))))
 
   ;; C[r, j] += bias[j] for r < rows, j < n; rows are ld floats apart.
   (func $addRows (export "addRows") (param $c i32) (param $bias i32) (param $rows i32) (param $n i32) (param $ld i32)
