@@ -6,6 +6,7 @@ import { TILE } from '../../src/kernels/wasm/gemm.wat.js';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { fcOptions } from '../helpers.js';
 import { gamma, rng } from './seeded.js';
+import { skippingAndDense } from './skipping-pair.js';
 
 /**
  * Element-level zero skipping in the wasm matmul (SKIP.rows in gemm.wat.ts): every listed
@@ -41,17 +42,7 @@ describe.each([
   ['one thread', { threads: 1 }],
   ['2 threads (every product split)', { threads: 2, minParallelFlops: 0 }],
 ])('wasm matmul, element-level zero skipping, %s', (_, options) => {
-  let skipping: WasmBackend;
-  let dense: WasmBackend;
-  beforeAll(async () => {
-    skipping = createWasmBackend({ ...options, skipZeros: 'always' });
-    dense = createWasmBackend({ ...options, skipZeros: 'off' });
-    await Promise.all([skipping.ready(), dense.ready()]);
-  });
-  afterAll(async () => {
-    await skipping.dispose();
-    await dense.dispose();
-  });
+  const backends = skippingAndDense(options);
 
   it('matches the float64 reference and the dense kernel bit for bit at every sparsity, shape, transpose and batch stride', () => {
     const dims = fc.record({
@@ -74,12 +65,12 @@ describe.each([
         const b = sparse(next, (d.batch - 1) * d.bBatchStride + d.k * d.n, zerosB);
         const out = new Float32Array(d.batch * d.m * d.n).fill(NaN);
         const want = new Float32Array(d.batch * d.m * d.n).fill(NaN);
-        const before = skipping.stats().zeroSkipping;
-        skipping.matmul(a, b, out, d);
-        dense.matmul(a, b, want, d);
+        const before = backends.skipping.stats().zeroSkipping;
+        backends.skipping.matmul(a, b, out, d);
+        backends.dense.matmul(a, b, want, d);
         // 'always' skips whenever a sampled element is zero: every element of an operand of up to 512, and at 25% zeros or more some of 512 samples.
         const sampledZero = (x: Float32Array, zeros: number): boolean => (x.length <= 512 ? x.includes(0) : zeros >= 0.25);
-        expect(skipping.stats().zeroSkipping - before).toBe(sampledZero(a, zerosA) || sampledZero(b, zerosB) ? 1 : 0);
+        expect(backends.skipping.stats().zeroSkipping - before).toBe(sampledZero(a, zerosA) || sampledZero(b, zerosB) ? 1 : 0);
         for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
         expectNearReference(a, b, out, d, JSON.stringify(d));
       }),
@@ -104,9 +95,9 @@ describe.each([
       const a = sparse(next, m * k, zerosA);
       const b = sparse(next, k * n, zerosB);
       const out = new Float32Array(m * n).fill(NaN);
-      const before = skipping.stats().zeroSkipping;
-      skipping.matmul(a, b, out, d);
-      expect(skipping.stats().zeroSkipping).toBe(before + 1);
+      const before = backends.skipping.stats().zeroSkipping;
+      backends.skipping.matmul(a, b, out, d);
+      expect(backends.skipping.stats().zeroSkipping).toBe(before + 1);
       expectNearReference(a, b, out, d, `${m}x${k}x${n}`);
     }
   });
@@ -129,10 +120,11 @@ describe.each([
           const onehot = new Float32Array(rows * k); // [rows, k]
           steps.forEach((p, r) => (onehot[r * k + p] = 1));
           const out = new Float32Array(rows * width).fill(NaN);
-          const before = skipping.stats().zeroSkipping;
-          if (onB) skipping.matmul(dense, onehot, out, { batch: 1, m: width, k, n: rows, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
-          else skipping.matmul(onehot, dense, out, { batch: 1, m: rows, k, n: width, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
-          if (k > 1) expect(skipping.stats().zeroSkipping).toBe(before + 1);
+          const before = backends.skipping.stats().zeroSkipping;
+          if (onB)
+            backends.skipping.matmul(dense, onehot, out, { batch: 1, m: width, k, n: rows, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+          else backends.skipping.matmul(onehot, dense, out, { batch: 1, m: rows, k, n: width, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+          if (k > 1) expect(backends.skipping.stats().zeroSkipping).toBe(before + 1);
           for (let r = 0; r < rows; r++)
             for (let j = 0; j < width; j++) {
               const got = onB ? out[j * rows + r]! : out[r * width + j]!;
@@ -163,9 +155,9 @@ describe.each([
     }
     const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
     const out = new Float32Array(m * n);
-    const before = skipping.stats().zeroSkipping;
-    skipping.matmul(a, b, out, d);
-    expect(skipping.stats().zeroSkipping).toBe(before);
+    const before = backends.skipping.stats().zeroSkipping;
+    backends.skipping.matmul(a, b, out, d);
+    expect(backends.skipping.stats().zeroSkipping).toBe(before);
     if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
     else expect(out[3]).toBeNaN();
   });

@@ -12,6 +12,7 @@ import { loadMnist } from '../../src/data/mnist.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, SEED } from '../helpers.js';
 import { gamma, rng } from './seeded.js';
+import { skippingAndDense } from './skipping-pair.js';
 
 /**
  * The wasm matmul against the float64 cpu reference on the same float32 inputs.
@@ -208,17 +209,7 @@ describe.each([
   ['one thread', { threads: 1 }],
   ['threads (every product split, 2 workers)', { threads: 3, minParallelFlops: 0 }],
 ])('wasm matmul zero skipping, %s', (_, options) => {
-  let skipping: WasmBackend;
-  let dense: WasmBackend;
-  beforeAll(async () => {
-    skipping = createWasmBackend({ ...options, skipZeros: 'always' });
-    dense = createWasmBackend({ ...options, skipZeros: 'off' });
-    await Promise.all([skipping.ready(), dense.ready()]);
-  });
-  afterAll(async () => {
-    await skipping.dispose();
-    await dense.dispose();
-  });
+  const backends = skippingAndDense(options);
 
   const patternDims = fc.record({
     m: size,
@@ -239,8 +230,8 @@ describe.each([
         const d: MatmulDims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
         const out = new Float32Array(m * n).fill(NaN);
         const want = new Float32Array(m * n).fill(NaN);
-        skipping.matmul(a, b, out, d);
-        dense.matmul(a, b, want, d);
+        backends.skipping.matmul(a, b, out, d);
+        backends.dense.matmul(a, b, want, d);
         for (let i = 0; i < out.length; i++) if (out[i] !== want[i]) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
         const ref = new Float64Array(m * n);
         cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
@@ -263,9 +254,9 @@ describe.each([
     const b = patterned(next, transB ? n : k, transB ? k : n, patternB);
     const d: MatmulDims = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
     const out = new Float32Array(m * n).fill(NaN);
-    const before = skipping.stats().zeroSkipping;
-    skipping.matmul(a, b, out, d);
-    expect(skipping.stats().zeroSkipping).toBe(before + 1);
+    const before = backends.skipping.stats().zeroSkipping;
+    backends.skipping.matmul(a, b, out, d);
+    expect(backends.skipping.stats().zeroSkipping).toBe(before + 1);
     const ref = new Float64Array(m * n);
     const mass = new Float64Array(m * n);
     cpuBackend.matmul(Float64Array.from(a), Float64Array.from(b), ref, d);
@@ -282,9 +273,9 @@ describe.each([
     b[17 * 784 + 5] = Infinity;
     a.fill(0, 0, 784); // row 0 is all zero: 0·∞ = NaN in column 17
     const out = new Float32Array(128 * 400);
-    const before = skipping.stats().zeroSkipping;
-    skipping.matmul(a, b, out, d);
-    expect(skipping.stats().zeroSkipping).toBe(before);
+    const before = backends.skipping.stats().zeroSkipping;
+    backends.skipping.matmul(a, b, out, d);
+    expect(backends.skipping.stats().zeroSkipping).toBe(before);
     expect(Number.isNaN(out[17]!)).toBe(true);
     const auto = createWasmBackend({ ...options });
     await auto.ready();
