@@ -80,15 +80,7 @@ function matmul(a: TypedArray, b: TypedArray, out: TypedArray, d: MatmulDims, bi
  * × inner size, in both). A permute that keeps the last axes in place (a convolution's
  * weight-gradient layout, [n, c, h, w] → [c, n, h, w]) then copies whole h·w planes, not w-long rows.
  */
-function copy(
-  src: TypedArray,
-  srcOffset: number,
-  srcStrides: readonly number[],
-  shape: readonly number[],
-  dst: TypedArray,
-  dstOffset: number,
-  dstStrides: readonly number[],
-): void {
+const copy: Backend['copy'] = (src, srcOffset, srcStrides, shape, dst, dstOffset, dstStrides) => {
   const sizes: number[] = [];
   const from: number[] = [];
   const to: number[] = [];
@@ -107,18 +99,10 @@ function copy(
     }
   }
   copyRows(src, srcOffset, from, sizes, dst, dstOffset, to);
-}
+};
 
 /** The copy's loop: one innermost row at a time, the index advanced like an odometer. */
-function copyRows(
-  src: TypedArray,
-  srcOffset: number,
-  srcStrides: readonly number[],
-  shape: readonly number[],
-  dst: TypedArray,
-  dstOffset: number,
-  dstStrides: readonly number[],
-): void {
+const copyRows: Backend['copy'] = (src, srcOffset, srcStrides, shape, dst, dstOffset, dstStrides) => {
   const rank = shape.length;
   const total = sizeOf(shape);
   if (total === 0) return;
@@ -147,7 +131,7 @@ function copyRows(
       index[axis] = 0;
     }
   }
-}
+};
 
 function adam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, h: AdamStep): void {
   if (theta instanceof Float32Array) adamF32(theta, grad as Float32Array, m as Float32Array, v as Float32Array, h);
