@@ -16,6 +16,7 @@ import {
   checkUnary,
   convVaeLayers,
   convDims,
+  GROUPED_CONV,
   convGflops,
   matmulGflops,
 } from '../kernels/gpujs-checks.js';
@@ -73,22 +74,7 @@ function runChecks(): PageReport {
 function convChecks(backend: Backend): Check[] {
   const d = (kind: 'conv2d' | 'convTranspose2d', c: Omit<Conv2dDims, 'outHeight' | 'outWidth'>, outputPadding?: [number, number]): Conv2dDims =>
     convDims(kind, c, outputPadding);
-  const base = {
-    batch: 2,
-    inChannels: 4,
-    height: 7,
-    width: 9,
-    outChannels: 6,
-    kernelHeight: 3,
-    kernelWidth: 2,
-    strideH: 2,
-    strideW: 1,
-    padH: 1,
-    padW: 0,
-    dilationH: 1,
-    dilationW: 2,
-    groups: 2,
-  };
+  const base = GROUPED_CONV;
   const odd = {
     batch: 3,
     inChannels: 3,

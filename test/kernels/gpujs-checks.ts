@@ -102,6 +102,24 @@ export function convDims(kind: ConvKind, d: Omit<Conv2dDims, 'outHeight' | 'outW
   };
 }
 
+/** A grouped convolution with unequal strides, padding and dilation per axis (groups 2, 4→6 channels, 3×2 kernel, 7×9 input). */
+export const GROUPED_CONV: Readonly<Omit<Conv2dDims, 'outHeight' | 'outWidth'>> = {
+  batch: 2,
+  inChannels: 4,
+  height: 7,
+  width: 9,
+  outChannels: 6,
+  kernelHeight: 3,
+  kernelWidth: 2,
+  strideH: 2,
+  strideW: 1,
+  padH: 1,
+  padW: 0,
+  dilationH: 1,
+  dilationW: 2,
+  groups: 2,
+};
+
 /** The weight's element count: conv2d [outC, inC/groups, kh, kw], convTranspose2d [inC, outC/groups, kh, kw]. */
 const convWeightSize = (kind: ConvKind, d: Conv2dDims): number =>
   (kind === 'conv2d' ? d.outChannels * (d.inChannels / d.groups) : d.inChannels * (d.outChannels / d.groups)) * d.kernelHeight * d.kernelWidth;

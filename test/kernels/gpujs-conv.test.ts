@@ -10,7 +10,7 @@ import { VAE } from '../../src/vae/model.js';
 import { trainStep } from '../../src/vae/train-step.js';
 import { SEED } from '../helpers.js';
 import { smallMnist } from '../vae/fixtures.js';
-import { type Check, checkConv, type ConvKind, convDims } from './gpujs-checks.js';
+import { type Check, checkConv, type ConvKind, convDims, GROUPED_CONV } from './gpujs-checks.js';
 
 /**
  * The gpu.js conv2d and convTranspose2d kernels in Node (gpu.js's webasm engine, and its cpu
@@ -159,22 +159,7 @@ describe('gpujs conv kernels in Node', () => {
 
   it("runs in gpu.js's cpu mode too, and only when `ops` names conv", () => {
     const cpuMode = createGpujsBackend({ mode: 'cpu' });
-    const d = convDims('conv2d', {
-      batch: 2,
-      inChannels: 4,
-      height: 7,
-      width: 9,
-      outChannels: 6,
-      kernelHeight: 3,
-      kernelWidth: 2,
-      strideH: 2,
-      strideW: 1,
-      padH: 1,
-      padW: 0,
-      dilationH: 1,
-      dilationW: 2,
-      groups: 2,
-    });
+    const d = convDims('conv2d', GROUPED_CONV);
     passes(checkConv(cpuMode, 'conv2d', d, 4));
     passes(checkConv(cpuMode, 'convTranspose2d', convDims('convTranspose2d', { ...d, outChannels: 6 }, [1, 0]), 5));
     expect(cpuMode.info()).toMatchObject({ mode: 'cpu', kernels: 2, fallbacks: 0 });
