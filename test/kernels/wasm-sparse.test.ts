@@ -141,8 +141,8 @@ describe.each([
     ['op(A) sparse, NaN in op(B)', false, NaN],
     ['op(B) sparse, ∞ in op(A)', true, Infinity],
     ['op(B) sparse, NaN in op(A)', true, NaN],
-  ])('does not skip when the dense operand is not finite (0·∞ and 0·NaN stay NaN): %s', (_name, onB, bad) => {
-    const [m, k, n] = [40, 300, 64];
+  ])('gives the NaN of 0·∞ and 0·NaN when the dense operand is not finite: %s', (_name, onB, bad) => {
+    const [m, k, n] = [40, KC + 44, 64]; // two KC blocks: the first holds the bad value, the second is finite
     const next = rng(7);
     const a = onB ? sparse(next, m * k, 0) : sparse(next, m * k, 0.8);
     const b = onB ? sparse(next, k * n, 0.8) : sparse(next, k * n, 0);
@@ -155,11 +155,46 @@ describe.each([
     }
     const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
     const out = new Float32Array(m * n);
+    const want = new Float32Array(m * n);
     const before = backends.skipping.stats().zeroSkipping;
     backends.skipping.matmul(a, b, out, d);
-    expect(backends.skipping.stats().zeroSkipping).toBe(before);
+    backends.dense.matmul(a, b, want, d);
+    // The kernel multiplies the block of the dense operand holding the bad value densely, and skips zeros in the other.
+    expect(backends.skipping.stats().zeroSkipping).toBe(before + 1);
     if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
     else expect(out[3]).toBeNaN();
+    for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+  });
+
+  it('equals the dense kernel with ∞ and NaN anywhere in either operand, at every shape and sparsity', () => {
+    const dims = fc.record({
+      m: size,
+      k: fc.oneof(size, fc.constantFrom(KC - 1, KC + 1, 2 * KC + 3)),
+      n: size,
+      transA: fc.boolean(),
+      transB: fc.boolean(),
+      zerosA: zerosArb,
+      zerosB: zerosArb,
+      bad: fc.array(
+        fc.record({ inA: fc.boolean(), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), value: fc.constantFrom(Infinity, -Infinity, NaN) }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    });
+    fc.assert(
+      fc.property(dims, fc.nat(), ({ zerosA, zerosB, bad, ...s }, seed) => {
+        const d: MatmulDims = { ...s, batch: 1, aBatchStride: 0, bBatchStride: 0 };
+        const next = rng(seed);
+        const a = sparse(next, d.m * d.k, zerosA);
+        const b = sparse(next, d.k * d.n, zerosB);
+        for (const { inA, at, value } of bad) (inA ? a : b)[Math.floor(at * (inA ? a : b).length)] = value;
+        const out = new Float32Array(d.m * d.n);
+        const want = new Float32Array(d.m * d.n);
+        backends.skipping.matmul(a, b, out, d);
+        backends.dense.matmul(a, b, want, d);
+        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${JSON.stringify(d)} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+      }),
+      fcOptions(),
+    );
   });
 });
 

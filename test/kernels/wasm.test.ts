@@ -265,7 +265,7 @@ describe.each([
     for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThanOrEqual(tol * mass[i]! * (1 + 1e-12));
   });
 
-  it('does not skip when the other operand holds ∞ or NaN (0·∞ must stay NaN), nor on dense input by default', async () => {
+  it('gives the NaN of 0·∞ when the other operand holds ∞, and does not skip on dense input by default', async () => {
     const d: MatmulDims = { batch: 1, m: 128, k: 784, n: 400, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
     const next = rng(3);
     const a = patterned(next, 128, 784, 6);
@@ -273,10 +273,11 @@ describe.each([
     b[17 * 784 + 5] = Infinity;
     a.fill(0, 0, 784); // row 0 is all zero: 0·∞ = NaN in column 17
     const out = new Float32Array(128 * 400);
-    const before = backends.skipping.stats().zeroSkipping;
+    const want = new Float32Array(128 * 400);
     backends.skipping.matmul(a, b, out, d);
-    expect(backends.skipping.stats().zeroSkipping).toBe(before);
+    backends.dense.matmul(a, b, want, d);
     expect(Number.isNaN(out[17]!)).toBe(true);
+    for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
     const auto = createWasmBackend({ ...options });
     await auto.ready();
     auto.matmul(patterned(next, 128, 784, 0), patterned(next, 400, 784, 0), out, d);

@@ -18,7 +18,9 @@
  *
  * With zero skipping ({@link SKIP}) the A block is not packed: each of its rows lists its
  * non-zero (p, value) pairs, and for every 32 columns (4 Bp panels) a 1×32 micro-kernel adds
- * value·Bp[p, 0:32] for the listed pairs only, so a zero of A costs nothing.
+ * value·Bp[p, 0:32] for the listed pairs only, so a zero of A costs nothing. That is done only
+ * for a packed B block found finite ($finitePanels, while it is still in cache); a block with an
+ * ∞ or a NaN is multiplied densely, so that 0·∞ and 0·NaN give their NaN.
  *
  * The micro-kernel holds the MR×NR tile of C in MR·NR/4 v128 registers; per step p it loads
  * NR/4 vectors of B, broadcasts each of the MR values of A (`v128.load32_splat`) and does
@@ -58,9 +60,10 @@ export const JOB = {
  * A': each row of an A block lists its non-zero steps and a 1×W micro-kernel multiplies only
  * those into W columns of the packed B block (`gemm-sparse.wat.ts`). With the job's `ct` word
  * set each task computes its tile of C' in the buffer at `ct` and writes it transposed to C: the
- * caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when op(B) is the sparse operand. The caller asks for
- * skipping only when B' is finite: a skipped ±0·b is then exactly the ±0 the dense kernel would
- * add, and the result has the dense kernel's bits (see `microRows` there).
+ * caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when op(B) is the sparse operand. Each packed block of B'
+ * is checked: only a finite one is multiplied skipping zeros, where a skipped ±0·b is exactly
+ * the ±0 the dense kernel would add, so the result has the dense kernel's bits (see
+ * `microRows` there); a block holding ∞ or NaN goes through the dense kernel.
  */
 export const SKIP = { none: 0, rows: 1 } as const;
 
@@ -233,13 +236,32 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
-  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'lists', 'cOut', 'ldcOut'];
+  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
   ${pack('packA', MR)}
   ${pack('packB', NR)}
   ${sparseWat(options.fma, tile)}
+
+  ;; 1 if the kc rows of the ⌈nc/NR⌉ packed B panels at $bp (KC·NR floats apart) are all finite, else 0:
+  ;; b − b is +0 for a finite b and NaN for ±∞ and NaN, so the or of their bits stays 0 only if all are finite.
+  (func $finitePanels (param $bp i32) (param $nc i32) (param $kc i32) (result i32)
+    (local $j i32) (local $p i32) (local $end i32) (local $acc v128) (local $v v128)
+    (loop $panel
+      (local.set $p ${get('$bp')})
+      (local.set $end (i32.add ${get('$bp')} (i32.mul ${get('$kc')} ${i32(NR * 4)})))
+      (loop $row
+        ${range(NR / 4)
+          .map((q) => `(local.set $v (v128.load offset=${q * 16} ${get('$p')}))
+        (local.set $acc (v128.or ${get('$acc')} (f32x4.sub ${get('$v')} ${get('$v')})))`)
+          .join('\n        ')}
+        (local.set $p (i32.add ${get('$p')} ${i32(NR * 4)}))
+        (br_if $row (i32.lt_u ${get('$p')} ${get('$end')})))
+      (local.set $bp (i32.add ${get('$bp')} ${i32(KC * NR * 4)}))
+      (local.set $j (i32.add ${get('$j')} ${i32(NR)}))
+      (br_if $panel (i32.lt_s ${get('$j')} ${get('$nc')})))
+    (i32.eqz (v128.any_true ${get('$acc')})))
 
   ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (nc/NR panels, KC·NR floats apart).
   (func $macro (export "macro") (param $ap i32) (param $bp i32) (param $c i32) (param $mc i32) (param $nc i32) (param $kcPad i32) (param $ldc i32) (param $acc i32)
@@ -291,10 +313,12 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
         (call $packB (i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
           ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)})
+        (local.set $sparse (if (result i32) (i32.eq ${get('$skip')} ${i32(SKIP.rows)})
+          (then (call $finitePanels ${get('$bp')} ${get('$nc')} ${get('$kc')})) (else ${i32(0)})))
         (local.set $ic ${get('$i0')})
         (loop $icL
           (local.set $mc ${min(i32(MC), `(i32.sub ${get('$i1')} ${get('$ic')})`)})
-          (if (i32.eq ${get('$skip')} ${i32(SKIP.rows)})
+          (if ${get('$sparse')}
             (then
               (call $listRows (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
                 ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}))

@@ -51,8 +51,8 @@ export interface WasmMatmulOptions {
    * Skip the zeros of a sparse operand element by element (see `SKIP` in gemm.wat.ts): 'auto'
    * when the product is large and enough of a sample of the operand is zero (40% for 256 or more
    * result columns, 50% for 128-255, never below); 'always' whenever a sampled element is zero
-   * (tests); 'off'. Only when the other operand is finite, so the result has the bits of the
-   * product without skipping.
+   * (tests); 'off'. Blocks of the other operand that hold ∞ or NaN are multiplied densely, so the
+   * result has the bits of the product without skipping.
    */
   skipZeros?: 'auto' | 'always' | 'off';
 }
@@ -115,7 +115,7 @@ export interface WasmMatmulStats {
   threaded: number;
   /** Tasks run by worker threads (the rest ran on the calling thread). */
   workerTasks: number;
-  /** Products that skipped the zeros of a sparse operand (see `WasmMatmulOptions.skipZeros`). */
+  /** Products computed skipping the zeros of a sparse operand (see `WasmMatmulOptions.skipZeros`; a block of the other operand holding ∞ or NaN is still multiplied densely). */
   zeroSkipping: number;
 }
 
@@ -170,7 +170,6 @@ export class WasmMatmul {
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
-  private readonly allFinite: (x: number, n: number) => number;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
   readonly vector: WebAssembly.Exports;
   /** Where the current call's operands start: after the packing slots and the resident arrays. */
@@ -210,7 +209,6 @@ export class WasmMatmul {
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
     this.vector = vectorKernels(this.memory, shared);
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
-    this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
     this.shared = shared;
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
     this.f32 = new Float32Array(this.memory.buffer);
@@ -375,19 +373,11 @@ export class WasmMatmul {
 
   /**
    * Whether and how the product skips the zeros of a sparse operand ({@link SKIP}): that of
-   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough, and only if
-   * the other operand is finite (checked in memory at its address): a skipped 0·∞ or 0·NaN would
-   * not give the NaN of the product without skipping.
+   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough. (A
+   * skipped 0·∞ or 0·NaN would not give the NaN of the product without skipping: the kernel
+   * checks each packed block of the other operand and multiplies a non-finite one densely.)
    */
-  private skipFor(
-    a: Float32Array,
-    aAt: number,
-    aLen: number,
-    b: Float32Array,
-    bAt: number,
-    bLen: number,
-    d: { m: number; k: number; n: number; flops: number },
-  ): SkipChoice {
+  private skipFor(a: Float32Array, aLen: number, b: Float32Array, bLen: number, d: { m: number; k: number; n: number; flops: number }): SkipChoice {
     const none = { mode: SKIP.none, onB: false };
     const option = this.options.skipZeros ?? 'auto';
     if (option === 'off' || (option === 'auto' && d.flops < SKIP_MIN_FLOPS)) return none;
@@ -399,15 +389,7 @@ export class WasmMatmul {
     const canB = option === 'auto' ? zerosB >= minZeros(d.m) : zerosB > 0;
     if (!canA && !canB) return none;
     const onB = canB && (!canA || (1 - zerosB) * TRANSPOSED_COST < 1 - zerosA);
-    return this.isFinite(onB ? aAt : bAt, onB ? aLen : bLen) ? { mode: SKIP.rows, onB } : none;
-  }
-
-  /** Whether the `n` floats at byte address `at` of the memory are all finite. */
-  private isFinite(at: number, n: number): boolean {
-    const body = n & ~3;
-    if (body > 0 && this.allFinite(at, body) === 0) return false;
-    for (let i = body; i < n; i++) if (!Number.isFinite(this.f32[(at >> 2) + i]!)) return false;
-    return true;
+    return { mode: SKIP.rows, onB };
   }
 
   /**
@@ -448,7 +430,7 @@ export class WasmMatmul {
     if (copyA) this.f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     if (copyB) this.f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
     const flops = 2 * batch * m * n * k;
-    const skip = this.skipFor(a, aAt, aLen, b, bAt, bLen, { m, k, n, flops });
+    const skip = this.skipFor(a, aLen, b, bLen, { m, k, n, flops });
     // The kernel computes C' = A'·B'. Element-level skipping needs the sparse operand on the left:
     // when that is op(B), it computes Cᵀ = op(B)ᵀ·op(A)ᵀ and writes it out transposed, as C (`trans`).
     // Otherwise a narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to
