@@ -103,6 +103,35 @@ describe.each([
   });
 
   it.each([
+    ['k ≤ KC (C′ stored transposed straight into C)', 40],
+    ['k > KC (C′ accumulated in its own buffer, then transposed)', KC + 9],
+  ])('writes a product computed transposed (op(B) sparse) into a resident result in place and nothing around it, %s', (_name, k) => {
+    // m and n multiples of NR (no padding, so the result is written where it lies), n not a multiple of 16; a guard kept on either side.
+    const next = rng(k);
+    for (const [batch, m, n] of [
+      [1, 72, 24],
+      [2, 16, 40],
+      [1, 8, 8],
+    ] as const) {
+      const d: MatmulDims = { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: k * n };
+      const a = sparse(next, batch * m * k, 0);
+      const b = sparse(next, batch * k * n, 0.6);
+      const memory = backends.skipping.memory;
+      const before = memory.keep(new Float32Array(64).fill(7)) as Float32Array;
+      const out = memory.keep(new Float32Array(batch * m * n).fill(NaN)) as Float32Array;
+      const after = memory.keep(new Float32Array(64).fill(7)) as Float32Array;
+      expect([before.byteOffset + before.byteLength, out.byteOffset + out.byteLength]).toEqual([out.byteOffset, after.byteOffset]);
+      const want = new Float32Array(batch * m * n);
+      const skipped = backends.skipping.stats().zeroSkipping;
+      backends.skipping.matmul(a, b, out, d);
+      backends.dense.matmul(a, b, want, d);
+      expect(backends.skipping.stats().zeroSkipping).toBe(skipped + 1);
+      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${batch}x${m}x${k}x${n} [${i}] ${out[i]}`).toBe(`${want[i]}`);
+      expect([...before, ...after].every((v) => v === 7)).toBe(true);
+    }
+  });
+
+  it.each([
     ['op(A) sparse', false],
     ['op(B) sparse (Cᵀ computed, written transposed)', true],
   ])('multiplies in every non-zero: one per row of the sparse operand at a random step, the result is the other operand’s row exactly (%s)', (_name, onB) => {

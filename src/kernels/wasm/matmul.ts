@@ -17,7 +17,8 @@ import { assembleWat } from './wat.js';
  * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
  * parameters, Adam's moments and its staged gradients, read and updated in place every step);
  * then the operands of the current call (A, B, the bias, C and, for a product computed
- * transposed to skip the zeros of op(B), its Cᵀ here; those of the SIMD loops of `vector.ts`).
+ * transposed over more than KC steps to skip the zeros of op(B), its Cᵀ here; those of the SIMD
+ * loops of `vector.ts`).
  * An operand that is resident is read where it is, not copied. The memory only
  * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
  * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
@@ -467,9 +468,11 @@ export class WasmMatmul {
     const outAt = !transposed && rows === m && ldc === n ? this.addressOf(out) : undefined;
     const cAt = outAt ?? biasAt + (bias ? roundUp(ldc * 4, 64) : 0);
     const cEnd = outAt === undefined ? cAt + batch * rows * ldc * 4 : biasAt + roundUp(ldc * 4, 64);
-    // With `trans`, each task computes its tile of C' = Cᵀ here (mPad × nPad a batch item) and writes it transposed to C.
+    // With `trans`, each task computes its tile of C' = Cᵀ and writes it transposed to C: straight
+    // when k ≤ KC, else accumulated here first (mPad × nPad a batch item). The kernel writes C's
+    // padding columns up to M rounded to MR (room: ldc is M rounded to NR).
     const ctAt = roundUp(cEnd, 64);
-    if (!this.reserve(trans ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
+    if (!this.reserve(trans && k > this.tile.KC ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
     const f32 = this.f32;
     if (bias && !transposed) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + ldc).set(bias.subarray(0, n), biasAt >> 2);
 
