@@ -103,6 +103,35 @@ describe.each([
   });
 
   it.each([
+    ['k ≤ KC (C′ stored transposed straight into C)', 40],
+    ['k > KC (C′ accumulated in its own buffer, then transposed)', KC + 9],
+  ])('writes a product computed transposed (op(B) sparse) into a resident result in place and nothing around it, %s', (_name, k) => {
+    // m and n multiples of NR (no padding, so the result is written where it lies), n not a multiple of 16; a guard kept on either side.
+    const next = rng(k);
+    for (const [batch, m, n] of [
+      [1, 72, 24],
+      [2, 16, 40],
+      [1, 8, 8],
+    ] as const) {
+      const d: MatmulDims = { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: k * n };
+      const a = sparse(next, batch * m * k, 0);
+      const b = sparse(next, batch * k * n, 0.6);
+      const memory = backends.skipping.memory;
+      const before = memory.keep(new Float32Array(64).fill(7)) as Float32Array;
+      const out = memory.keep(new Float32Array(batch * m * n).fill(NaN)) as Float32Array;
+      const after = memory.keep(new Float32Array(64).fill(7)) as Float32Array;
+      expect([before.byteOffset + before.byteLength, out.byteOffset + out.byteLength]).toEqual([out.byteOffset, after.byteOffset]);
+      const want = new Float32Array(batch * m * n);
+      const skipped = backends.skipping.stats().zeroSkipping;
+      backends.skipping.matmul(a, b, out, d);
+      backends.dense.matmul(a, b, want, d);
+      expect(backends.skipping.stats().zeroSkipping).toBe(skipped + 1);
+      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${batch}x${m}x${k}x${n} [${i}] ${out[i]}`).toBe(`${want[i]}`);
+      expect([...before, ...after].every((v) => v === 7)).toBe(true);
+    }
+  });
+
+  it.each([
     ['op(A) sparse', false],
     ['op(B) sparse (Cᵀ computed, written transposed)', true],
   ])('multiplies in every non-zero: one per row of the sparse operand at a random step, the result is the other operand’s row exactly (%s)', (_name, onB) => {
@@ -142,28 +171,32 @@ describe.each([
     ['op(B) sparse, ∞ in op(A)', true, Infinity],
     ['op(B) sparse, NaN in op(A)', true, NaN],
   ])('gives the NaN of 0·∞ and 0·NaN when the dense operand is not finite: %s', (_name, onB, bad) => {
-    const [m, k, n] = [40, KC + 44, 64]; // two KC blocks: the first holds the bad value, the second is finite
-    const next = rng(7);
-    const a = onB ? sparse(next, m * k, 0) : sparse(next, m * k, 0.8);
-    const b = onB ? sparse(next, k * n, 0.8) : sparse(next, k * n, 0);
-    if (onB) {
-      a[3 * k + 5] = bad; // row 3 of A
-      b.fill(0, 5 * n, 6 * n); // row 5 of B is all zero: 0·bad = NaN in every column of row 3
-    } else {
-      b[5 * n + 3] = bad; // column 3 of B
-      a.fill(0, 0, k); // row 0 of A is all zero: 0·bad = NaN at [0, 3]
+    // k > KC: two blocks, the first holding the bad value; k ≤ KC: one block.
+    for (const k of [KC + 44, KC - 56]) {
+      const [m, n] = [40, 64];
+      const next = rng(7);
+      const a = onB ? sparse(next, m * k, 0) : sparse(next, m * k, 0.8);
+      const b = onB ? sparse(next, k * n, 0.8) : sparse(next, k * n, 0);
+      if (onB) {
+        a[3 * k + 5] = bad; // row 3 of A
+        b.fill(0, 5 * n, 6 * n); // row 5 of B is all zero: 0·bad = NaN in every column of row 3
+      } else {
+        b[5 * n + 3] = bad; // column 3 of B
+        a.fill(0, 0, k); // row 0 of A is all zero: 0·bad = NaN at [0, 3]
+      }
+      const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+      const out = new Float32Array(m * n);
+      const want = new Float32Array(m * n);
+      const before = backends.skipping.stats().zeroSkipping;
+      backends.skipping.matmul(a, b, out, d);
+      backends.dense.matmul(a, b, want, d);
+      // The kernel multiplies a block of the dense operand holding the bad value densely; but a
+      // result stored transposed straight into C (op(B) sparse, k ≤ KC) is not computed skipping at all.
+      expect(backends.skipping.stats().zeroSkipping).toBe(before + (onB && k <= KC ? 0 : 1));
+      if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
+      else expect(out[3]).toBeNaN();
+      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`k ${k} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
     }
-    const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
-    const out = new Float32Array(m * n);
-    const want = new Float32Array(m * n);
-    const before = backends.skipping.stats().zeroSkipping;
-    backends.skipping.matmul(a, b, out, d);
-    backends.dense.matmul(a, b, want, d);
-    // The kernel multiplies the block of the dense operand holding the bad value densely, and skips zeros in the other.
-    expect(backends.skipping.stats().zeroSkipping).toBe(before + 1);
-    if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
-    else expect(out[3]).toBeNaN();
-    for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
   });
 
   it('equals the dense kernel with ∞ and NaN anywhere in either operand, at every shape and sparsity', () => {

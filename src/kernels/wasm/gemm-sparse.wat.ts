@@ -2,8 +2,10 @@
  * The element-level zero skipping of the matmul kernel ({@link SKIP}.rows in `gemm.wat.ts`), in
  * WebAssembly text: for C' = A'·B' with A' sparse, each row of an A block lists its non-zero steps
  * ({@link listRows}), a 1×W micro-kernel multiplies only those into W columns of the packed B block
- * ({@link microRows}, driven by {@link macroRows}), and a product computed transposed is written
- * back 4×4 blocks at a time ({@link transposeOut}). `gemmWat()` puts these functions in its module.
+ * ({@link microRows}, driven by {@link macroRows}). A product computed transposed (C' = Cᵀ) is
+ * stored into C by {@link macroRows} itself, 4 rows of C' at a time transposed 4×4 in registers,
+ * when k ≤ KC; with more steps C' is accumulated in its own buffer and written back 4×4 blocks at
+ * a time at the end ({@link transposeOut}). `gemmWat()` puts these functions in its module.
  */
 import type { SKIP, Tile } from './gemm.wat.js';
 
@@ -101,26 +103,74 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
 }
 
 /**
- * Element-level zero skipping, step 3: every row r < mc of the C block at $c (rows $ldc floats
- * apart) over the nc columns of the packed B block at $bp, ROW_PANELS panels per
- * micro-kernel call and the last 0-3 panels by 2 and 1.
+ * Element-level zero skipping, step 3: every row r < mc of the C' block over the nc columns of the
+ * packed B block at $bp, ROW_PANELS panels per micro-kernel call and the last 0-3 panels by 2 and
+ * 1. With $strip = 0, C'[r, j] is at $c + (r·$ldc + j)·4 and the micro-kernel stores (or adds to
+ * it, $acc) its row there. Otherwise C' is written transposed, as C[j, r] at $c + (j·$ldc + r)·4
+ * (the caller passes $acc = 0: each element is written once): the micro-kernel stores rows r..r+3
+ * into the 4×W strip at $strip (row q at $strip + q·ROW_PANELS·NR·4; a row r ≥ mc lists no
+ * non-zeros, so it holds zeros), and each 4×4 block of it is transposed in registers (4 loads,
+ * 8 shuffles) and stored as 4 consecutive r in 4 rows of C. Columns r up to mc rounded up to 4 of
+ * C are written: the caller's C has room for them.
  */
 function macroRows({ NR, KC }: Tile): string {
-  const call = (P: number): string => `
+  const W = ROW_PANELS * NR;
+  const list = (row: string): string => `(i32.add ${get('$lists')} (i32.mul ${row} ${i32(KC * 8)}))`;
+  const count = (row: string): string => `(i32.load (i32.add ${get('$counts')} (i32.shl ${row} ${i32(2)})))`;
+  const rowMajor = (P: number): string => `
           (local.set $r (i32.const 0))
           (loop $row${P}
-            (call $microRows${P} (i32.add ${get('$lists')} (i32.mul ${get('$r')} ${i32(KC * 8)})) (i32.load (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})))
+            (call $microRows${P} ${list(get('$r'))} ${count(get('$r'))}
               ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$acc')})
             (local.set $r (i32.add ${get('$r')} ${i32(1)}))
-            (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))
+            (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
+  const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));
+  // Columns 4b..4b+3 of the strip's 4 rows into rows 4b..4b+3 of C at $d (C row 4b + l at $d + (4b + l)·$rs).
+  const block = (b: number): string => {
+    const at = (l: number): string => {
+      const row = 4 * b + l;
+      return row === 0 ? get('$d') : `(i32.add ${get('$d')} ${row === 1 ? get('$rs') : `(i32.mul ${get('$rs')} ${i32(row)})`})`;
+    };
+    return [
+      ...range(4).map((q) => `(local.set $v${q} (v128.load offset=${(q * W + b * 4) * 4} ${get('$strip')}))`),
+      `(local.set $t0 ${quad('$v0', '$v1', [0, 4, 1, 5])}) ;; r0c0 r1c0 r0c1 r1c1`,
+      `(local.set $t1 ${quad('$v2', '$v3', [0, 4, 1, 5])}) ;; r2c0 r3c0 r2c1 r3c1`,
+      `(local.set $t2 ${quad('$v0', '$v1', [2, 6, 3, 7])}) ;; r0c2 r1c2 r0c3 r1c3`,
+      `(local.set $t3 ${quad('$v2', '$v3', [2, 6, 3, 7])}) ;; r2c2 r3c2 r2c3 r3c3`,
+      `(v128.store ${at(0)} ${quad('$t0', '$t1', [0, 1, 4, 5])})`,
+      `(v128.store ${at(1)} ${quad('$t0', '$t1', [2, 3, 6, 7])})`,
+      `(v128.store ${at(2)} ${quad('$t2', '$t3', [0, 1, 4, 5])})`,
+      `(v128.store ${at(3)} ${quad('$t2', '$t3', [2, 3, 6, 7])})`,
+    ].join('\n            ');
+  };
+  const transposed = (P: number): string => `
+          (local.set $r (i32.const 0))
+          (loop $quad${P}
+            ${range(4)
+              .map((q) => {
+                const row = q === 0 ? get('$r') : `(i32.add ${get('$r')} ${i32(q)})`;
+                const strip = q === 0 ? get('$strip') : `(i32.add ${get('$strip')} ${i32(q * W * 4)})`;
+                return `(call $microRows${P} ${list(row)} (select ${count(row)} ${i32(0)} (i32.lt_s ${row} ${get('$mc')})) ${get('$bp')} ${strip} ${i32(0)})`;
+              })
+              .join('\n            ')}
+            (local.set $d (i32.add ${get('$cc')} (i32.shl ${get('$r')} ${i32(2)})))
+            ${range((P * NR) / 4)
+              .map(block)
+              .join('\n            ')}
+            (local.set $r (i32.add ${get('$r')} ${i32(4)}))
+            (br_if $quad${P} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
+  const call = (P: number): string => `
+          (if (i32.eqz ${get('$strip')}) (then ${rowMajor(P)}) (else ${transposed(P)}))
           (local.set $panels ${i32(P)})`;
   return `
-  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32)
-    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32)
+  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32) (param $strip i32)
+    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32) (local $d i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl ${get('$ldc')} ${i32(2)}))
     (block $done (loop $jr
       (br_if $done (i32.ge_s ${get('$j')} ${get('$nc')}))
-      (local.set $cc (i32.add ${get('$c')} (i32.shl ${get('$j')} ${i32(2)})))
+      ;; where column j of the block goes: C'[0, j], or with a strip C[j, 0]
+      (local.set $cc (i32.add ${get('$c')} (select (i32.mul ${get('$j')} ${get('$rs')}) (i32.shl ${get('$j')} ${i32(2)}) ${get('$strip')})))
       (local.set $left (i32.div_u (i32.add (i32.sub ${get('$nc')} ${get('$j')}) ${i32(NR - 1)}) ${i32(NR)}))
       (if (i32.ge_u ${get('$left')} ${i32(ROW_PANELS)})
         (then ${call(ROW_PANELS)})
@@ -135,8 +185,9 @@ function macroRows({ NR, KC }: Tile): string {
 
 /**
  * dst[j·$ldd + i] = src[i·$lds + j] for i < $rows, j < $cols (both multiples of 4; byte
- * addresses, leading dimensions in floats): a product computed as C' = Cᵀ written out as C,
- * 4×4 blocks at a time (4 loads, 8 shuffles, 4 stores).
+ * addresses, leading dimensions in floats): a product computed as C' = Cᵀ over more than KC
+ * steps (accumulated in its own buffer) written out as C, 4×4 blocks at a time (4 loads,
+ * 8 shuffles, 4 stores).
  */
 function transposeOut(): string {
   const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));

@@ -20,7 +20,10 @@
  * non-zero (p, value) pairs, and for every 32 columns (4 Bp panels) a 1×32 micro-kernel adds
  * value·Bp[p, 0:32] for the listed pairs only, so a zero of A costs nothing. That is done only
  * for a packed B block found finite ($finitePanels, while it is still in cache); a block with an
- * ∞ or a NaN is multiplied densely, so that 0·∞ and 0·NaN give their NaN.
+ * ∞ or a NaN is multiplied densely, so that 0·∞ and 0·NaN give their NaN. When the result is
+ * wanted transposed (job word `ct`) and k ≤ KC, rows of C' go 4 at a time through a small strip
+ * (in the unused Ap buffer) and are stored straight into C, transposed 4×4 in registers; with
+ * k > KC they are accumulated in the buffer at `ct` and transposed into C at the end of the task.
  *
  * The micro-kernel holds the MR×NR tile of C in MR·NR/4 v128 registers; per step p it loads
  * NR/4 vectors of B, broadcasts each of the MR values of A (`v128.load32_splat`) and does
@@ -59,11 +62,14 @@ export const JOB = {
  * Zero skipping (the job's `skip` word): 0 none; {@link SKIP}.rows skips every zero element of
  * A': each row of an A block lists its non-zero steps and a 1×W micro-kernel multiplies only
  * those into W columns of the packed B block (`gemm-sparse.wat.ts`). With the job's `ct` word
- * set each task computes its tile of C' in the buffer at `ct` and writes it transposed to C: the
- * caller computes Cᵀ = op(B)ᵀ·op(A)ᵀ when op(B) is the sparse operand. Each packed block of B'
- * is checked: only a finite one is multiplied skipping zeros, where a skipped ±0·b is exactly
- * the ±0 the dense kernel would add, so the result has the dense kernel's bits (see
- * `microRows` there); a block holding ∞ or NaN goes through the dense kernel.
+ * set the result is computed transposed, C' = Cᵀ, and each task writes its tile of it to C
+ * transposed: straight from the micro-kernel's rows when k ≤ KC, else from the buffer at `ct`
+ * (`ldct` floats a row) where it was accumulated, at the end. The caller computes
+ * Cᵀ = op(B)ᵀ·op(A)ᵀ this way when op(B) is the sparse operand. A skipped ±0·b is exactly the
+ * ±0 the dense kernel would add when b is finite, and then the result has the dense kernel's
+ * bits (see `microRows` there). So each packed block of B' is checked, and one holding ∞ or NaN
+ * goes through the dense kernel; with a result stored straight into C (k ≤ KC), which the dense
+ * kernel cannot write, the caller asks for skipping only when B' is finite.
  */
 export const SKIP = { none: 0, rows: 1 } as const;
 
@@ -236,7 +242,7 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
-  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut'];
+  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut', 'strip'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
@@ -298,12 +304,17 @@ export function gemmWat(options: GemmWatOptions): string {
     (local.set $bp (i32.add ${get('$ap')} ${i32(MC * KC * 4)}))
     (local.set $lists (i32.add ${get('$bp')} ${i32(KC * NC * 4)}))
     (local.set $skip ${job('skip')})
-    ;; with a transposed result (job word ct ≠ 0), C' goes to its own buffer first (ldct floats a row), C = C'ᵀ at the end
+    ;; with a transposed result (job word ct ≠ 0): when k ≤ KC (each element written once) C' is
+    ;; stored transposed straight into C through a strip at $ap (unused when skipping); else C'
+    ;; goes to its own buffer first (ldct floats a row) and C = C'ᵀ at the end
     (local.set $cOut ${get('$c')})
     (local.set $ldcOut ${get('$ldc')})
     (if ${job('ct')} (then
-      (local.set $c (i32.add ${job('ct')} (i32.shl (i32.mul (i32.div_u ${get('$t')} ${get('$per')}) ${job('ctBatchStride')}) ${i32(2)})))
-      (local.set $ldc ${job('ldct')})))
+      (if (i32.le_s ${get('$k')} ${i32(KC)})
+        (then (local.set $strip ${get('$ap')}))
+        (else
+          (local.set $c (i32.add ${job('ct')} (i32.shl (i32.mul (i32.div_u ${get('$t')} ${get('$per')}) ${job('ctBatchStride')}) ${i32(2)})))
+          (local.set $ldc ${job('ldct')})))))
     (local.set $jc ${get('$j0')})
     (loop $jcL
       (local.set $nc ${min(i32(NC), `(i32.sub ${get('$j1')} ${get('$jc')})`)})
@@ -313,8 +324,10 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
         (call $packB (i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
           ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)})
+        ;; skip zeros only over a finite B block (checked here, or by the caller for a result stored through the strip)
         (local.set $sparse (if (result i32) (i32.eq ${get('$skip')} ${i32(SKIP.rows)})
-          (then (call $finitePanels ${get('$bp')} ${get('$nc')} ${get('$kc')})) (else ${i32(0)})))
+          (then (if (result i32) ${get('$strip')} (then ${i32(1)}) (else (call $finitePanels ${get('$bp')} ${get('$nc')} ${get('$kc')}))))
+          (else ${i32(0)})))
         (local.set $ic ${get('$i0')})
         (loop $icL
           (local.set $mc ${min(i32(MC), `(i32.sub ${get('$i1')} ${get('$ic')})`)})
@@ -323,8 +336,8 @@ export function gemmWat(options: GemmWatOptions): string {
               (call $listRows (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
                 ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}))
               (call $macroRows ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}) ${get('$bp')}
-                (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${i32(2)}))
-                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0))))
+                (i32.add ${get('$c')} (i32.shl (select (i32.add (i32.mul ${get('$jc')} ${get('$ldc')}) ${get('$ic')}) (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${get('$strip')}) ${i32(2)}))
+                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0)) ${get('$strip')}))
             (else
           (call $packA (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
             ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$kcPad')} ${get('$ap')} (i32.mul ${get('$kcPad')} ${i32(MR * 4)}))
@@ -336,7 +349,7 @@ export function gemmWat(options: GemmWatOptions): string {
         (br_if $pcL (i32.lt_s ${get('$pc')} ${get('$k')})))
       (local.set $jc (i32.add ${get('$jc')} ${i32(NC)}))
       (br_if $jcL (i32.lt_s ${get('$jc')} ${get('$j1')})))
-    (if ${job('ct')} (then
+    (if (i32.and (i32.ne ${job('ct')} ${i32(0)}) (i32.eqz ${get('$strip')})) (then
       (call $transposeOut (i32.add ${get('$c')} (i32.shl (i32.add (i32.mul ${get('$i0')} ${get('$ldc')}) ${get('$j0')}) ${i32(2)})) ${get('$ldc')}
         (i32.sub (i32.and (i32.add ${get('$i1')} ${i32(3)}) ${i32(-4)}) ${get('$i0')}) (i32.sub (i32.and (i32.add ${get('$j1')} ${i32(3)}) ${i32(-4)}) ${get('$j0')})
         (i32.add ${get('$cOut')} (i32.shl (i32.add (i32.mul ${get('$j0')} ${get('$ldcOut')}) ${get('$i0')}) ${i32(2)})) ${get('$ldcOut')}))))

@@ -17,7 +17,8 @@ import { assembleWat } from './wat.js';
  * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
  * parameters, Adam's moments and its staged gradients, read and updated in place every step);
  * then the operands of the current call (A, B, the bias, C and, for a product computed
- * transposed to skip the zeros of op(B), its Cᵀ here; those of the SIMD loops of `vector.ts`).
+ * transposed over more than KC steps to skip the zeros of op(B), its Cᵀ here; those of the SIMD
+ * loops of `vector.ts`).
  * An operand that is resident is read where it is, not copied. The memory only
  * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
  * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
@@ -170,6 +171,7 @@ export class WasmMatmul {
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
+  private readonly allFinite: (x: number, n: number) => number;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
   readonly vector: WebAssembly.Exports;
   /** Where the current call's operands start: after the packing slots and the resident arrays. */
@@ -209,6 +211,7 @@ export class WasmMatmul {
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
     this.vector = vectorKernels(this.memory, shared);
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
+    this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
     this.shared = shared;
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
     this.f32 = new Float32Array(this.memory.buffer);
@@ -373,11 +376,20 @@ export class WasmMatmul {
 
   /**
    * Whether and how the product skips the zeros of a sparse operand ({@link SKIP}): that of
-   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough. (A
+   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough. A
    * skipped 0·∞ or 0·NaN would not give the NaN of the product without skipping: the kernel
-   * checks each packed block of the other operand and multiplies a non-finite one densely.)
+   * checks each packed block of the other operand and multiplies a non-finite one densely,
+   * except for a result it stores transposed straight into C (`onB`, k ≤ KC), so there op(A)
+   * is checked here first, in memory at its address `aAt`.
    */
-  private skipFor(a: Float32Array, aLen: number, b: Float32Array, bLen: number, d: { m: number; k: number; n: number; flops: number }): SkipChoice {
+  private skipFor(
+    a: Float32Array,
+    aAt: number,
+    aLen: number,
+    b: Float32Array,
+    bLen: number,
+    d: { m: number; k: number; n: number; flops: number },
+  ): SkipChoice {
     const none = { mode: SKIP.none, onB: false };
     const option = this.options.skipZeros ?? 'auto';
     if (option === 'off' || (option === 'auto' && d.flops < SKIP_MIN_FLOPS)) return none;
@@ -389,7 +401,15 @@ export class WasmMatmul {
     const canB = option === 'auto' ? zerosB >= minZeros(d.m) : zerosB > 0;
     if (!canA && !canB) return none;
     const onB = canB && (!canA || (1 - zerosB) * TRANSPOSED_COST < 1 - zerosA);
-    return { mode: SKIP.rows, onB };
+    return !onB || d.k > this.tile.KC || this.isFinite(aAt, aLen) ? { mode: SKIP.rows, onB } : none;
+  }
+
+  /** Whether the `n` floats at byte address `at` of the memory are all finite. */
+  private isFinite(at: number, n: number): boolean {
+    const body = n & ~3;
+    if (body > 0 && this.allFinite(at, body) === 0) return false;
+    for (let i = body; i < n; i++) if (!Number.isFinite(this.f32[(at >> 2) + i]!)) return false;
+    return true;
   }
 
   /**
@@ -430,7 +450,7 @@ export class WasmMatmul {
     if (copyA) this.f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     if (copyB) this.f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
     const flops = 2 * batch * m * n * k;
-    const skip = this.skipFor(a, aLen, b, bLen, { m, k, n, flops });
+    const skip = this.skipFor(a, aAt, aLen, b, bLen, { m, k, n, flops });
     // The kernel computes C' = A'·B'. Element-level skipping needs the sparse operand on the left:
     // when that is op(B), it computes Cᵀ = op(B)ᵀ·op(A)ᵀ and writes it out transposed, as C (`trans`).
     // Otherwise a narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to
@@ -449,9 +469,11 @@ export class WasmMatmul {
     const outAt = !transposed && rows === m && ldc === n ? this.addressOf(out) : undefined;
     const cAt = outAt ?? biasAt + (bias ? roundUp(ldc * 4, 64) : 0);
     const cEnd = outAt === undefined ? cAt + batch * rows * ldc * 4 : biasAt + roundUp(ldc * 4, 64);
-    // With `trans`, each task computes its tile of C' = Cᵀ here (mPad × nPad a batch item) and writes it transposed to C.
+    // With `trans`, each task computes its tile of C' = Cᵀ and writes it transposed to C: straight
+    // when k ≤ KC, else accumulated here first (mPad × nPad a batch item). The kernel writes C's
+    // padding columns up to M rounded to MR (room: ldc is M rounded to NR).
     const ctAt = roundUp(cEnd, 64);
-    if (!this.reserve(trans ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
+    if (!this.reserve(trans && k > this.tile.KC ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
     const f32 = this.f32;
     if (bias && !transposed) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + ldc).set(bias.subarray(0, n), biasAt >> 2);
 
