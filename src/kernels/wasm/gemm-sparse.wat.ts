@@ -30,7 +30,7 @@ const LIST_GROUP = 16;
  *   v128 loads OR-ed and tested with `v128.any_true`, an all-zero group skipped (MNIST's blank
  *   image rows); in the others each quad of steps gets the bitmask of its non-zero lanes
  *   (`i32x4.bitmask`), skipped when 0, else its four entries are built in two v128 (step offsets
- *   shuffled with the values) and stored by one i64 store each at the write position, which
+ *   shuffled with the values) and stored by one 8-byte lane store each at the write position, which
  *   moves on by 8 bytes where the lane's bit is set. The last kc mod 4 steps go one by one (below).
  * - rs = 1 (a transposed operand: rows r..r+3 at one p are 4 contiguous floats): 4 rows in one
  *   pass over p, one v128 load per p, each row with its own write position, entries built and
@@ -49,7 +49,7 @@ function listRows({ NR, KC }: Tile): string {
     cursors
       .map(
         (l, q) => `
-            (i64.store ${get(l)} (i64x2.extract_lane ${q % 2} ${get(`$e${q >> 1}`)}))
+            (v128.store64_lane ${q % 2} ${get(l)} ${get(`$e${q >> 1}`)})
             (local.set ${l} (i32.add ${get(l)} (i32.and ${q < 3 ? `(i32.shl ${get('$m')} ${i32(3 - q)})` : get('$m')} ${i32(8)})))`,
       )
       .join('');
