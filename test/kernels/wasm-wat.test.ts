@@ -95,6 +95,20 @@ describe('assembleWat', () => {
     expect(exports['dot4']!(0)).toBe(70);
   });
 
+  it('encodes a lane store with and without a memarg before its lane (v128.store64_lane)', () => {
+    const bytes = assembleWat(`(module
+      (import "env" "mem" (memory 1 1))
+      (func (export "store") (param $p i32) (local $v v128)
+        (local.set $v (v128.load (local.get $p)))
+        (v128.store64_lane 1 (i32.add (local.get $p) (i32.const 16)) (local.get $v))
+        (v128.store64_lane offset=24 align=4 0 (local.get $p) (local.get $v))))`);
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+    const store = (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, (p: number) => void>)['store']!;
+    new Int32Array(mem.buffer).set([1, 2, 3, 4], 2);
+    store(8);
+    expect(Array.from(new Int32Array(mem.buffer, 8, 10))).toEqual([1, 2, 3, 4, 3, 4, 1, 2, 0, 0]);
+  });
+
   it('names the function and the token in its errors', () => {
     expect(() => assembleWat('(func $g (i32.frobnicate))')).toThrow('wat: in func $g: unknown instruction i32.frobnicate');
     expect(() => assembleWat('(func $g (local.get $nope))')).toThrow('wat: in func $g: unknown local $nope');

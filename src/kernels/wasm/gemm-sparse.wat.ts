@@ -17,28 +17,117 @@ const i32 = (v: number): string => `(i32.const ${v})`;
 const shuffle32 = (l: number[], x: string, y: string): string =>
   `(i8x16.shuffle ${l.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ')} ${x} ${y})`;
 
+/** Contiguous steps of a row (cs = 1) that {@link listRows} tests at once, to skip them when none is non-zero. */
+const LIST_GROUP = 16;
+
 /**
  * Element-level zero skipping ({@link SKIP}.rows), step 1: for each of the mc rows of the A
  * block at $src (element (r, p) at r·$rs + p·$cs, element strides, p < kc), lists its non-zero
  * steps as 8-byte entries [p·NR·4 (i32: the byte offset of row p in a packed B panel), A(r, p)
  * (f32)] at $lists + r·KC·8, and their number at $counts + r·4. +0 and −0 are zeros (a ReLU
- * gradient g·[h > 0] holds −0 wherever g < 0); any other bit set is listed, NaN included.
- * Branch-free: every step's entry is written, and the write position moves on only when the
- * value is non-zero.
+ * gradient g·[h > 0] holds −0 wherever g < 0); any other bit set is listed, NaN included: a value
+ * is non-zero when it is, shifted left by one, non-zero. Three ways, all giving the same lists:
+ *
+ * - cs = 1 (rows contiguous: a batch of images, activations): LIST_GROUP steps at a time, their
+ *   v128 loads OR-ed and tested with `v128.any_true`, an all-zero group skipped (MNIST's blank
+ *   image rows); in the others each quad of steps gets the bitmask of its non-zero lanes
+ *   (`i32x4.bitmask`), skipped when 0, else its four entries are built in two v128 (step offsets
+ *   shuffled with the values) and stored by one 8-byte lane store each at the write position, which
+ *   moves on by 8 bytes where the lane's bit is set. The last kc mod 4 steps go one by one (below).
+ * - rs = 1 (a transposed operand: rows r..r+3 at one p are 4 contiguous floats): 4 rows in one
+ *   pass over p, one v128 load per p, each row with its own write position, entries built and
+ *   stored as above, a p where all four are zero skipped. The last mc mod 4 rows go one by one.
+ * - otherwise one element at a time, branch-free: every step's entry is written, and the write
+ *   position moves on only when the value is non-zero.
+ *
+ * Entries past a row's count are scratch: written, never read.
  */
 function listRows({ NR, KC }: Tile): string {
+  const step = NR * 4;
+  const rowList = (r: string): string => `(i32.add ${get('$lists')} (i32.mul ${r} ${i32(KC * 8)}))`;
+  const nonZeroLanes = `(i32x4.bitmask (i32x4.ne (i32x4.shl ${get('$x')} ${i32(1)}) (i32x4.splat ${i32(0)})))`;
+  // lane q's entry (lane q % 2 of $e<q / 2>: $e0 = [p0, v0, p1, v1], $e1 = [p2, v2, p3, v3]) at cursors[q], which moves on by bit q of $m
+  const storeEntries = (cursors: string[]): string =>
+    cursors
+      .map(
+        (l, q) => `
+            (v128.store64_lane ${q % 2} ${get(l)} ${get(`$e${q >> 1}`)})
+            (local.set ${l} (i32.add ${get(l)} (i32.and ${q < 3 ? `(i32.shl ${get('$m')} ${i32(3 - q)})` : get('$m')} ${i32(8)})))`,
+      )
+      .join('');
+  // cs = 1: the 4 steps at byte offset `at` of $s (steps p + at/4 ...)
+  const quad = (at: number): string => `
+          (local.set $x (v128.load offset=${at} ${get('$s')}))
+          (local.set $m ${nonZeroLanes})
+          (if ${get('$m')} (then
+            (local.set $e0 (i32x4.add (i32x4.splat ${at ? `(i32.add ${get('$p')} ${i32((at / 4) * step)})` : get('$p')}) ${get('$steps')}))
+            (local.set $e1 ${shuffle32([2, 6, 3, 7], get('$e0'), get('$x'))})
+            (local.set $e0 ${shuffle32([0, 4, 1, 5], get('$e0'), get('$x'))})
+            ${storeEntries(['$l', '$l', '$l', '$l'])}))`;
+  const anyNonZero = range(LIST_GROUP / 4)
+    .map((q) => `(i32x4.shl (v128.load offset=${q * 16} ${get('$s')}) ${i32(1)})`)
+    .reduce((x, y) => `(v128.or ${x} ${y})`);
   return `
   (func $listRows (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $lists i32) (param $counts i32)
     (local $r i32) (local $s i32) (local $l i32) (local $start i32) (local $p i32) (local $end i32) (local $v i32)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $m i32) (local $x v128) (local $e0 v128) (local $e1 v128) (local $steps v128)
     (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
     (local.set $cs (i32.shl ${get('$cs')} ${i32(2)}))
+    (local.set $end (i32.mul ${get('$kc')} ${i32(step)}))
+    ;; [0, 1, 2, 3]·NR·4: the step offsets of a quad
+    (local.set $steps (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1 (i32x4.splat ${i32(0)}) ${i32(step)}) ${i32(2 * step)}) ${i32(3 * step)}))
+    (if (i32.eq ${get('$rs')} ${i32(4)}) (then
+      ;; rs = 1: rows r..r+3 in one pass over p
+      (block $quadsDone (loop $quadRows
+        (br_if $quadsDone (i32.gt_s (i32.add ${get('$r')} ${i32(4)}) ${get('$mc')}))
+        (local.set $s (i32.add ${get('$src')} (i32.shl ${get('$r')} ${i32(2)})))
+        ${range(4)
+          .map((q) => `(local.set $l${q} ${rowList(`(i32.add ${get('$r')} ${i32(q)})`)})`)
+          .join('\n        ')}
+        (local.set $p ${i32(0)})
+        (block $pdone4 (loop $step4
+          (br_if $pdone4 (i32.ge_u ${get('$p')} ${get('$end')}))
+          (local.set $x (v128.load ${get('$s')}))
+          (local.set $m ${nonZeroLanes})
+          (if ${get('$m')} (then
+            (local.set $e0 (i32x4.splat ${get('$p')}))
+            (local.set $e1 ${shuffle32([0, 6, 0, 7], get('$e0'), get('$x'))})
+            (local.set $e0 ${shuffle32([0, 4, 0, 5], get('$e0'), get('$x'))})
+            ${storeEntries(['$l0', '$l1', '$l2', '$l3'])}))
+          (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
+          (local.set $p (i32.add ${get('$p')} ${i32(step)}))
+          (br $step4)))
+        ${range(4)
+          .map(
+            (q) =>
+              `(i32.store offset=${q * 4} (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})) (i32.shr_u (i32.sub ${get(`$l${q}`)} ${rowList(`(i32.add ${get('$r')} ${i32(q)})`)}) ${i32(3)}))`,
+          )
+          .join('\n        ')}
+        (local.set $r (i32.add ${get('$r')} ${i32(4)}))
+        (br $quadRows)))))
     (block $done (loop $row
       (br_if $done (i32.ge_s ${get('$r')} ${get('$mc')}))
       (local.set $s (i32.add ${get('$src')} (i32.mul ${get('$r')} ${get('$rs')})))
-      (local.set $start (i32.add ${get('$lists')} (i32.mul ${get('$r')} ${i32(KC * 8)})))
+      (local.set $start ${rowList(get('$r'))})
       (local.set $l ${get('$start')})
       (local.set $p ${i32(0)})
-      (local.set $end (i32.mul ${get('$kc')} ${i32(NR * 4)}))
+      (if (i32.eq ${get('$cs')} ${i32(4)}) (then
+        ;; cs = 1: groups of ${LIST_GROUP} steps, then quads
+        (block $groupsDone (loop $group
+          (br_if $groupsDone (i32.gt_u (i32.add ${get('$p')} ${i32(LIST_GROUP * step)}) ${get('$end')}))
+          (if (v128.any_true ${anyNonZero}) (then
+            ${range(LIST_GROUP / 4)
+              .map((q) => quad(q * 16))
+              .join('')}))
+          (local.set $s (i32.add ${get('$s')} ${i32(LIST_GROUP * 4)}))
+          (local.set $p (i32.add ${get('$p')} ${i32(LIST_GROUP * step)}))
+          (br $group)))
+        (block $quadsDone (loop $quad
+          (br_if $quadsDone (i32.gt_u (i32.add ${get('$p')} ${i32(4 * step)}) ${get('$end')}))
+          ${quad(0)}
+          (local.set $s (i32.add ${get('$s')} ${i32(16)}))
+          (local.set $p (i32.add ${get('$p')} ${i32(4 * step)}))
+          (br $quad)))))
       (block $pdone (loop $step
         (br_if $pdone (i32.ge_u ${get('$p')} ${get('$end')}))
         (local.set $v (i32.load ${get('$s')}))
@@ -46,7 +135,7 @@ function listRows({ NR, KC }: Tile): string {
         (i32.store offset=4 ${get('$l')} ${get('$v')})
         (local.set $l (i32.add ${get('$l')} (i32.shl (i32.ne (i32.and ${get('$v')} ${i32(0x7fffffff)}) ${i32(0)}) ${i32(3)})))
         (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
-        (local.set $p (i32.add ${get('$p')} ${i32(NR * 4)}))
+        (local.set $p (i32.add ${get('$p')} ${i32(step)}))
         (br $step)))
       (i32.store (i32.add ${get('$counts')} (i32.shl ${get('$r')} ${i32(2)})) (i32.shr_u (i32.sub ${get('$l')} ${get('$start')}) ${i32(3)}))
       (local.set $r (i32.add ${get('$r')} ${i32(1)}))

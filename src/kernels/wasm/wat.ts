@@ -8,15 +8,16 @@
  * - instructions in flat form (`local.get $x`) or folded form (`(i32.add (local.get $x) (i32.const 1))`),
  *   structured `block`/`loop`/`if`/`then`/`else` with `$labels`, and the memarg immediates
  *   `offset=` and `align=`;
- * - the MVP integer/float opcodes listed in {@link OPS}, 128-bit SIMD (f32x4 and f64x2), and relaxed-SIMD `f32x4.relaxed_madd`.
+ * - the MVP integer/float opcodes listed in {@link OPS}, 128-bit SIMD (f32x4 and f64x2, the i32x4/i64x2 lane
+ *   ops and lane stores the kernels use), and relaxed-SIMD `f32x4.relaxed_madd`.
  *
  * Function types are deduplicated automatically. Errors name the function and the token.
  */
 
 type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
-/** Immediate kinds: none, local index, label, function index, memarg (natural alignment log2), i32, f32, lane, 16 shuffle lanes. */
-type Imm = '' | 'local' | 'label' | 'func' | `mem${0 | 1 | 2 | 3 | 4}` | 'i32' | 'f32' | 'f64' | 'lane' | 'lanes16' | 'memidx';
+/** Immediate kinds: none, local index, label, function index, memarg (natural alignment log2), memarg then lane (a lane store), i32, f32, lane, 16 shuffle lanes. */
+type Imm = '' | 'local' | 'label' | 'func' | `mem${0 | 1 | 2 | 3 | 4}` | 'mem3lane' | 'i32' | 'f32' | 'f64' | 'lane' | 'lanes16' | 'memidx';
 interface Op { code: number[]; imm: Imm }
 
 const op = (code: number | number[], imm: Imm = ''): Op => ({ code: typeof code === 'number' ? [code] : code, imm });
@@ -48,6 +49,8 @@ const OPS: Readonly<Record<string, Op>> = {
   'f64x2.abs': simd(0xec), 'f64x2.neg': simd(0xed), 'f64x2.add': simd(0xf0), 'f64x2.sub': simd(0xf1),
   'f64x2.mul': simd(0xf2), 'f64x2.div': simd(0xf3), 'f64x2.min': simd(0xf4), 'f64x2.max': simd(0xf5), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),
   'f32x4.abs': simd(0xe0), 'f32x4.neg': simd(0xe1), 'f32x4.ge': simd(0x46), 'f32x4.pmax': simd(0xeb), 'i32x4.shl': simd(0xab),
+  'i32x4.splat': simd(0x11), 'i32x4.replace_lane': simd(0x1c, 'lane'),
+  'i32x4.ne': simd(0x38), 'i32x4.bitmask': simd(0xa4), 'i32x4.add': simd(0xae), 'v128.store64_lane': simd(0x5b, 'mem3lane'),
 };
 
 /** Unsigned LEB128. */
@@ -160,7 +163,7 @@ function encodeBody(f: Func, funcs: Map<string, number>): number[] {
     if (imm === 'i32') { out.push(...sleb(Number(args[at]))); return 1; }
     if (imm === 'f32') { out.push(...new Uint8Array(new Float32Array([Number(args[at])]).buffer)); return 1; }
     if (imm === 'f64') { out.push(...new Uint8Array(new Float64Array([Number(args[at])]).buffer)); return 1; }
-    let align = Number(imm.slice(3));
+    let align = Number(imm.slice(3, 4));
     let offset = 0;
     let used = 0;
     for (let a = args[at]; typeof a === 'string' && /^(offset|align)=/.test(a); a = args[at + ++used]) {
@@ -169,6 +172,7 @@ function encodeBody(f: Func, funcs: Map<string, number>): number[] {
       else align = Math.log2(v);
     }
     out.push(...uleb(align), ...uleb(offset));
+    if (imm === 'mem3lane') { out.push(Number(args[at + used])); return used + 1; }
     return used;
   }
 
