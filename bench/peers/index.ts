@@ -7,6 +7,7 @@
  * itself depends on no ML library.
  */
 import { availableParallelism } from 'node:os';
+import { pairedOptions, type PairedTrainSteps } from '../../src/cli/bench-paired.js';
 import type { PeerOptions, PeerReport, PeerRunner } from '../../src/cli/bench-timing.js';
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -45,10 +46,12 @@ export const runPeers: PeerRunner = async (o: PeerOptions): Promise<PeerReport> 
     report.matmul.push(...(await jaxMatmul(o.cases, o.quick, o.log)));
   });
 
-  const { torchTrainStep, torchUnavailable } = await import('./pytorch.js');
+  const { pairedTorchTrainStep, torchTrainStep, torchUnavailable } = await import('./pytorch.js');
   const why = torchUnavailable();
-  if (why !== null) report.skipped.push({ peer: 'pytorch', reason: why });
-  else {
+  if (why !== null) {
+    report.skipped.push({ peer: 'pytorch', reason: why });
+    if (o.paired) report.paired_train_step = { rows: [], unavailable: `PyTorch: ${why}` };
+  } else {
     const threads = [...new Set([1, Math.min(2, availableParallelism())])];
     for (const t of threads) {
       await attempt(`pytorch-${t}`, async () => {
@@ -61,6 +64,28 @@ export const runPeers: PeerRunner = async (o: PeerOptions): Promise<PeerReport> 
         o.log(`pytorch, ${t} thread${t === 1 ? '' : 's'}: conv VAE training step (child process)...`);
         report.conv_train_step!.push(torchTrainStep(t, o.quick, 'conv'));
       });
+    }
+    if (o.paired) {
+      // elbo's step and PyTorch's in alternating blocks, same seconds, same load (src/cli/bench-paired.ts).
+      const paired: PairedTrainSteps = { rows: [] };
+      const errors: string[] = [];
+      const options = pairedOptions(o.quick);
+      for (const ours of o.paired.filter((p) => threads.includes(p.threads))) {
+        await attempt(`pytorch-paired-${ours.threads}`, async () => {
+          o.log(`paired with pytorch, ${ours.threads} thread${ours.threads === 1 ? '' : 's'}: ${options.rounds} rounds of ${options.steps} steps...`);
+          try {
+            const row = await pairedTorchTrainStep(ours, options);
+            paired.rows.push(row);
+            o.log(`  elbo ${row.ours_ms.median} ms, PyTorch ${row.theirs_ms.median} ms: ratio ${row.ratio} (per round ${row.round_ratios.median})`);
+          } catch (error) {
+            errors.push(`${ours.threads} thread${ours.threads === 1 ? '' : 's'}: ${message(error)}`);
+            throw error;
+          }
+        });
+      }
+      if (errors.length) paired.unavailable = errors.join('; ');
+      else if (paired.rows.length === 0) paired.unavailable = 'no elbo wasm backend with 1 or 2 threads to pair';
+      report.paired_train_step = paired;
     }
   }
   return report;

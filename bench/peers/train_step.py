@@ -11,6 +11,13 @@ prints median / min / max ms per step and samples/s at the median, the torch thr
 OpenBLAS thread count and which BLAS library is actually mapped into the process, and ends with
 a JSON line.
 
+With `--serve` it builds the same model, optimizer and batch and runs the warm-up, prints one JSON
+line (`"ready": true` and the versions, threads and BLAS), then reads commands from stdin, one per
+line: `run N` runs N steps, timing each, and prints one JSON line with their times (`times_ms`),
+the process CPU ms of the block and the last loss; `quit` (or end of input) exits. An unknown
+command gets a JSON line with `error`. bench/peers/pytorch.ts drives it to time PyTorch's steps in
+alternation with elbo's (`elbo bench`'s paired rows).
+
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/peers/train_step.py --threads 2
 """
 import argparse
@@ -37,6 +44,7 @@ def main():
     ap.add_argument('--steps', type=int, default=300)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--blas-threads', type=int, default=None, help="OpenBLAS's own thread pool (default: = --threads)")
+    ap.add_argument('--serve', action='store_true', help='after the warm-up, run blocks of steps on command (run N / quit) from stdin')
     args = ap.parse_args()
 
     torch.set_default_dtype(torch.float32)
@@ -50,6 +58,8 @@ def main():
     model.train()
     for _ in range(args.warmup):
         train_step(model, optimizer, x)
+    if args.serve:
+        return serve(model, optimizer, x, args, info)
     times = []
     cpu0 = time.process_time()  # CPU time of the whole process (every thread): robust to other load
     for _ in range(args.steps):
@@ -71,6 +81,36 @@ def main():
         'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),
         'samples_per_sec': round(args.batch / med * 1e3, 1), 'cpu_ms_per_step': round(cpu_ms, 4), 'loss': float(loss), 'warmup': args.warmup, 'steps': args.steps,
     }))
+
+
+def serve(model, optimizer, x, args, info):
+    """The `--serve` loop: one JSON line when ready, then one per `run N` command; see the module docstring."""
+    def reply(obj):
+        sys.stdout.write(json.dumps(obj) + '\n')
+        sys.stdout.flush()
+
+    reply({
+        'ready': True, 'impl': 'pytorch', 'torch': torch.__version__, 'batch': args.batch, 'arch': args.arch, 'hidden': args.hidden,
+        'threads': torch.get_num_threads(), 'blas': info['blas'], 'blas_threads': info['blas_threads'],
+        'blas_libs': info['blas_libs'], 'warmup': args.warmup,
+    })
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words == ['quit']:
+            break
+        if len(words) != 2 or words[0] != 'run' or not words[1].isdigit() or int(words[1]) < 1:
+            reply({'error': f'unknown command {line.strip()!r} (expected "run N" with N >= 1, or "quit")'})
+            continue
+        times = []
+        cpu0 = time.process_time()
+        for _ in range(int(words[1])):
+            t0 = time.perf_counter()
+            loss, *_ = train_step(model, optimizer, x)
+            loss.item()
+            times.append((time.perf_counter() - t0) * 1e3)
+        reply({'times_ms': [round(t, 4) for t in times], 'cpu_ms': round((time.process_time() - cpu0) * 1e3, 3), 'loss': float(loss)})
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { buildModel, DEFAULT_TRAIN_CONFIG, type TrainConfig, trainStep } from '../vae/train.js';
 import { elbo } from '../vae/elbo.js';
+import type { PairedOurs } from './bench-paired.js';
 import {
   type MatmulCase,
   type MatmulResult,
@@ -177,6 +178,31 @@ export function timeTrainStep(be: BenchBackend, config: TrainConfig, time: (step
     loss = step.loss;
   });
   return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note }, timing);
+}
+
+/**
+ * Blocks of the standard VAE's training step on one backend, for pairing with PyTorch: the same
+ * step as {@link benchTrainStep} times ({@link trainStep}, as `elbo train` runs it, reading the
+ * loss), on a model built at the first block; each block makes `be` the active backend first.
+ */
+export function trainStepBlocks(be: BenchBackend): PairedOurs {
+  let setup: ReturnType<typeof stepSetup> | undefined;
+  let loss = NaN;
+  const steps = (n: number): number[] => {
+    setBackend(be.name);
+    setup ??= stepSetup(be);
+    const { x, vae, optimizer, rng } = setup;
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const step = trainStep(vae, optimizer, x, { beta: 1, rng });
+      if (step.failure) throw new Error(`bench: the paired training step on ${be.label} failed: ${step.failure}`);
+      loss = step.loss;
+      times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  return { threads: be.threads, detail: be.detail(), steps, loss: () => loss };
 }
 
 /** The standard VAE's training step on one backend (see {@link timeTrainStep}). */

@@ -1,6 +1,7 @@
 /** The `elbo bench` report: its JSON shape and its Markdown rendering. */
 import { type ConvReport, convMarkdown } from './bench-conv.js';
 import { convStepRatios } from './bench-conv-step.js';
+import { type PairedTrainSteps, pairedMarkdown } from './bench-paired.js';
 import type { ElementwiseResult } from './bench-measure.js';
 import { flops, type MatmulCase, type MatmulResult, type PeerReport, type Stat, type TrainStepResult } from './bench-timing.js';
 
@@ -28,6 +29,12 @@ export interface BenchReport {
   /** The wasm backend's threads and SIMD, and the mode gpu.js really ran in (null if not measured). */
   wasm: { threads: number; simd: boolean; relaxed_simd: boolean } | null;
   gpujs_mode: string | null;
+  /**
+   * The training step on wasm (1 and 2 threads) and PyTorch's on as many, timed in alternating
+   * rounds (src/cli/bench-paired.ts); the reason instead when PyTorch could not run; null with
+   * --no-peers (absent in reports from before it existed).
+   */
+  paired_train_steps?: PairedTrainSteps | null;
   /** Peers measured in the same run; null with --no-peers. */
   peers: PeerReport | null;
   /** Why peers did not run at all (e.g. built CLI without the TypeScript sources), when that happened. */
@@ -163,6 +170,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     ...stepTable([...r.train_steps, ...(r.user_loops ?? []), ...peers]),
     '',
     ...(peers.length ? [PEER_NOTES, ''] : []),
+    ...pairedMarkdown(r.paired_train_steps),
     ...convStepSection(r),
     '### matmul (float32; elbo: inputs copied into and the result out of wasm memory on every call; jax-js: inputs resident, result read back)',
     '',

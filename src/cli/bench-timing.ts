@@ -3,6 +3,7 @@
  * warms up, then times calls one by one and reports the median, min and max and the process CPU
  * time; the matmul cases; and the shape of a training-step result.
  */
+import type { PairedOurs, PairedTrainSteps } from './bench-paired.js';
 
 /** Median, minimum and maximum of a set of samples. */
 export interface Stat {
@@ -223,6 +224,8 @@ export interface PeerReport {
   /** The conv VAE's training step (PyTorch only: bench/peers/train_step.py --arch conv); absent when not run. */
   conv_train_step?: TrainStepResult[];
   matmul: MatmulResult[];
+  /** elbo's step and PyTorch's timed in alternating rounds (absent when no elbo side was given to pair). */
+  paired_train_step?: PairedTrainSteps;
   /** Peers that did not run, and why (not installed, no torch, an error). */
   skipped: { peer: string; reason: string }[];
 }
@@ -233,6 +236,8 @@ export interface PeerOptions {
   cases: readonly MatmulCase[];
   batch: Float32Array;
   timer: TimerOptions;
+  /** elbo's training steps to pair with PyTorch's, one per wasm backend with 1 or 2 threads (none: no pairing). */
+  paired?: PairedOurs[];
   log(line: string): void;
 }
 

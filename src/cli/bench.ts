@@ -12,7 +12,7 @@ import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
 import { benchConv } from './bench-conv.js';
 import { benchConvTrainSteps } from './bench-conv-step.js';
-import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer } from './bench-measure.js';
+import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer, trainStepBlocks } from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
 import { formatDuration } from './progress.js';
@@ -29,7 +29,8 @@ elementwise throughput on 1M elements; and the full training step (batch 128, Ad
 backend: median and min-max ms after warm-up, samples/s, process CPU ms per step; the same for
 the conv VAE of elbo train --arch conv (--quick: on the headline backend only, one step when
 slow). Peers, when installed: TensorFlow.js (cpu, wasm), jax-js (wasm, jit), PyTorch
-(/usr/bin/python3 with torch; the conv VAE too).
+(/usr/bin/python3 with torch; the conv VAE too), and our step paired with PyTorch's
+on 1 and 2 threads in alternating rounds (ABBA blocks in the same seconds, robust to load).
 
 Options
   --quick               fewer sizes and repetitions (a smoke run, well under a minute)
@@ -110,10 +111,17 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
     const convTrainSteps = benchConvTrainSteps(backends, backends[trainSteps.indexOf(headline)]!, o.quick, log);
     let peers: BenchReport['peers'] = null;
     let peersUnavailable: string | undefined;
+    let paired: BenchReport['paired_train_steps'] = null;
     if (o.peers) {
       const runner = await loadPeers();
+      // The wasm backends on 1 and 2 threads, paired with PyTorch on as many (bench-paired.ts).
+      const pairable = backends.filter((be) => be.family === 'wasm' && be.threads <= 2).map(trainStepBlocks);
       if (typeof runner === 'string') peersUnavailable = runner;
-      else peers = await runner({ quick: o.quick, cases, batch: benchBatch(), timer: stepTimer(o.quick), log });
+      else peers = await runner({ quick: o.quick, cases, batch: benchBatch(), timer: stepTimer(o.quick), paired: pairable, log });
+      paired =
+        typeof runner === 'string'
+          ? { rows: [], unavailable: runner }
+          : (peers?.paired_train_step ?? { rows: [], unavailable: 'no elbo wasm backend with 1 or 2 threads to pair' });
     }
     const wasm = families.has('wasm') && wasmInfo().simd ? wasmInfo() : null;
     const gpujs = backends.find((b) => b.family === 'gpujs');
@@ -139,6 +147,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       conv,
       wasm: wasm && { threads: wasm.threads, simd: wasm.simd, relaxed_simd: wasm.relaxedSimd },
       gpujs_mode: gpujs ? gpujs.detail().replace(/^gpujs \((.*) mode\)$/, '$1') : null,
+      paired_train_steps: paired,
       peers,
       ...(peersUnavailable ? { peers_unavailable: peersUnavailable } : {}),
       seconds: (performance.now() - t0) / 1e3,
