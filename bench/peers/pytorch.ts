@@ -147,10 +147,16 @@ export class TorchServer {
     };
     child.on('error', (error) => fail(`could not start (${error.message})`));
     child.on('close', (code, signal) => fail(`exited with ${code ?? signal}`));
-    const ready = JSON.parse(await server.next()) as TorchJson & { ready?: boolean };
-    if (!ready.ready) throw new Error(`train_step.py --serve: expected a ready line, got ${JSON.stringify(ready).slice(0, 200)}`);
-    server.info = { torch: ready.torch, threads: ready.threads, batch: ready.batch, detail: blasDetail(ready), warmup: ready.warmup };
-    return server;
+    try {
+      const line = await server.next();
+      const ready = (line.startsWith('{') ? JSON.parse(line) : {}) as TorchJson & { ready?: boolean };
+      if (!ready.ready) throw new Error(`train_step.py --serve: expected a ready line, got ${line.slice(0, 200)}`);
+      server.info = { torch: ready.torch, threads: ready.threads, batch: ready.batch, detail: blasDetail(ready), warmup: ready.warmup };
+      return server;
+    } catch (error) {
+      child.kill();
+      throw error;
+    }
   }
 
   /** The next line the server prints. */

@@ -5,6 +5,10 @@
  * steps and a block of the peer's, in ABBA order (elbo first in even rounds, the peer first in odd
  * ones), with a pause after every block so that neither side's idle threads (OpenBLAS's workers
  * spin for about 0.1 s after a call; elbo's wasm workers for 0.3 ms) steal the other's time.
+ * Each block starts with a few untimed lead-in steps, so that the timed ones run back to back as
+ * in training rather than just after the pause: elbo's pool threads sleep when idle, and after a
+ * 250 ms pause its 2-thread step took about ten steps to get back to speed (11.6 ms, then 10.7,
+ * 10.9, 8.4, ... 6.5; medians by position over 12 blocks, 2026-12-06).
  */
 import { round, type Stat, stat } from './bench-timing.js';
 
@@ -25,6 +29,8 @@ export interface PairedOptions {
   steps: number;
   /** Untimed steps each side runs once before the first round. */
   warmup: number;
+  /** Untimed steps at the start of every block (both sides), before its `steps` timed ones. */
+  leadIn: number;
   /** Pause after every block (ms). */
   pauseMs: number;
   /** Sleeps `ms` (default: a timer); tests pass a fake. */
@@ -44,6 +50,7 @@ export interface PairedTiming {
   rounds: number;
   steps: number;
   warmup: number;
+  lead_in: number;
   pause_ms: number;
   /** Mean CPU ms elbo's process used during a block of the peer's (≈ 0 when its workers idle); null if not read. */
   ours_cpu_ms_while_theirs_ran: number | null;
@@ -55,8 +62,8 @@ const timer = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Alternates blocks of `ours` and `theirs` (ABBA: ours first in even rounds), `o.rounds` rounds
- * of `o.steps` steps each after one untimed warm-up block per side, pausing `o.pauseMs` after
- * every block; returns the medians, minima and maxima of all step times, the ratio of the
+ * of `o.steps` timed steps each (after `o.leadIn` untimed ones) after one untimed warm-up block
+ * per side, pausing `o.pauseMs` after every block; returns the medians, minima and maxima of all step times, the ratio of the
  * medians and the per-round ratios.
  */
 export async function pairedRounds(ours: PairedSide, theirs: PairedSide, o: PairedOptions): Promise<PairedTiming> {
@@ -69,11 +76,12 @@ export async function pairedRounds(ours: PairedSide, theirs: PairedSide, o: Pair
   const block = async (side: 'ours' | 'theirs', steps: number): Promise<number[]> => {
     const other = side === 'ours' ? theirs : ours;
     const cpu0 = other.cpuMs?.();
-    const times = await (side === 'ours' ? ours : theirs).steps(steps);
+    const all = await (side === 'ours' ? ours : theirs).steps(o.leadIn + steps);
     if (cpu0 !== undefined) idle[side === 'ours' ? 'theirs' : 'ours'].push(other.cpuMs!() - cpu0);
-    if (times.length !== steps || !times.every((t) => Number.isFinite(t) && t >= 0))
+    const times = all.slice(o.leadIn);
+    if (all.length !== o.leadIn + steps || !times.every((t) => Number.isFinite(t) && t >= 0))
       throw new Error(
-        `pairedRounds: the ${side === 'ours' ? 'elbo' : "peer's"} block of ${steps} steps returned ${times.length} times: ${times.slice(0, 5).join(', ')}`,
+        `pairedRounds: the ${side === 'ours' ? 'elbo' : "peer's"} block of ${o.leadIn + steps} steps returned ${all.length} times: ${all.slice(0, 5).join(', ')}`,
       );
     await sleep(o.pauseMs);
     return times;
@@ -84,8 +92,6 @@ export async function pairedRounds(ours: PairedSide, theirs: PairedSide, o: Pair
     await theirs.steps(o.warmup);
     await sleep(o.pauseMs);
   }
-  idle.ours.length = 0;
-  idle.theirs.length = 0;
   for (let r = 0; r < o.rounds; r++) {
     const order: ('ours' | 'theirs')[] = r % 2 === 0 ? ['ours', 'theirs'] : ['theirs', 'ours'];
     const block0 = await block(order[0]!, o.steps);
@@ -109,15 +115,16 @@ export async function pairedRounds(ours: PairedSide, theirs: PairedSide, o: Pair
     rounds: o.rounds,
     steps: o.steps,
     warmup: o.warmup,
+    lead_in: o.leadIn,
     pause_ms: o.pauseMs,
     ours_cpu_ms_while_theirs_ran: mean(idle.ours),
     theirs_cpu_ms_while_ours_ran: mean(idle.theirs),
   };
 }
 
-/** Rounds, steps per block, warm-up and pause of `elbo bench`'s pairing (`quick`: 4 rounds of 5). */
+/** Rounds, timed steps and lead-in per block, warm-up and pause of `elbo bench`'s pairing (`quick`: 4 rounds of 5). */
 export const pairedOptions = (quick: boolean): PairedOptions =>
-  quick ? { rounds: 4, steps: 5, warmup: 10, pauseMs: 250 } : { rounds: 20, steps: 15, warmup: 30, pauseMs: 250 };
+  quick ? { rounds: 4, steps: 5, warmup: 10, leadIn: 5, pauseMs: 250 } : { rounds: 20, steps: 15, warmup: 30, leadIn: 10, pauseMs: 250 };
 
 /** One paired row: elbo's step and PyTorch's at the same thread count. */
 export interface PairedTrainStep extends PairedTiming {
@@ -159,18 +166,18 @@ export function pairedMarkdown(p: PairedTrainSteps | null | undefined): string[]
   const lines = [
     title,
     '',
-    `Both sides in the same seconds: round r runs ${first.steps} steps of elbo's and ${first.steps} of PyTorch's (ABBA order), ` +
-      `${first.pause_ms} ms pause after each block, after one ${first.warmup}-step warm-up block per side. ` +
+    `Both sides in the same seconds: round r runs a block of elbo's steps and one of PyTorch's (ABBA order), each ${first.lead_in} untimed ` +
+      `steps then ${first.steps} timed ones, with a ${first.pause_ms} ms pause after each block, after one ${first.warmup}-step warm-up block per side. ` +
       "Ratio: median of all our step times over median of all of PyTorch's; per-round ratio: median (min–max) over rounds of the two blocks' medians.",
     '',
-    '| threads | elbo ms median (min) | PyTorch ms median (min) | ratio | per-round ratio | rounds × steps | CPU of the idle side, ms per block: elbo / PyTorch |',
+    '| threads | elbo ms median (min) | PyTorch ms median (min) | ratio | per-round ratio | rounds × (untimed + timed steps) | CPU of the idle side, ms per block: elbo / PyTorch |',
     '|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const idle = (x: number | null): string => (x === null ? '–' : num(x));
   for (const r of p.rows) {
     lines.push(
       `| ${r.threads} | ${num(r.ours_ms.median)} (${num(r.ours_ms.min)}) | ${num(r.theirs_ms.median)} (${num(r.theirs_ms.min)}) | **${r.ratio.toFixed(2)}** | ` +
-        `${r.round_ratios.median.toFixed(2)} (${r.round_ratios.min.toFixed(2)}–${r.round_ratios.max.toFixed(2)}) | ${r.rounds} × ${r.steps} | ` +
+        `${r.round_ratios.median.toFixed(2)} (${r.round_ratios.min.toFixed(2)}–${r.round_ratios.max.toFixed(2)}) | ${r.rounds} × (${r.lead_in} + ${r.steps}) | ` +
         `${idle(r.ours_cpu_ms_while_theirs_ran)} / ${idle(r.theirs_cpu_ms_while_ours_ran)} |`,
     );
   }

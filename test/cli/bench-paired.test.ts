@@ -17,21 +17,22 @@ function fakeSide(name: string, log: string[], ms: (block: number, step: number)
 }
 
 describe('pairedRounds', () => {
-  it('warms each side up once, then alternates blocks in ABBA order with a pause after each', async () => {
+  it('warms each side up once, then alternates blocks in ABBA order, timing all but the lead-in steps, with a pause after each', async () => {
     const log: string[] = [];
     const pauses: number[] = [];
+    // The first two steps of a block (the lead-in) are slow; they must not count.
     const t = await pairedRounds(
-      fakeSide('A', log, () => 2),
-      fakeSide('B', log, () => 4),
-      { rounds: 4, steps: 3, warmup: 7, pauseMs: 25, sleep: async (ms) => void pauses.push(ms) },
+      fakeSide('A', log, (_b, i) => (i < 2 ? 100 : 2)),
+      fakeSide('B', log, (_b, i) => (i < 2 ? 100 : 4)),
+      { rounds: 4, steps: 3, warmup: 7, leadIn: 2, pauseMs: 25, sleep: async (ms) => void pauses.push(ms) },
     );
-    expect(log).toEqual(['A7', 'B7', 'A3', 'B3', 'B3', 'A3', 'A3', 'B3', 'B3', 'A3']);
+    expect(log).toEqual(['A7', 'B7', 'A5', 'B5', 'B5', 'A5', 'A5', 'B5', 'B5', 'A5']);
     expect(pauses).toEqual(Array(10).fill(25));
     expect(t.ours_ms).toEqual({ median: 2, min: 2, max: 2 });
     expect(t.theirs_ms).toEqual({ median: 4, min: 4, max: 4 });
     expect(t.ratio).toBe(0.5);
     expect(t.round_ratios).toEqual({ median: 0.5, min: 0.5, max: 0.5 });
-    expect([t.rounds, t.steps, t.warmup, t.pause_ms]).toEqual([4, 3, 7, 25]);
+    expect([t.rounds, t.steps, t.warmup, t.lead_in, t.pause_ms]).toEqual([4, 3, 7, 2, 25]);
     // Each fake's CPU clock ticks once per read: one read before and one after each of the other side's blocks.
     expect([t.ours_cpu_ms_while_theirs_ran, t.theirs_cpu_ms_while_ours_ran]).toEqual([1, 1]);
   });
@@ -43,7 +44,7 @@ describe('pairedRounds', () => {
     const t = await pairedRounds(
       fakeSide('A', log, (b, i) => slow(b) * (6 + (i % 2))),
       fakeSide('B', log, (b, i) => slow(b) * (5 + (i % 3))),
-      { rounds: 3, steps: 4, warmup: 1, pauseMs: 0, sleep: async () => undefined },
+      { rounds: 3, steps: 4, warmup: 1, leadIn: 0, pauseMs: 0, sleep: async () => undefined },
     );
     // Blocks per side: warm-up (0), rounds 0-2 (1-3); A's block 2 and B's block 2 are both round 1.
     // A: 6,7,6,7 per block (18,21,18,21 in the burst); B: 5,6,7,5 (15,18,21,15).
@@ -56,8 +57,8 @@ describe('pairedRounds', () => {
   it('rejects a block that returns the wrong number of times, and bad rounds', async () => {
     const good = { steps: (n: number) => Array(n).fill(1) };
     const bad = { steps: (n: number) => Array(n - 1).fill(1) };
-    const o = { rounds: 2, steps: 3, warmup: 0, pauseMs: 0, sleep: async () => undefined };
-    await expect(pairedRounds(good, bad, o)).rejects.toThrow(/peer's block of 3 steps returned 2 times/);
+    const o = { rounds: 2, steps: 3, warmup: 0, leadIn: 1, pauseMs: 0, sleep: async () => undefined };
+    await expect(pairedRounds(good, bad, o)).rejects.toThrow(/peer's block of 4 steps returned 3 times/);
     await expect(pairedRounds(good, good, { ...o, rounds: 0 })).rejects.toThrow(/rounds and steps must be integers >= 1, got rounds 0/);
   });
 });
@@ -77,6 +78,7 @@ describe('pairedMarkdown', () => {
       rounds: 20,
       steps: 15,
       warmup: 30,
+      lead_in: 10,
       pause_ms: 250,
       ours_cpu_ms_while_theirs_ran: 0.5,
       theirs_cpu_ms_while_ours_ran: 0,
@@ -85,7 +87,7 @@ describe('pairedMarkdown', () => {
     };
     const md = pairedMarkdown({ rows: [row] }).join('\n');
     expect(md).toContain('### Training step paired with PyTorch, alternating rounds');
-    expect(md).toContain('| 2 | 6.50 (6.00) | 6.25 (5.90) | **1.04** | 1.02 (0.90–1.20) | 20 × 15 | 0.50 / 0.00 |');
+    expect(md).toContain('| 2 | 6.50 (6.00) | 6.25 (5.90) | **1.04** | 1.02 (0.90–1.20) | 20 × (10 + 15) | 0.50 / 0.00 |');
     const none: PairedTrainSteps = { rows: [], unavailable: 'PyTorch: /usr/bin/python3 cannot import torch (apt-get install python3-torch)' };
     expect(pairedMarkdown(none).join('\n')).toContain('Not measured: PyTorch: /usr/bin/python3 cannot import torch');
     expect(pairedMarkdown(null)).toEqual([]);

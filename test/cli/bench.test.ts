@@ -65,6 +65,7 @@ describe('elbo bench', () => {
     expect(conv.loss).toBeLessThan(1000);
 
     expect(report.peers).toBeNull();
+    expect(report.paired_train_steps).toBeNull(); // pairing needs PyTorch, a peer
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.load_before).toHaveLength(3);
   });
