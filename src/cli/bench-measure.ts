@@ -170,39 +170,64 @@ function stepSetup(be: BenchBackend, config: TrainConfig = DEFAULT_TRAIN_CONFIG)
  * the loss, timed by `time`, on the same 128 digits for every model.
  */
 export function timeTrainStep(be: BenchBackend, config: TrainConfig, time: (step: () => void) => Timing, note?: string): TrainStepResult {
-  const { x, vae, optimizer, rng } = stepSetup(be, config);
+  const setup = stepSetup(be, config);
   let loss = NaN;
   const timing = time(() => {
-    const step = trainStep(vae, optimizer, x, { beta: 1, rng });
-    if (step.failure) throw new Error(`bench: the training step (${note ?? 'standard VAE'}) failed: ${step.failure}`);
-    loss = step.loss;
+    loss = cliStep(setup, `the training step (${note ?? 'standard VAE'})`);
   });
   return stepResult({ impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note }, timing);
 }
 
+/** One step of `elbo train` on a {@link stepSetup}: {@link trainStep} (forward with fresh noise, backward, the finiteness check, Adam); returns the loss. */
+function cliStep({ x, vae, optimizer, rng }: ReturnType<typeof stepSetup>, what: string): number {
+  const step = trainStep(vae, optimizer, x, { beta: 1, rng });
+  if (step.failure) throw new Error(`bench: ${what} failed: ${step.failure}`);
+  return step.loss;
+}
+
 /**
- * Blocks of the standard VAE's training step on one backend, for pairing with PyTorch: the same
- * step as {@link benchTrainStep} times ({@link trainStep}, as `elbo train` runs it, reading the
- * loss), on a model built at the first block; each block makes `be` the active backend first.
+ * One step of the README's loop, as written, on a {@link stepSetup}: `elbo(...)`,
+ * `optimizer.zeroGrad()` (gradients zeroed in place, the default, as PyTorch 1.x),
+ * `loss.backward()` (its temporaries in scratch memory), `optimizer.step()`, reading the loss; no
+ * scratch scope around the forward, no finiteness check. Returns the loss.
  */
-export function trainStepBlocks(be: BenchBackend): PairedOurs {
+function readmeLoopStep({ x, vae, optimizer, rng }: ReturnType<typeof stepSetup>): number {
+  const terms = elbo(vae, x, { rng, beta: 1 });
+  optimizer.zeroGrad();
+  terms.loss.backward();
+  optimizer.step();
+  return terms.loss.item();
+}
+
+/** Blocks of `step` on the standard VAE on one backend (model built at the first block; each block makes `be` the active backend first). */
+function stepBlocks(be: BenchBackend, step: (setup: ReturnType<typeof stepSetup>) => number): PairedOurs {
   let setup: ReturnType<typeof stepSetup> | undefined;
   let loss = NaN;
   const steps = (n: number): number[] => {
     setBackend(be.name);
     setup ??= stepSetup(be);
-    const { x, vae, optimizer, rng } = setup;
     const times: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const step = trainStep(vae, optimizer, x, { beta: 1, rng });
-      if (step.failure) throw new Error(`bench: the paired training step on ${be.label} failed: ${step.failure}`);
-      loss = step.loss;
+      loss = step(setup);
       times.push(performance.now() - t0);
     }
     return times;
   };
   return { threads: be.threads, detail: be.detail(), steps, loss: () => loss };
+}
+
+/**
+ * Blocks of the standard VAE's training step on one backend, for pairing: the same step as
+ * {@link benchTrainStep} times ({@link trainStep}, as `elbo train` runs it, reading the loss).
+ */
+export function trainStepBlocks(be: BenchBackend): PairedOurs {
+  return stepBlocks(be, (setup) => cliStep(setup, `the paired training step on ${be.label}`));
+}
+
+/** Blocks of the README's loop on one backend, for pairing with {@link trainStepBlocks} (see {@link benchUserLoop}). */
+export function userLoopBlocks(be: BenchBackend): PairedOurs {
+  return stepBlocks(be, readmeLoopStep);
 }
 
 /** The standard VAE's training step on one backend (see {@link timeTrainStep}). */
@@ -211,21 +236,14 @@ export function benchTrainStep(be: BenchBackend, quick: boolean): TrainStepResul
 }
 
 /**
- * The README's loop, as written, on one backend: `elbo(...)`, `optimizer.zeroGrad()` (gradients
- * zeroed in place, the default, as PyTorch 1.x), `loss.backward()` (its temporaries in scratch
- * memory), `optimizer.step()`, reading the loss; no scratch scope around the forward, no
- * finiteness check. Its row says what a user's own loop costs next to
- * {@link benchTrainStep}'s.
+ * The README's loop, as written, on one backend ({@link readmeLoopStep}): its row says what a
+ * user's own loop costs next to {@link benchTrainStep}'s.
  */
 export function benchUserLoop(be: BenchBackend, quick: boolean): TrainStepResult {
-  const { x, vae, optimizer, rng } = stepSetup(be);
+  const setup = stepSetup(be);
   let loss = NaN;
   const timing = timeCalls(() => {
-    const terms = elbo(vae, x, { rng, beta: 1 });
-    optimizer.zeroGrad();
-    terms.loss.backward();
-    optimizer.step();
-    loss = terms.loss.item();
+    loss = readmeLoopStep(setup);
   }, stepTimer(quick));
   return stepResult(
     { impl: 'elbo', version: '', backend: be.family, detail: be.detail(), threads: be.threads, batch: BENCH_BATCH, loss, note: "the README's loop" },

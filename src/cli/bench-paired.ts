@@ -156,6 +156,39 @@ export interface PairedOurs {
   loss(): number;
 }
 
+/** Rounds of the in-process pairing of the README's loop with the training step (no idle threads of another process to wait out). */
+export const loopPairOptions = (quick: boolean): PairedOptions =>
+  quick ? { rounds: 3, steps: 5, warmup: 5, leadIn: 2, pauseMs: 10 } : { rounds: 12, steps: 15, warmup: 20, leadIn: 5, pauseMs: 10 };
+
+/** The README's loop (`ours`) paired with the training step (`theirs`) on one backend, in one process. */
+export interface PairedUserLoop extends PairedTiming {
+  threads: number;
+  /** The backend, e.g. "wasm (SIMD, 2 threads)". */
+  backend: string;
+}
+
+/** The Markdown table of the README's loop paired with the training step; nothing when not run. */
+export function pairedLoopMarkdown(rows: readonly PairedUserLoop[] | undefined): string[] {
+  if (!rows?.length) return [];
+  const first = rows[0]!;
+  return [
+    "### The README's loop paired with the training step, alternating rounds",
+    '',
+    `One process, one backend: round r runs a block of the README's loop (\`elbo(...)\`, \`zeroGrad()\`, \`backward()\`, \`step()\`) and one of ` +
+      `\`trainStep\` (ABBA order), each ${first.lead_in} untimed steps then ${first.steps} timed ones, each on its own model. ` +
+      "Ratio: median of the loop's step times over median of `trainStep`'s.",
+    '',
+    '| backend | loop ms median (min) | trainStep ms median (min) | ratio | per-round ratio | rounds × (untimed + timed steps) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.backend} | ${r.ours_ms.median.toFixed(2)} (${r.ours_ms.min.toFixed(2)}) | ${r.theirs_ms.median.toFixed(2)} (${r.theirs_ms.min.toFixed(2)}) | ` +
+        `**${r.ratio.toFixed(2)}** | ${r.round_ratios.median.toFixed(2)} (${r.round_ratios.min.toFixed(2)}–${r.round_ratios.max.toFixed(2)}) | ${r.rounds} × (${r.lead_in} + ${r.steps}) |`,
+    ),
+    '',
+  ];
+}
+
 /** The Markdown table of the paired rows, or the reason there are none; nothing when not run. */
 export function pairedMarkdown(p: PairedTrainSteps | null | undefined): string[] {
   if (!p) return [];

@@ -1,7 +1,7 @@
 /** The `elbo bench` report: its JSON shape and its Markdown rendering. */
 import { type ConvReport, convMarkdown } from './bench-conv.js';
 import { convStepRatios } from './bench-conv-step.js';
-import { type PairedTrainSteps, pairedMarkdown } from './bench-paired.js';
+import { type PairedTrainSteps, type PairedUserLoop, pairedLoopMarkdown, pairedMarkdown } from './bench-paired.js';
 import type { ElementwiseResult } from './bench-measure.js';
 import { flops, type MatmulCase, type MatmulResult, type PeerReport, type Stat, type TrainStepResult } from './bench-timing.js';
 
@@ -17,6 +17,8 @@ export interface BenchReport {
   train_steps: TrainStepResult[];
   /** The README's loop (elbo, zeroGrad, backward, step) on every backend measured, in the same run. */
   user_loops: TrainStepResult[];
+  /** The README's loop and the training step in alternating rounds on each wasm backend (src/cli/bench-paired.ts). */
+  paired_user_loops?: PairedUserLoop[];
   /** The conv VAE's training step (`elbo train --arch conv`) on the backends measured (`--quick`: the headline's only). */
   conv_train_steps?: TrainStepResult[];
   /** Our matmul results, one per case and backend. */
@@ -170,6 +172,7 @@ export function benchMarkdown(r: BenchReport, title = 'elbo bench'): string {
     ...stepTable([...r.train_steps, ...(r.user_loops ?? []), ...peers]),
     '',
     ...(peers.length ? [PEER_NOTES, ''] : []),
+    ...pairedLoopMarkdown(r.paired_user_loops),
     ...pairedMarkdown(r.paired_train_steps),
     ...convStepSection(r),
     '### matmul (float32; elbo: inputs copied into and the result out of wasm memory on every call; jax-js: inputs resident, result read back)',

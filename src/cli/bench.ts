@@ -12,8 +12,19 @@ import { wasmInfo } from '../kernels/wasm/index.js';
 import { choice, parse } from './args.js';
 import { benchConv } from './bench-conv.js';
 import { benchConvTrainSteps } from './bench-conv-step.js';
-import { benchBatch, benchElementwise, benchMatmul, benchTrainStep, benchUserLoop, createBenchBackends, stepTimer, trainStepBlocks } from './bench-measure.js';
+import {
+  benchBatch,
+  benchElementwise,
+  benchMatmul,
+  benchTrainStep,
+  benchUserLoop,
+  createBenchBackends,
+  stepTimer,
+  trainStepBlocks,
+  userLoopBlocks,
+} from './bench-measure.js';
 import { benchMarkdown, type BenchReport } from './bench-report.js';
+import { loopPairOptions, type PairedUserLoop, pairedRounds } from './bench-paired.js';
 import { matmulCases, type PeerRunner } from './bench-timing.js';
 import { formatDuration } from './progress.js';
 
@@ -105,6 +116,14 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       log(`  ${r.ms_median} ms/step (${(r.ms_median / trainSteps[backends.indexOf(be)]!.ms_median).toFixed(2)}x the training step)`);
       return r;
     });
+    // The same comparison in alternating rounds, so that a burst of outside load falls on both (wasm backends).
+    const pairedUserLoops: PairedUserLoop[] = [];
+    for (const be of backends.filter((b) => b.family === 'wasm')) {
+      log(`the README's loop paired with the training step on ${be.label}...`);
+      const timing = await pairedRounds(userLoopBlocks(be), trainStepBlocks(be), loopPairOptions(o.quick));
+      log(`  loop ${timing.ours_ms.median} ms, trainStep ${timing.theirs_ms.median} ms: ratio ${timing.ratio}`);
+      pairedUserLoops.push({ threads: be.threads, backend: be.detail(), ...timing });
+    }
     const conv = await benchConv(backends, o, log);
     // The headline: what `elbo train` would use (wasm on all threads), else the first backend measured.
     const headline = trainSteps.find((_s, i) => backends[i]!.name === 'wasm') ?? trainSteps[0]!;
@@ -140,6 +159,7 @@ export async function runBench(o: BenchOptions, command: string, log: (line: str
       train_step: headline,
       train_steps: trainSteps,
       user_loops: userLoops,
+      paired_user_loops: pairedUserLoops,
       conv_train_steps: convTrainSteps,
       matmul,
       matmul_cases: cases,

@@ -64,6 +64,15 @@ describe('elbo bench', () => {
     expect(conv.loss).toBeGreaterThan(100);
     expect(conv.loss).toBeLessThan(1000);
 
+    // The README's loop against the training step in alternating rounds, on every wasm backend.
+    const wasmSteps = report.train_steps.filter((s) => s.backend === 'wasm');
+    expect(report.paired_user_loops).toHaveLength(wasmSteps.length);
+    for (const p of report.paired_user_loops ?? []) {
+      expect(wasmSteps.map((s) => s.threads)).toContain(p.threads);
+      expect(positive(p.ours_ms.median) && positive(p.theirs_ms.median) && p.rounds === 3 && p.steps === 5).toBe(true);
+      expect(p.ratio).toBeCloseTo(p.ours_ms.median / p.theirs_ms.median, 2);
+    }
+
     expect(report.peers).toBeNull();
     expect(report.paired_train_steps).toBeNull(); // pairing needs PyTorch, a peer
     expect(report.machine.cores).toBeGreaterThan(0);
