@@ -8,14 +8,7 @@
  * a time at the end ({@link transposeOut}). `gemmWat()` puts these functions in its module.
  */
 import type { SKIP, Tile } from './gemm.wat.js';
-
-// The WAT helpers of gemm.wat.ts.
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const get = (x: string): string => `(local.get ${x})`;
-const i32 = (v: number): string => `(i32.const ${v})`;
-/** i8x16.shuffle of two f32x4 picking 32-bit lanes `l` (0-3 from x, 4-7 from y). */
-const shuffle32 = (l: number[], x: string, y: string): string =>
-  `(i8x16.shuffle ${l.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ')} ${x} ${y})`;
+import { get, i32, range, shuffle32, transpose4x4 } from './wat-text.js';
 
 /** Contiguous steps of a row (cs = 1) that {@link listRows} tests at once, to skip them when none is non-zero. */
 const LIST_GROUP = 16;
@@ -213,24 +206,16 @@ function macroRows({ NR, KC }: Tile): string {
               ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$acc')})
             (local.set $r (i32.add ${get('$r')} ${i32(1)}))
             (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
-  const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));
   // Columns 4b..4b+3 of the strip's 4 rows into rows 4b..4b+3 of C at $d (C row 4b + l at $d + (4b + l)·$rs).
   const block = (b: number): string => {
     const at = (l: number): string => {
       const row = 4 * b + l;
       return row === 0 ? get('$d') : `(i32.add ${get('$d')} ${row === 1 ? get('$rs') : `(i32.mul ${get('$rs')} ${i32(row)})`})`;
     };
-    return [
-      ...range(4).map((q) => `(local.set $v${q} (v128.load offset=${(q * W + b * 4) * 4} ${get('$strip')}))`),
-      `(local.set $t0 ${quad('$v0', '$v1', [0, 4, 1, 5])}) ;; r0c0 r1c0 r0c1 r1c1`,
-      `(local.set $t1 ${quad('$v2', '$v3', [0, 4, 1, 5])}) ;; r2c0 r3c0 r2c1 r3c1`,
-      `(local.set $t2 ${quad('$v0', '$v1', [2, 6, 3, 7])}) ;; r0c2 r1c2 r0c3 r1c3`,
-      `(local.set $t3 ${quad('$v2', '$v3', [2, 6, 3, 7])}) ;; r2c2 r3c2 r2c3 r3c3`,
-      `(v128.store ${at(0)} ${quad('$t0', '$t1', [0, 1, 4, 5])})`,
-      `(v128.store ${at(1)} ${quad('$t0', '$t1', [2, 3, 6, 7])})`,
-      `(v128.store ${at(2)} ${quad('$t2', '$t3', [0, 1, 4, 5])})`,
-      `(v128.store ${at(3)} ${quad('$t2', '$t3', [2, 3, 6, 7])})`,
-    ].join('\n            ');
+    return transpose4x4(
+      (q) => `(v128.load offset=${(q * W + b * 4) * 4} ${get('$strip')})`,
+      (l, column) => `(v128.store ${at(l)} ${column})`,
+    ).join('\n            ');
   };
   const transposed = (P: number): string => `
           (local.set $r (i32.const 0))
@@ -279,7 +264,10 @@ function macroRows({ NR, KC }: Tile): string {
  * 8 shuffles, 4 stores).
  */
 function transposeOut(): string {
-  const quad = (x: string, y: string, lanes: number[]): string => shuffle32(lanes, get(x), get(y));
+  const dstRow = (q: number): string =>
+    q === 0
+      ? get('$d')
+      : `(i32.add ${get('$d')} ${q === 1 ? get('$ldd') : q === 2 ? `(i32.shl ${get('$ldd')} ${i32(1)})` : `(i32.mul ${get('$ldd')} ${i32(3)})`})`;
   return `
   (func $transposeOut (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -291,18 +279,11 @@ function transposeOut(): string {
       (block $rowDone (loop $colBlock
         (br_if $rowDone (i32.ge_s ${get('$j')} ${get('$cols')}))
         (local.set $s (i32.add ${get('$src')} (i32.add (i32.mul ${get('$i')} ${get('$lds')}) (i32.shl ${get('$j')} ${i32(2)}))))
-        ${range(4)
-          .map((q) => `(local.set $v${q} (v128.load (i32.add ${get('$s')} (i32.mul ${get('$lds')} ${i32(q)}))))`)
-          .join('\n        ')}
-        (local.set $t0 ${quad('$v0', '$v1', [0, 4, 1, 5])}) ;; r0c0 r1c0 r0c1 r1c1
-        (local.set $t1 ${quad('$v2', '$v3', [0, 4, 1, 5])}) ;; r2c0 r3c0 r2c1 r3c1
-        (local.set $t2 ${quad('$v0', '$v1', [2, 6, 3, 7])}) ;; r0c2 r1c2 r0c3 r1c3
-        (local.set $t3 ${quad('$v2', '$v3', [2, 6, 3, 7])}) ;; r2c2 r3c2 r2c3 r3c3
         (local.set $d (i32.add ${get('$dst')} (i32.add (i32.mul ${get('$j')} ${get('$ldd')}) (i32.shl ${get('$i')} ${i32(2)}))))
-        (v128.store ${get('$d')} ${quad('$t0', '$t1', [0, 1, 4, 5])})
-        (v128.store (i32.add ${get('$d')} ${get('$ldd')}) ${quad('$t0', '$t1', [2, 3, 6, 7])})
-        (v128.store (i32.add ${get('$d')} (i32.shl ${get('$ldd')} ${i32(1)})) ${quad('$t2', '$t3', [0, 1, 4, 5])})
-        (v128.store (i32.add ${get('$d')} (i32.mul ${get('$ldd')} ${i32(3)})) ${quad('$t2', '$t3', [2, 3, 6, 7])})
+        ${transpose4x4(
+          (q) => `(v128.load (i32.add ${get('$s')} (i32.mul ${get('$lds')} ${i32(q)})))`,
+          (q, column) => `(v128.store ${dstRow(q)} ${column})`,
+        ).join('\n        ')}
         (local.set $j (i32.add ${get('$j')} ${i32(4)}))
         (br $colBlock)))
       (local.set $i (i32.add ${get('$i')} ${i32(4)}))

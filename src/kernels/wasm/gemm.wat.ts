@@ -45,6 +45,7 @@
  */
 
 import { sparseWat } from './gemm-sparse.wat.js';
+import { get, i32, range, transpose4x4 } from './wat-text.js';
 
 /** Register tile (MR rows × NR columns), k-unroll U (a power of 2), cache blocks (MC rows, KC depth, NC columns). */
 export interface Tile { MR: number; NR: number; U: number; MC: number; KC: number; NC: number }
@@ -89,9 +90,6 @@ export interface GemmWatOptions {
   tile?: Tile;
 }
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const get = (x: string): string => `(local.get ${x})`;
-const i32 = (v: number): string => `(i32.const ${v})`;
 const min = (x: string, y: string): string => `(select ${x} ${y} (i32.lt_s ${x} ${y}))`;
 
 /**
@@ -110,24 +108,19 @@ function copyFloats(count: number, src: string | null, dst: string, so = 0, dOff
   return lines.join('\n        ');
 }
 
-/** i8x16.shuffle of two f32x4 picking 32-bit lanes `l` (0-3 from x, 4-7 from y). */
-const shuffle32 = (l: number[], x: string, y: string): string =>
-  `(i8x16.shuffle ${l.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ')} ${x} ${y})`;
-
 /**
  * Packs 4 p-steps of an R-row panel whose rows are contiguous along p: for each group of 4 rows,
- * load 4×4 floats (row q at $s + q·$rs), transpose them with shuffles, store 4 columns of the panel.
+ * load 4×4 floats (row q at $s + q·$rs), transpose them in registers, store 4 columns of the panel.
  */
 function transpose4(R: number): string {
-  return range(R / 4).map((g) => [
-    ...range(4).map((q) => `(local.set $v${q} (v128.load (i32.add ${get('$s')} (i32.mul ${get('$rs')} ${i32(g * 4 + q)}))))`),
-    `(local.set $t0 ${shuffle32([0, 4, 1, 5], get('$v0'), get('$v1'))})`, // r0p0 r1p0 r0p1 r1p1
-    `(local.set $t1 ${shuffle32([0, 4, 1, 5], get('$v2'), get('$v3'))})`, // r2p0 r3p0 r2p1 r3p1
-    `(local.set $t2 ${shuffle32([2, 6, 3, 7], get('$v0'), get('$v1'))})`, // r0p2 r1p2 r0p3 r1p3
-    `(local.set $t3 ${shuffle32([2, 6, 3, 7], get('$v2'), get('$v3'))})`, // r2p2 r3p2 r2p3 r3p3
-    ...[[0, 1, 4, 5, 't0', 't1'], [2, 3, 6, 7, 't0', 't1'], [0, 1, 4, 5, 't2', 't3'], [2, 3, 6, 7, 't2', 't3']].map(([a, b, c, d, x, y], p) =>
-      `(v128.store offset=${(p * R + g * 4) * 4} ${get('$d')} ${shuffle32([a, b, c, d] as number[], get(`$${String(x)}`), get(`$${String(y)}`))})`),
-  ].join('\n        ')).join('\n        ');
+  return range(R / 4)
+    .flatMap((g) =>
+      transpose4x4(
+        (q) => `(v128.load (i32.add ${get('$s')} (i32.mul ${get('$rs')} ${i32(g * 4 + q)})))`,
+        (p, column) => `(v128.store offset=${(p * R + g * 4) * 4} ${get('$d')} ${column})`,
+      ),
+    )
+    .join('\n        ');
 }
 
 /** The micro-kernel: C[MR×NR] (+)= Σ_p Ap[p, 0:MR]ᵀ ⊗ Bp[p, 0:NR], kc a multiple of U. */
