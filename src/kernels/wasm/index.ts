@@ -186,7 +186,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const outer = out.length - (out.length % 8);
       const f32 = x instanceof Float32Array && out instanceof Float32Array && x.length === out.length * rowLength;
       if (op === 'sum' && trailing && f32 && outer > 0 && rowLength >= 4 && x.length >= SIMD_MIN) {
-        if (vector.rowSum(x, outer, rowLength, out.subarray(0, outer))) {
+        // out itself when whole: a resident out is then written in place, not copied back.
+        if (vector.rowSum(x, outer, rowLength, outer === out.length ? out : out.subarray(0, outer))) {
           const rest = out.length - outer;
           if (rest > 0) cpuBackend.reduce(op, x.subarray(outer * rowLength), [rest, rowLength], [1], out.subarray(outer));
           return;

@@ -170,20 +170,18 @@ export class WasmVector {
   /**
    * out[o] = Σ_r x[o·n + r] for o < rows (a multiple of 8): the sum over the last axis, in float64
    * in increasing r like the reference, so equal to it bit for bit (`rowSum` in vector.wat.ts). x
-   * and out are used in place when resident, else copied in and out. False if they do not fit.
+   * (rows·n floats or more) and out are used in place when resident, else copied in and out. False
+   * if they do not fit.
    */
   rowSum(x: Float32Array, rows: number, n: number, out: Float32Array): boolean {
-    const xResident = this.engine.addressOf(x);
-    const outResident = this.engine.addressOf(out);
-    const outBytes = outResident === undefined ? roundUp(rows * 4, 64) : 0;
-    const base = this.engine.scratch(outBytes + (xResident === undefined ? roundUp(rows * n * 4, 64) : 0));
-    if (base === undefined) return false;
-    const outAt = outResident ?? base;
-    const xAt = xResident ?? base + outBytes;
-    const f32 = this.engine.view;
-    if (xResident === undefined) f32.set(x.subarray(0, rows * n), xAt >> 2);
+    const placed = this.place([
+      { array: x, bytes: roundUp(x.length * 4, 64), copyIn: true },
+      { array: out, bytes: roundUp(rows * 4, 64), copyIn: false },
+    ]);
+    if (!placed) return false;
+    const [xAt, outAt] = placed as [number, number];
     this.rowSumFn(xAt, outAt, rows / 8, n);
-    if (outResident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + rows));
+    if (this.engine.addressOf(out) === undefined) out.set(this.engine.view.subarray(outAt >> 2, (outAt >> 2) + rows));
     return true;
   }
 
