@@ -60,14 +60,8 @@ def main():
         train_step(model, optimizer, x)
     if args.serve:
         return serve(model, optimizer, x, args, info)
-    times = []
-    cpu0 = time.process_time()  # CPU time of the whole process (every thread): robust to other load
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        loss, *_ = train_step(model, optimizer, x)
-        loss.item()  # (synchronous on CPU anyway)
-        times.append((time.perf_counter() - t0) * 1e3)
-    cpu_ms = (time.process_time() - cpu0) * 1e3 / args.steps
+    times, cpu_ms, loss = timed_steps(model, optimizer, x, args.steps)
+    cpu_ms /= args.steps
     med = statistics.median(times)
     print(f'torch {torch.__version__}  threads {torch.get_num_threads()}  BLAS: {info["blas"]} (OpenBLAS threads {info["blas_threads"]})')
     print(f'  libs: {", ".join(info["blas_libs"])}')
@@ -81,6 +75,18 @@ def main():
         'median_ms': round(med, 4), 'min_ms': round(min(times), 4), 'max_ms': round(max(times), 4),
         'samples_per_sec': round(args.batch / med * 1e3, 1), 'cpu_ms_per_step': round(cpu_ms, 4), 'loss': float(loss), 'warmup': args.warmup, 'steps': args.steps,
     }))
+
+
+def timed_steps(model, optimizer, x, n):
+    """Runs n training steps: the wall ms of each, the process CPU ms of all (every thread: robust to other load), the last loss."""
+    times = []
+    cpu0 = time.process_time()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        loss, *_ = train_step(model, optimizer, x)
+        loss.item()  # (synchronous on CPU anyway)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times, (time.process_time() - cpu0) * 1e3, loss
 
 
 def serve(model, optimizer, x, args, info):
@@ -103,14 +109,8 @@ def serve(model, optimizer, x, args, info):
         if len(words) != 2 or words[0] != 'run' or not words[1].isdigit() or int(words[1]) < 1:
             reply({'error': f'unknown command {line.strip()!r} (expected "run N" with N >= 1, or "quit")'})
             continue
-        times = []
-        cpu0 = time.process_time()
-        for _ in range(int(words[1])):
-            t0 = time.perf_counter()
-            loss, *_ = train_step(model, optimizer, x)
-            loss.item()
-            times.append((time.perf_counter() - t0) * 1e3)
-        reply({'times_ms': [round(t, 4) for t in times], 'cpu_ms': round((time.process_time() - cpu0) * 1e3, 3), 'loss': float(loss)})
+        times, cpu_ms, loss = timed_steps(model, optimizer, x, int(words[1]))
+        reply({'times_ms': [round(t, 4) for t in times], 'cpu_ms': round(cpu_ms, 3), 'loss': float(loss)})
 
 
 if __name__ == '__main__':
