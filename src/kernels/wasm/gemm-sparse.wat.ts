@@ -10,6 +10,9 @@
 import type { SKIP, Tile } from './gemm.wat.js';
 import { get, i32, range, shuffle32, transpose4x4 } from './wat-text.js';
 
+/** The address of row `r`'s list (KC 8-byte entries a row from $lists), in the functions that take $lists. */
+const listOf = (r: string, KC: number): string => `(i32.add ${get('$lists')} (i32.mul ${r} ${i32(KC * 8)}))`;
+
 /** Contiguous steps of a row (cs = 1) that {@link listRows} tests at once, to skip them when none is non-zero. */
 const LIST_GROUP = 16;
 
@@ -37,7 +40,7 @@ const LIST_GROUP = 16;
  */
 function listRows({ NR, KC }: Tile): string {
   const step = NR * 4;
-  const rowList = (r: string): string => `(i32.add ${get('$lists')} (i32.mul ${r} ${i32(KC * 8)}))`;
+  const rowList = (r: string): string => listOf(r, KC);
   const nonZeroLanes = `(i32x4.bitmask (i32x4.ne (i32x4.shl ${get('$x')} ${i32(1)}) (i32x4.splat ${i32(0)})))`;
   // lane q's entry (lane q % 2 of $e<q / 2>: $e0 = [p0, v0, p1, v1], $e1 = [p2, v2, p3, v3]) at cursors[q], which moves on by bit q of $m
   const storeEntries = (cursors: string[]): string =>
@@ -197,7 +200,7 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
  */
 function macroRows({ NR, KC }: Tile): string {
   const W = ROW_PANELS * NR;
-  const list = (row: string): string => `(i32.add ${get('$lists')} (i32.mul ${row} ${i32(KC * 8)}))`;
+  const list = (row: string): string => listOf(row, KC);
   const count = (row: string): string => `(i32.load (i32.add ${get('$counts')} (i32.shl ${row} ${i32(2)})))`;
   const rowMajor = (P: number): string => `
           (local.set $r (i32.const 0))
