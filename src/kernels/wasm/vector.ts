@@ -43,9 +43,8 @@ type AdamFn = (
   c1: number,
   b2: number,
   c2: number,
-  s: number,
-  q: number,
-  eps: number,
+  sq: number,
+  qEps: number,
   decay: number,
   l2: number,
 ) => void;
@@ -220,7 +219,8 @@ export class WasmVector {
     ]);
     if (!placed) return false;
     const [th, g] = placed as [number, number];
-    const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBc2, h.eps, h.decay, h.l2] as const;
+    // s·m/(√v/q + ε) = (s·q)·m/(√v + q·ε): one division per element instead of two.
+    const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize * h.sqrtBc2, h.sqrtBc2 * h.eps, h.decay, h.l2] as const;
     const n4 = roundUp(n, 4);
     this.run('adam', th, g, 0, n4, () => this.adamFn(th, g, mAt, vAt, n4, ...scalars), mAt, vAt, [...scalars]);
     if (this.engine.addressOf(theta) === undefined) theta.set(this.engine.view.subarray(th >> 2, (th >> 2) + n));

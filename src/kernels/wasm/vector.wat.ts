@@ -7,7 +7,8 @@ import { EXP32, LOG1P32 } from '../logistic.js';
  * - `addRows`: C[r, j] += bias[j], the bias of a `linear` layer added to the product while it
  *   is still in wasm memory (one pass, no extra copy);
  * - `adam`: Adam's update of one parameter, θ, m and v in place from g (the formulas of
- *   `nn/optim/adam.ts`), in float32 arithmetic like PyTorch's, 4 elements per instruction;
+ *   `nn/optim/adam.ts`) in float32 arithmetic, 4 elements per instruction; PyTorch's
+ *   s·m/(√v/q + ε) is computed as (s·q)·m/(√v + q·ε), with one division instead of two;
  * - `sigmoid`, `softplus`, `logSigmoid`, `bceWithLogits` and `sigmoidSub` of float32 arrays, in
  *   float32 arithmetic four lanes at a time: exactly the operations, in the same order, of the
  *   float32 path of `../logistic.ts` (range reduction, polynomial exp and ln(1 + e), see there),
@@ -155,7 +156,7 @@ export const TASK_OPS = [...SIMD_OPS, 'adam', 'allFinite'] as const;
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
  * pointers x, y (θ and g for Adam), out, Adam's m and v, the length n and the floats per task
  * (multiples of 8), whether every task reads y from its start (`yFixed` = 1: y, one chunk long,
- * repeated for every chunk of x), then Adam's nine scalars as f32 words, in `adam`'s parameter order.
+ * repeated for every chunk of x), then Adam's eight scalars as f32 words, in `adam`'s parameter order.
  */
 export const VECTOR_JOB = { op: 0, x: 1, y: 2, out: 3, m: 4, v: 5, n: 6, chunk: 7, yFixed: 8, scalars: 9 } as const;
 
@@ -164,7 +165,7 @@ function taskFunc(): string {
   const word = (field: keyof typeof VECTOR_JOB): string => `(i32.load offset=${VECTOR_JOB[field] * 4} ${get('$job')})`;
   const at = (field: 'x' | 'y' | 'out' | 'm' | 'v'): string =>
     `(i32.add ${word(field)} ${field === 'y' ? `(select (i32.const 0) ${get('$off')} ${word('yFixed')})` : get('$off')})`;
-  const scalars = Array.from({ length: 9 }, (_, i) => `(f32.load offset=${(VECTOR_JOB.scalars + i) * 4} ${get('$job')})`).join(' ');
+  const scalars = Array.from({ length: 8 }, (_, i) => `(f32.load offset=${(VECTOR_JOB.scalars + i) * 4} ${get('$job')})`).join(' ');
   const call = (op: (typeof TASK_OPS)[number]): string => {
     if (op === 'adam') return `(call $adam ${at('x')} ${at('y')} ${at('m')} ${at('v')} ${get('$len')} ${scalars})`;
     // allFinite: task t stores its chunk's answer (1 or 0) in the i32 word out + 4t.
@@ -287,11 +288,11 @@ ${taskFunc()}
 
   ;; One Adam step over n floats: c1 = 1 − β₁, c2 = 1 − β₂, q = √(1 − β₂ᵗ), s = α/(1 − β₁ᵗ).
   (func $adam (export "adam") (param $theta i32) (param $grad i32) (param $m i32) (param $v i32) (param $n i32)
-      (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $s f32) (param $q f32) (param $eps f32) (param $decay f32) (param $l2 f32)
+      (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $sq f32) (param $qEps f32) (param $decay f32) (param $l2 f32)
     (local $end i32) (local $th v128) (local $g v128) (local $mi v128) (local $vi v128)
-    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $S v128) (local $Q v128) (local $E v128) (local $D v128) (local $L v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $S v128) (local $E v128) (local $D v128) (local $L v128)
     (local.set $B1 ${splat('$b1')}) (local.set $C1 ${splat('$c1')}) (local.set $B2 ${splat('$b2')}) (local.set $C2 ${splat('$c2')})
-    (local.set $S ${splat('$s')}) (local.set $Q ${splat('$q')}) (local.set $E ${splat('$eps')}) (local.set $D ${splat('$decay')}) (local.set $L ${splat('$l2')})
+    (local.set $S ${splat('$sq')}) (local.set $E ${splat('$qEps')}) (local.set $D ${splat('$decay')}) (local.set $L ${splat('$l2')})
     (local.set $end (i32.add ${get('$theta')} (i32.shl ${get('$n')} (i32.const 2))))
     (block $done (loop $next
       (br_if $done (i32.ge_u ${get('$theta')} ${get('$end')}))
@@ -304,9 +305,10 @@ ${taskFunc()}
       ;; v = β₂v + (1 − β₂)g²
       (local.set $vi (f32x4.add (f32x4.mul ${get('$B2')} (v128.load ${get('$v')})) (f32x4.mul (f32x4.mul ${get('$C2')} ${get('$g')}) ${get('$g')})))
       (v128.store ${get('$v')} ${get('$vi')})
-      ;; θ = θ·decay − s·m/(√v/q + ε)
+      ;; θ = θ·decay − s·m/(√v/q + ε), as θ·decay − (s·q)·m/(√v + q·ε): one division, not two
+      ;; (the divider, shared with the square root, bounds this loop)
       (v128.store ${get('$theta')} (f32x4.sub (f32x4.mul ${get('$th')} ${get('$D')})
-        (f32x4.mul ${get('$S')} (f32x4.div ${get('$mi')} (f32x4.add (f32x4.div (f32x4.sqrt ${get('$vi')}) ${get('$Q')}) ${get('$E')})))))
+        (f32x4.mul ${get('$S')} (f32x4.div ${get('$mi')} (f32x4.add (f32x4.sqrt ${get('$vi')}) ${get('$E')})))))
       (local.set $theta (i32.add ${get('$theta')} (i32.const 16)))
       (local.set $grad (i32.add ${get('$grad')} (i32.const 16)))
       (local.set $m (i32.add ${get('$m')} (i32.const 16)))
