@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AdamStep } from '../../src/kernels/backend.js';
+import { type AdamStep, BINARY_OPS, type BinaryOp, type UnaryOp } from '../../src/kernels/backend.js';
 import { broadcastStrides } from '../../src/autograd/primitives.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { setBackend } from '../../src/kernels/index.js';
 import { createWasmBackend, initWasmBackend } from '../../src/kernels/wasm/index.js';
-import { vectorWat } from '../../src/kernels/wasm/vector.wat.js';
+import { SIMD_OPS, vectorWat } from '../../src/kernels/wasm/vector.wat.js';
 import { assembleWat } from '../../src/kernels/wasm/wat.js';
 import { Linear } from '../../src/nn/linear.js';
 import { Adam } from '../../src/nn/optim/adam.js';
@@ -141,19 +141,24 @@ describe('wasm vector loops', () => {
     }
   });
 
-  it('long loops shared with the thread pool give the same numbers as one thread, chunk by chunk', async () => {
+  it('long loops shared with the thread pool (every SIMD loop, and Adam) give the same numbers as one thread, chunk by chunk', async () => {
     const threaded = createWasmBackend({ threads: 3 });
     await threaded.ready();
     try {
       const n = 50001;
       const x = floats(n, 20, 11);
       const y = floats(n, 1, 12).map(Math.abs);
-      for (const op of ['bceWithLogits', 'sigmoidSub'] as const) {
+      for (const op of SIMD_OPS) {
         const out = new Float32Array(n);
         const ref = new Float32Array(n);
-        threaded.binary(op, x, [1], y, [1], [n], out);
-        cpuBackend.binary(op, x, [1], y, [1], [n], ref);
-        out.forEach((v, i) => v !== ref[i] && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+        if ((BINARY_OPS as readonly string[]).includes(op)) {
+          threaded.binary(op as BinaryOp, x, [1], y, [1], [n], out);
+          cpuBackend.binary(op as BinaryOp, x, [1], y, [1], [n], ref);
+        } else {
+          threaded.unary(op as UnaryOp, x, out, 0, 0);
+          cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
+        }
+        out.forEach((v, i) => !Object.is(v, ref[i]) && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
       }
       const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, sqrtBc2: 0.03, decay: 1, l2: 0 };
       const [one, many] = [backend, threaded].map((b) => {

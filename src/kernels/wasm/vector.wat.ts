@@ -146,8 +146,6 @@ function float32Loop(op: keyof typeof FLOAT32): string {
 /** The elementwise ops with a SIMD loop here: (x, y, out, n) → out[i] = op(x[i] (, y[i])), n a multiple of 8. */
 export type SimdOp = keyof typeof LOGISTIC | keyof typeof FLOAT32;
 export const SIMD_OPS = [...Object.keys(LOGISTIC), ...Object.keys(FLOAT32)] as SimdOp[];
-/** The logistic loops (float32 polynomials, ~1-2 ns an element on one thread): the ones worth sharing with the pool. */
-export const LOGISTIC_OPS = Object.keys(LOGISTIC) as Array<keyof typeof LOGISTIC>;
 
 /** The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, then Adam's update. */
 export const TASK_OPS = [...SIMD_OPS, 'adam', 'allFinite'] as const;
