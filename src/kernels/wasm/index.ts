@@ -40,7 +40,7 @@ export interface WasmInfo {
 export interface WasmBackendOptions {
   /** Total threads, the calling one included. Default: the machine's available parallelism (at most 8). */
   threads?: number;
-  /** Products with fewer flops (2·batch·m·n·k) stay on the calling thread. Default 4e6 (≈ 0.1 ms). */
+  /** Products with fewer flops (2·batch·m·n·k) stay on the calling thread. Default 1e6 (≈ 25 µs on one thread). */
   minParallelFlops?: number;
   /** Use relaxed-SIMD fused multiply-add (f32x4.relaxed_madd) when the engine has it or can turn it on. Default true. */
   relaxedSimd?: boolean;
@@ -125,8 +125,15 @@ function sumAroundKept(x: TypedArray, shape: readonly number[], axes: readonly n
   return true;
 }
 
-/** Default products below this many flops run on one thread: waking a worker costs ~20-60 µs. */
-export const DEFAULT_MIN_PARALLEL_FLOPS = 4e6;
+/**
+ * Default products below this many flops run on one thread. Waking a sleeping worker costs
+ * 20-700 µs, but in a training step the products come back to back and the worker is still
+ * spinning (pool.ts), so the VAE's 2 MFLOP latent-layer products (128·400·20, nine a step) gain
+ * from two threads too: the step on 2 threads ran 3.5% and 5.4% faster at 1e6 than at 4e6 (two
+ * runs of 1,500 steps alternating with the old threshold in one process, 2026-12-06). A wake-up
+ * a worker has not taken is taken back, so a sleeping worker costs a notify, not the wait.
+ */
+export const DEFAULT_MIN_PARALLEL_FLOPS = 1e6;
 
 /**
  * Creates a wasm backend, synchronously (the module is small; workers boot in the background).
