@@ -199,6 +199,36 @@ describe.each([
     }
   });
 
+  it.each([
+    ['row-major op(B), whole panels (vector copies)', false, 64],
+    ['row-major op(B), a partial last panel (gathered)', false, 61],
+    ['transposed op(B), whole panels (4×4 transposes and the last kc mod 4 steps)', true, 64],
+    ['transposed op(B), a partial last panel (gathered)', true, 61],
+  ])('finds ∞ and NaN wherever packing B copies them from: %s', (_name, transB, n) => {
+    // One block of k = KC − 3 steps (kc mod 4 = 1); the bad value in the middle, in the last step or in the last column.
+    const [m, k] = [40, KC - 3];
+    for (const [p, j] of [
+      [5, 3],
+      [k - 1, 9],
+      [17, n - 1],
+      [k - 1, n - 1],
+    ] as const)
+      for (const bad of [Infinity, -Infinity, NaN]) {
+        const next = rng(11);
+        const a = sparse(next, m * k, 0.8);
+        const b = sparse(next, k * n, 0);
+        b[transB ? j * k + p : p * n + j] = bad;
+        a.fill(0, 0, k); // row 0 of A is all zero: 0·bad = NaN at [0, j]
+        const d: MatmulDims = { batch: 1, m, k, n, transA: false, transB, aBatchStride: 0, bBatchStride: 0 };
+        const out = new Float32Array(m * n);
+        const want = new Float32Array(m * n);
+        backends.skipping.matmul(a, b, out, d);
+        backends.dense.matmul(a, b, want, d);
+        expect(out[j]).toBeNaN();
+        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`B'[${p}, ${j}] = ${bad}: [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+      }
+  });
+
   it('equals the dense kernel with ∞ and NaN anywhere in either operand, at every shape and sparsity', () => {
     const dims = fc.record({
       m: size,

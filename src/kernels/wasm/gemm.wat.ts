@@ -19,8 +19,9 @@
  * With zero skipping ({@link SKIP}) the A block is not packed: each of its rows lists its
  * non-zero (p, value) pairs, and for every 32 columns (4 Bp panels) a 1×32 micro-kernel adds
  * value·Bp[p, 0:32] for the listed pairs only, so a zero of A costs nothing. That is done only
- * for a packed B block found finite ($finitePanels, while it is still in cache); a block with an
- * ∞ or a NaN is multiplied densely, so that 0·∞ and 0·NaN give their NaN. When the result is
+ * for a B block found finite as it is packed ($packBChecked: each value b copied ors the bits of
+ * b − b into an accumulator, no second pass over the block); a block with an ∞ or a NaN is
+ * multiplied densely, so that 0·∞ and 0·NaN give their NaN. When the result is
  * wanted transposed (job word `ct`) and k ≤ KC, rows of C' go 4 at a time through a small strip
  * (in the unused Ap buffer) and are stored straight into C, transposed 4×4 in registers; with
  * k > KC they are accumulated in the buffer at `ct` and transposed into C at the end of the task.
@@ -68,8 +69,8 @@ export const JOB = {
  * (`ldct` floats a row) where it was accumulated, at the end. The caller computes
  * Cᵀ = op(B)ᵀ·op(A)ᵀ this way when op(B) is the sparse operand. A skipped ±0·b is exactly the
  * ±0 the dense kernel would add when b is finite, and then the result has the dense kernel's
- * bits (see `microRows` there). So each packed block of B' is checked, and one holding ∞ or NaN
- * goes through the dense kernel; with a result stored straight into C (k ≤ KC), which the dense
+ * bits (see `microRows` there). So each block of B' is checked while it is packed, and one
+ * holding ∞ or NaN goes through the dense kernel; with a result stored straight into C (k ≤ KC), which the dense
  * kernel cannot write, the caller asks for skipping only when B' is finite.
  */
 export const SKIP = { none: 0, rows: 1 } as const;
@@ -112,16 +113,37 @@ function copyFloats(count: number, src: string | null, dst: string, so = 0, dOff
  * Packs 4 p-steps of an R-row panel whose rows are contiguous along p: for each group of 4 rows,
  * load 4×4 floats (row q at $s + q·$rs), transpose them in registers, store 4 columns of the panel.
  */
-function transpose4(R: number): string {
+function transpose4(R: number, check: boolean): string {
   return range(R / 4)
-    .flatMap((g) =>
-      transpose4x4(
+    .flatMap((g) => [
+      ...transpose4x4(
         (q) => `(v128.load (i32.add ${get('$s')} (i32.mul ${get('$rs')} ${i32(g * 4 + q)})))`,
         (p, column) => `(v128.store offset=${(p * R + g * 4) * 4} ${get('$d')} ${column})`,
       ),
-    )
+      ...(check ? range(4).map((q) => finiteVector(`$v${q}`)) : []),
+    ])
     .join('\n        ');
 }
+
+/** Ors b − b into $fin for the 4 floats b of v128 local `v`: +0 for a finite b, NaN for ±∞ and NaN. */
+const finiteVector = (v: string): string => `(local.set $fin (v128.or ${get('$fin')} (f32x4.sub ${get(v)} ${get(v)})))`;
+/** The same for the f32 local `x`, added to the f32 $finS (+0 while all are finite, NaN from the first that is not). */
+const finiteScalar = (x: string): string => `(local.set $finS (f32.add ${get('$finS')} (f32.sub ${get(x)} ${get(x)})))`;
+
+/** Copies R floats (R a multiple of 4) from $s to $d in v128 pieces, each checked into $fin ({@link finiteVector}). */
+function copyChecked(R: number): string {
+  return range(R / 4)
+    .map((q) => `(local.set $v0 (v128.load offset=${q * 16} ${get('$s')}))
+        (v128.store offset=${q * 16} ${get('$d')} ${get('$v0')})
+        ${finiteVector('$v0')}`)
+    .join('\n        ');
+}
+
+/** Copies the float at `from` to `to`, checked into $finS when `check` ({@link finiteScalar}). */
+const copyScalar = (to: string, offset: number, from: string, check: boolean): string =>
+  check
+    ? `(local.set $x (f32.load ${from})) (f32.store offset=${offset} ${to} ${get('$x')}) ${finiteScalar('$x')}`
+    : `(f32.store offset=${offset} ${to} (f32.load ${from}))`;
 
 /** The micro-kernel: C[MR×NR] (+)= Σ_p Ap[p, 0:MR]ᵀ ⊗ Bp[p, 0:NR], kc a multiple of U. */
 function micro(fma: boolean, { MR, NR, U }: Tile): string {
@@ -160,13 +182,15 @@ function micro(fma: boolean, { MR, NR, U }: Tile): string {
 /**
  * A packing routine. For A: `R` = MR, X(i,p) at i·rs + p·cs, panels of R "rows" i, each stored
  * p-major (R floats per p). For B the same with i→j: `R` = NR, X(j,p) = B(p,j) at j·cs + p·rs,
- * so packB is packX with the strides swapped by the caller.
+ * so packB is packX with the strides swapped by the caller. With `check` (R a multiple of 4) it
+ * returns 1 if every value it copied is finite, else 0, checking each as it goes (b − b is +0 for
+ * a finite b and NaN for ±∞ and NaN, so the or of their bits stays 0 only if all are finite).
  */
-function pack(name: string, R: number): string {
+function pack(name: string, R: number, check: boolean): string {
   return `
   ;; ${name}: dst[panel][p][r] = X(i0 + r, p) for the mc×kc block at $src, X(i,p) at i·$rs + p·$cs
   ;; (element strides), zero-padded to whole ${R}-wide panels and to kcPad.
-  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32)
+  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32)${check ? ' (result i32)\n    (local $fin v128) (local $finS f32) (local $x f32)' : ''}
     (local $i i32) (local $r i32) (local $rows i32) (local $p i32) (local $s i32) (local $d i32) (local $end i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
@@ -180,7 +204,7 @@ function pack(name: string, R: number): string {
       (if (i32.and (i32.eq ${get('$rows')} ${i32(R)}) (i32.eq ${get('$rs')} ${i32(4)}))
         (then ;; the panel's ${R} values are contiguous for each p: vector copies
           (loop $p
-        ${copyFloats(R, get('$s'), get('$d'))}
+        ${check ? copyChecked(R) : copyFloats(R, get('$s'), get('$d'))}
             (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
             (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
             (br_if $p (i32.lt_u ${get('$d')} ${get('$end')}))))
@@ -189,13 +213,13 @@ function pack(name: string, R: number): string {
           (local.set $p (i32.add ${get('$dst')} (i32.mul (i32.and ${get('$kc')} ${i32(-4)}) ${i32(R * 4)})))
           (block $tdone (loop $t
             (br_if $tdone (i32.ge_u ${get('$d')} ${get('$p')}))
-        ${transpose4(R)}
+        ${transpose4(R, check)}
             (local.set $s (i32.add ${get('$s')} ${i32(16)}))
             (local.set $d (i32.add ${get('$d')} ${i32(R * 16)}))
             (br $t)))
           (block $rdone (loop $rest
             (br_if $rdone (i32.ge_u ${get('$d')} ${get('$end')}))
-        ${range(R).map((r) => `(f32.store offset=${r * 4} ${get('$d')} (f32.load (i32.add ${get('$s')} (i32.mul ${get('$rs')} ${i32(r)}))))`).join('\n        ')}
+        ${range(R).map((r) => copyScalar(get('$d'), r * 4, `(i32.add ${get('$s')} (i32.mul ${get('$rs')} ${i32(r)}))`, check)).join('\n        ')}
             (local.set $s (i32.add ${get('$s')} ${i32(4)}))
             (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
             (br $rest))))
@@ -210,7 +234,7 @@ function pack(name: string, R: number): string {
             (local.set $d (i32.add ${get('$dst')} (i32.shl ${get('$r')} ${i32(2)})))
             (local.set $p (i32.add ${get('$s')} (i32.mul ${get('$r')} ${get('$rs')})))
             (loop $p
-              (f32.store ${get('$d')} (f32.load ${get('$p')}))
+              ${copyScalar(get('$d'), 0, get('$p'), check)}
               (local.set $p (i32.add ${get('$p')} ${get('$cs')}))
               (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
               (br_if $p (i32.lt_u ${get('$d')} ${get('$end')})))
@@ -226,7 +250,8 @@ function pack(name: string, R: number): string {
         (br $z)))
       (local.set $dst (i32.add ${get('$dst')} ${get('$pstride')}))
       (local.set $i (i32.add ${get('$i')} ${i32(R)}))
-      (br $panels)))
+      (br $panels)))${check ? `
+    (i32.eqz (v128.any_true (v128.or ${get('$fin')} (f32x4.splat ${get('$finS')}))))` : ''}
   )`;
 }
 
@@ -235,32 +260,17 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
+  // packing B[pc:pc+kc, jc:jc+nc] into Bp
+  const packBArgs = `(i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
+          ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)}`;
   const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut', 'strip'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
-  ${pack('packA', MR)}
-  ${pack('packB', NR)}
+  ${pack('packA', MR, false)}
+  ${pack('packB', NR, false)}
+  ${pack('packBChecked', NR, true)}
   ${sparseWat(options.fma, tile)}
-
-  ;; 1 if the kc rows of the ⌈nc/NR⌉ packed B panels at $bp (KC·NR floats apart) are all finite, else 0:
-  ;; b − b is +0 for a finite b and NaN for ±∞ and NaN, so the or of their bits stays 0 only if all are finite.
-  (func $finitePanels (param $bp i32) (param $nc i32) (param $kc i32) (result i32)
-    (local $j i32) (local $p i32) (local $end i32) (local $acc v128) (local $v v128)
-    (loop $panel
-      (local.set $p ${get('$bp')})
-      (local.set $end (i32.add ${get('$bp')} (i32.mul ${get('$kc')} ${i32(NR * 4)})))
-      (loop $row
-        ${range(NR / 4)
-          .map((q) => `(local.set $v (v128.load offset=${q * 16} ${get('$p')}))
-        (local.set $acc (v128.or ${get('$acc')} (f32x4.sub ${get('$v')} ${get('$v')})))`)
-          .join('\n        ')}
-        (local.set $p (i32.add ${get('$p')} ${i32(NR * 4)}))
-        (br_if $row (i32.lt_u ${get('$p')} ${get('$end')})))
-      (local.set $bp (i32.add ${get('$bp')} ${i32(KC * NR * 4)}))
-      (local.set $j (i32.add ${get('$j')} ${i32(NR)}))
-      (br_if $panel (i32.lt_s ${get('$j')} ${get('$nc')})))
-    (i32.eqz (v128.any_true ${get('$acc')})))
 
   ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (nc/NR panels, KC·NR floats apart).
   (func $macro (export "macro") (param $ap i32) (param $bp i32) (param $c i32) (param $mc i32) (param $nc i32) (param $kcPad i32) (param $ldc i32) (param $acc i32)
@@ -315,12 +325,11 @@ export function gemmWat(options: GemmWatOptions): string {
       (loop $pcL
         (local.set $kc ${min(i32(KC), `(i32.sub ${get('$k')} ${get('$pc')})`)})
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
-        (call $packB (i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
-          ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)})
-        ;; skip zeros only over a finite B block (checked here, or by the caller for a result stored through the strip)
-        (local.set $sparse (if (result i32) (i32.eq ${get('$skip')} ${i32(SKIP.rows)})
-          (then (if (result i32) ${get('$strip')} (then ${i32(1)}) (else (call $finitePanels ${get('$bp')} ${get('$nc')} ${get('$kc')}))))
-          (else ${i32(0)})))
+        ;; skip zeros only over a finite B block: checked while packing it, or by the caller for a result stored through the strip
+        (local.set $sparse (i32.and (i32.eq ${get('$skip')} ${i32(SKIP.rows)}) (i32.ne ${get('$strip')} ${i32(0)})))
+        (if (i32.and (i32.eq ${get('$skip')} ${i32(SKIP.rows)}) (i32.eqz ${get('$strip')}))
+          (then (local.set $sparse (call $packBChecked ${packBArgs})))
+          (else (call $packB ${packBArgs})))
         (local.set $ic ${get('$i0')})
         (loop $icL
           (local.set $mc ${min(i32(MC), `(i32.sub ${get('$i1')} ${get('$ic')})`)})
