@@ -14,7 +14,7 @@ export type { WasmMatmulStats } from './matmul.js';
 /**
  * The 'wasm' backend: float32 matmul in WebAssembly SIMD (see `gemm.wat.ts` for the blocking
  * scheme), split across worker threads over a shared memory (see `pool.ts`); the bias of a
- * linear layer, Adam's update, ReLU and its gradient, and σ, softplus, ln σ and BCE with logits
+ * linear layer, Adam's update, ReLU and its gradient, and eˣ, σ, softplus, ln σ and BCE with logits
  * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit;
  * conv2d and its transpose as products on the same threaded GEMM (`conv.ts`: im2col / col2im).
  * Other elementwise ops, reductions and the strided copy (on merged axes) are the cpu
