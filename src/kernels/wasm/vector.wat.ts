@@ -17,7 +17,8 @@ import { EXP32, LOG1P32 } from '../logistic.js';
  * - `colSum`: the sum over the rows of a matrix (a linear layer's bias gradient), accumulated in
  *   float64 in the reference's order, so the float32 sums equal its bit for bit;
  * - `relu` and `maskPositive` (x·[y > 0], ReLU's gradient) on float32 lanes, without the branch
- *   a JS loop mispredicts on half of the elements of a ReLU layer, and add, sub, mul and div.
+ *   a JS loop mispredicts on half of the elements of a ReLU layer, and add, sub, mul and div,
+ *   these also against one scalar y (`addScalar`, ...: a tensor times a number).
  *
  * Lengths are in floats and multiples of 4 (8 for the logistic loops; the caller pads);
  * pointers are byte addresses, 16-byte aligned.
@@ -141,29 +142,46 @@ const FLOAT32: Record<'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (
   div: (x, y) => `(f32x4.div ${x} ${y})`,
 };
 
-/** out[i] = op(x[i] (, y[i])) for i < n (a multiple of 8), 8 float32 lanes per iteration. */
-function float32Loop(op: keyof typeof FLOAT32): string {
+/**
+ * out[i] = op(x[i] (, y[i])) for i < n (a multiple of 8), 8 float32 lanes per iteration; with
+ * `scalar`, out[i] = op(x[i], y[0]) (exported as `<op>Scalar`): y's one float splatted once,
+ * before the loop.
+ */
+function float32Loop(op: keyof typeof FLOAT32, scalar = false): string {
   const at = (p: string, q: number): string => `(v128.load offset=${16 * q} ${get(p)})`;
+  const y = (q: number): string => (scalar ? get('$s') : at('$y', q));
   return `
-  (func $${op} (export "${op}") (param $x i32) (param $y i32) (param $out i32) (param $n i32)
-    (local $end i32)
+  (func $${op}${scalar ? 'Scalar' : ''} (export "${op}${scalar ? 'Scalar' : ''}") (param $x i32) (param $y i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $s v128)
+    ${scalar ? `(local.set $s (v128.load32_splat ${get('$y')}))` : ''}
     (local.set $end (i32.add ${get('$x')} (i32.shl ${get('$n')} (i32.const 2))))
     (block $done (loop $next
       (br_if $done (i32.ge_u ${get('$x')} ${get('$end')}))
-      (v128.store offset=0 ${get('$out')} ${FLOAT32[op](at('$x', 0), at('$y', 0))})
-      (v128.store offset=16 ${get('$out')} ${FLOAT32[op](at('$x', 1), at('$y', 1))})
+      (v128.store offset=0 ${get('$out')} ${FLOAT32[op](at('$x', 0), y(0))})
+      (v128.store offset=16 ${get('$out')} ${FLOAT32[op](at('$x', 1), y(1))})
       (local.set $x (i32.add ${get('$x')} (i32.const 32)))
-      (local.set $y (i32.add ${get('$y')} (i32.const 32)))
+      ${scalar ? '' : `(local.set $y (i32.add ${get('$y')} (i32.const 32)))`}
       (local.set $out (i32.add ${get('$out')} (i32.const 32)))
       (br $next))))`;
 }
+
+/** The arithmetic ops that also have a loop against one scalar operand, x op y[0]. */
+const SCALAR_Y = ['add', 'sub', 'mul', 'div'] as const;
 
 /** The elementwise ops with a SIMD loop here: (x, y, out, n) → out[i] = op(x[i] (, y[i])), n a multiple of 8. */
 export type SimdOp = keyof typeof LOGISTIC | keyof typeof FLOAT32;
 export const SIMD_OPS = [...Object.keys(LOGISTIC), ...Object.keys(FLOAT32)] as SimdOp[];
 
-/** The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, then Adam's update. */
-export const TASK_OPS = [...SIMD_OPS, 'adam', 'allFinite'] as const;
+/** The loops against a scalar second operand: (x, y, out, n) → out[i] = op(x[i], y[0]), n a multiple of 8. */
+export type ScalarOp = `${(typeof SCALAR_Y)[number]}Scalar`;
+/** The loop of {@link ScalarOp} for each binary op that has one: `mul` → `mulScalar`. */
+export const SCALAR_OPS: Readonly<Partial<Record<SimdOp, ScalarOp>>> = Object.fromEntries(SCALAR_Y.map((op) => [op, `${op}Scalar`]));
+
+/**
+ * The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, the scalar-operand ones
+ * (their jobs set `yFixed`), then Adam's update and the finiteness check.
+ */
+export const TASK_OPS = [...SIMD_OPS, ...SCALAR_Y.map((op): ScalarOp => `${op}Scalar`), 'adam', 'allFinite'] as const;
 
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
@@ -204,7 +222,8 @@ export function vectorWat(options: { shared: boolean }): string {
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
 ${(Object.keys(LOGISTIC) as Array<keyof typeof LOGISTIC>).map(logisticLoop).join('\n')}
-${(Object.keys(FLOAT32) as Array<keyof typeof FLOAT32>).map(float32Loop).join('\n')}
+${(Object.keys(FLOAT32) as Array<keyof typeof FLOAT32>).map((op) => float32Loop(op)).join('\n')}
+${SCALAR_Y.map((op) => float32Loop(op, true)).join('\n')}
 ${taskFunc()}
 
   ;; out[j] = Σ_r x[r·n + j] for j < n (a multiple of 4; x has slack past its end), summed in
