@@ -17,8 +17,8 @@ import { EXP32, LOG1P32 } from '../logistic.js';
  * - `colSum`: the sum over the rows of a matrix (a linear layer's bias gradient), accumulated in
  *   float64 in the reference's order, so the float32 sums equal its bit for bit;
  * - `relu` and `maskPositive` (x·[y > 0], ReLU's gradient) on float32 lanes, without the branch
- *   a JS loop mispredicts on half of the elements of a ReLU layer, and add, sub, mul and div,
- *   these also against one scalar y (`addScalar`, ...: a tensor times a number).
+ *   a JS loop mispredicts on half of the elements of a ReLU layer, and neg, add, sub, mul and div
+ *   (the last four also against one scalar y: `addScalar`, ..., a tensor times a number).
  *
  * Lengths are in floats and multiples of 4 (8 for the logistic loops; the caller pads);
  * pointers are byte addresses, 16-byte aligned.
@@ -132,7 +132,8 @@ function logisticLoop(op: keyof typeof LOGISTIC): string {
 }
 
 /** Elementwise ops on float32 lanes (exact in float32, so equal to the reference's JS loops). */
-const FLOAT32: Record<'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (x: string, y: string) => string> = {
+const FLOAT32: Record<'neg' | 'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (x: string, y: string) => string> = {
+  neg: (x) => `(f32x4.neg ${x})`, // −x: the sign bit flipped, exact
   relu: (x) => `(f32x4.max ${x} (f32x4.splat (f32.const 0)))`, // max(x, 0): NaN stays NaN, −0 and −∞ give 0
   maskPositive: (x, y) => `(f32x4.mul ${x} (v128.and (f32x4.gt ${y} (f32x4.splat (f32.const 0))) (f32x4.splat (f32.const 1))))`, // x·[y > 0]
   // One IEEE float32 operation, correctly rounded: what JS's float64 result rounds to as well.
