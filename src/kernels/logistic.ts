@@ -30,9 +30,10 @@
  * eˣ itself ({@link exp32}, the float32 `exp` of the cpu and wasm backends; float64 keeps
  * Math.exp) uses the same reduction and polynomial over the whole float32 range: against
  * Math.exp rounded to float32 over every 61st float32 bit pattern of each sign (70 million
- * inputs), at most 1 ulp, 99.58% correctly rounded (+∞ counted as the float after the largest,
- * so an overflow threshold off by one input would be 1 ulp; asserted by test/kernels/logistic.test.ts
- * on every 4099th). It is +∞ from x ≈ 88.7228, subnormal below −87.34, 0 past −103.98.
+ * inputs, `bench/logistic.bench.ts --accuracy 61`), at most 1 ulp (worst at a subnormal result),
+ * 99.58% correctly rounded (+∞ counted as the float after the largest, so an overflow threshold
+ * off by one input would be 1 ulp; asserted by test/kernels/logistic.test.ts on every 4099th).
+ * It is +∞ from x ≈ 88.7228, subnormal below −87.34, 0 past −103.98.
  */
 
 /** softplus(x) = ln(1 + eˣ) in float64 (the reference). */
