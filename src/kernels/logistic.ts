@@ -26,6 +26,14 @@
  * add to it, within 5u·max(|softplus(x)|, |x·y|) for BCE and 3u·max(σ(x), y) for σ(x) − y
  * (u = 2⁻²⁴; 4.53 and 2.92 measured). NaN gives NaN, ±∞ the limits, −0 the value at 0, and
  * e^−|x| is kept to float32's subnormals (σ(−100) ≈ 3.7e-44, within the 2 ulp) and 0 past −104.
+ *
+ * eˣ itself ({@link exp32}, the float32 `exp` of the cpu and wasm backends; float64 keeps
+ * Math.exp) uses the same reduction and polynomial over the whole float32 range: against
+ * Math.exp rounded to float32 over every 61st float32 bit pattern of each sign (70 million
+ * inputs, `bench/logistic.bench.ts --accuracy 61`), at most 1 ulp (worst at a subnormal result),
+ * 99.58% correctly rounded (+∞ counted as the float after the largest, so an overflow threshold
+ * off by one input would be 1 ulp; asserted by test/kernels/logistic.test.ts on every 4099th).
+ * It is +∞ from x ≈ 88.7228, subnormal below −87.34, 0 past −103.98.
  */
 
 /** softplus(x) = ln(1 + eˣ) in float64 (the reference). */
@@ -48,6 +56,8 @@ const f32 = Math.fround;
 export const EXP32 = {
   /** a is clamped here first: e^−104 ≈ 0.48·2⁻¹⁴⁹ rounds to 0 in float32, and n ≥ −150. */
   min: -104,
+  /** {@link exp32} clamps a here too: e^89 ≈ 4.5e38 rounds to +∞ in float32, and n ≤ 128. */
+  max: 89,
   log2e: f32(Math.LOG2E),
   /** 1.5·2²³: adding it rounds a float32 to an integer (ties to even), found in the low bits. */
   magic: 12582912,
@@ -66,8 +76,11 @@ export const EXP32 = {
  */
 export const LOG1P32 = [0.6666642, 0.40021542, 0.2800154, 0.28013396].map(f32);
 
-/** 2ᵏ for k = −125…25 (index k + 125): the scale 2ⁿ⁺²⁵ for n = −150…0, normal in float32. */
-const POW2 = Float64Array.from({ length: 151 }, (_, i) => 2 ** (i - 125));
+/**
+ * 2ᵏ for k = −125…64 (index k + 125), normal in float32: the scale 2ⁿ⁺²⁵ for n = −150…0, and
+ * the halves 2^⌊n/2⌋ and 2^(n − ⌊n/2⌋) for n = −150…128.
+ */
+const POW2 = Float64Array.from({ length: 190 }, (_, i) => 2 ** (i - 125));
 /** 2⁻²⁵: e = (P·2ⁿ⁺²⁵)·2⁻²⁵, so that a subnormal e is rounded once, by the last product. */
 const UNSCALE = 2 ** -25;
 
@@ -81,11 +94,32 @@ export function expNeg32(a: number): number {
   const n = t - EXP32.magic; // exact
   if (n !== n) return n; // NaN
   const r = f32(f32(x - n * EXP32.ln2Hi) - f32(n * EXP32.ln2Lo)); // n·ln2Hi exact, x − n·ln2Hi exact (Sterbenz)
+  return f32(f32(expPoly32(r) * POW2[n + 150]!) * UNSCALE);
+}
+
+/** P(r) = 1 + (r + r²·Q(r)) ≈ eʳ for |r| ≤ ln(2)/2 in float32 arithmetic (see {@link EXP32}). */
+function expPoly32(r: number): number {
   const c = EXP32.coefficients;
   let q: number = c[4]!;
   for (let k = 3; k >= 0; k--) q = f32(f32(q * r) + c[k]!);
-  const p = f32(1 + f32(r + f32(f32(r * r) * q)));
-  return f32(f32(p * POW2[n + 150]!) * UNSCALE);
+  return f32(1 + f32(r + f32(f32(r * r) * q)));
+}
+
+/**
+ * eˣ for any float32 x in float32 arithmetic, as the SIMD kernel computes it: x clamped to
+ * [{@link EXP32}.min, {@link EXP32}.max], x = n·ln 2 + r, eˣ = P(r)·2ⁿ, the scale applied as
+ * (P·2^⌊n/2⌋)·2^(n − ⌊n/2⌋), two normal powers of 2 (n = −150…128): the first product is exact,
+ * the second rounds once, to a subnormal, 0 or +∞ where eˣ is one in float32. Within 1 ulp of
+ * eˣ rounded to float32 (see the file comment); NaN gives NaN, −∞ 0, +∞ +∞, ±0 1.
+ */
+export function exp32(a: number): number {
+  const x = Math.min(Math.max(a, EXP32.min), EXP32.max);
+  const t = f32(f32(x * EXP32.log2e) + EXP32.magic);
+  const n = t - EXP32.magic; // exact
+  if (n !== n) return n; // NaN
+  const r = f32(f32(x - n * EXP32.ln2Hi) - f32(n * EXP32.ln2Lo));
+  const half = n >> 1; // ⌊n/2⌋
+  return f32(f32(expPoly32(r) * POW2[half + 125]!) * POW2[n - half + 125]!);
 }
 
 /** ln(1 + e) for e ∈ [0, 1] in float32 arithmetic, as the SIMD kernel computes it (see {@link LOG1P32}): within 1 ulp. */

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../tensor/dtype.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from './backend.js';
-import { bceWithLogits32, logSigmoid32, sigmoid, sigmoid32, sigmoidSub32, softplus, softplus32 } from './logistic.js';
+import { bceWithLogits32, exp32, logSigmoid32, sigmoid, sigmoid32, sigmoidSub32, softplus, softplus32 } from './logistic.js';
 
 /**
  * The elementwise and reduce loops of the JavaScript backends (the cpu reference, and the wasm
@@ -10,8 +10,8 @@ import { bceWithLogits32, logSigmoid32, sigmoid, sigmoid32, sigmoidSub32, softpl
  * op stays monomorphic and V8 inlines the arithmetic.
  *
  * Arithmetic is float64 (JavaScript numbers), rounded once when stored into a float32 array;
- * sums accumulate in float64 in increasing index order. σ, softplus, ln σ, BCE with logits and
- * σ(x) − y have a float32 evaluation of their own (`logistic.ts`, float32 arithmetic
+ * sums accumulate in float64 in increasing index order. eˣ, σ, softplus, ln σ, BCE with logits
+ * and σ(x) − y have a float32 evaluation of their own (`logistic.ts`, float32 arithmetic
  * throughout), the very operations of the wasm SIMD kernels.
  */
 
@@ -23,7 +23,7 @@ export function unaryLoop(op: UnaryOp, x: TypedArray, out: TypedArray, p: number
   let i = 0;
   switch (op) {
     case 'neg': for (; i < n; i++) out[i] = -x[i]!; return;
-    case 'exp': for (; i < n; i++) out[i] = Math.exp(x[i]!); return;
+    case 'exp': if (f32) for (; i < n; i++) out[i] = exp32(x[i]!); else for (; i < n; i++) out[i] = Math.exp(x[i]!); return;
     case 'log': for (; i < n; i++) out[i] = Math.log(x[i]!); return;
     case 'log1p': for (; i < n; i++) out[i] = Math.log1p(x[i]!); return;
     case 'sqrt': for (; i < n; i++) out[i] = Math.sqrt(x[i]!); return;

@@ -1,13 +1,13 @@
 /**
- * The error of the float32 logistic family (`src/kernels/logistic.ts`, run through the cpu
+ * The error of the float32 logistic family and eˣ (`src/kernels/logistic.ts`, run through the cpu
  * backend's float32 loops) against exact values computed in float64, over a sweep of float32
  * inputs: every `stride`-th finite float32 bit pattern of each sign, so that every binade, from
  * the subnormals to 3.4e38, gets its share, plus the special values. Shared by
  * `logistic.test.ts` (which asserts the bounds) and `bench/logistic.bench.ts --accuracy` (which
  * reports a denser sweep).
  *
- * - σ, softplus and ln σ: the distance in ulps (float32 steps) to the exact value rounded to
- *   float32 (0 = correctly rounded).
+ * - eˣ, σ, softplus and ln σ: the distance in ulps (float32 steps) to the exact value rounded to
+ *   float32 (0 = correctly rounded; +∞ one step past the largest float32).
  * - BCE with logits softplus(x) − x·y and σ(x) − y with y ∈ {0, 1}: the same distance in ulps.
  * - The same with y uniform in [0, 1]: the absolute error in units of u·scale, u = 2⁻²⁴,
  *   scale = max(|softplus(x)|, |x·y|) for BCE and max(σ(x), |y|) for σ(x) − y (a float32 result of
@@ -36,6 +36,7 @@ const MIN_SUBNORMAL = 2 ** -149;
 const log1pExp = (x: number): number => Math.log1p(Math.exp(-Math.abs(x)));
 /** Exact (float64) values, written so that no cancellation loses what float32 keeps. */
 const EXACT = {
+  exp: (x: number) => Math.exp(x),
   sigmoid: (x: number) => sigmoid(x),
   softplus: (x: number) => softplus(x),
   logSigmoid: (x: number) => -softplus(-x),
@@ -114,7 +115,7 @@ export function measureLogisticErrors(stride: number): Record<string, WorstCase>
       for (let b = start; n < CHUNK && b <= MAX_BITS && b < start + CHUNK * stride; b += stride) bits[n++] = b | sign;
       const xs = x.subarray(0, n);
       const o = out.subarray(0, n);
-      for (const op of ['sigmoid', 'softplus', 'logSigmoid'] as const) {
+      for (const op of ['exp', 'sigmoid', 'softplus', 'logSigmoid'] as const) {
         cpuBackend.unary(op, xs, o, 0, 0);
         for (let i = 0; i < n; i++) note(op, ulpDistance(o[i]!, EXACT[op](xs[i]!)), xs[i]!, 0, o[i]!, EXACT[op](xs[i]!));
       }

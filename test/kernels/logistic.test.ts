@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/kernels/cpu.js';
-import { expNeg32, log1pUnit32 } from '../../src/kernels/logistic.js';
+import { exp32, expNeg32, log1pUnit32 } from '../../src/kernels/logistic.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { measureLogisticErrors, SPECIAL_INPUTS, ulpDistance } from './logistic-error.js';
 import { rng } from './seeded.js';
 
 /**
- * The float32 evaluation of σ, softplus, ln σ, BCE with logits and σ(x) − y (`logistic.ts`:
+ * The float32 evaluation of eˣ, σ, softplus, ln σ, BCE with logits and σ(x) − y (`logistic.ts`:
  * range reduction and low-degree polynomials, every operation a float32 one) against exact
  * values in float64: the error bounds that file states, measured over a sweep of every 4099th
  * float32 (about a million inputs, every binade) and the special values; and the wasm SIMD
@@ -51,6 +51,36 @@ describe('logistic functions in float32 arithmetic', () => {
     expect(logExact / N).toBeGreaterThan(0.865);
     expect(expNeg32(-87.5)).toBeGreaterThan(0); // e^−87.5 ≈ 1e-38 is subnormal in float32, kept
     expect(expNeg32(-200)).toBe(0);
+  });
+
+  it('exp32 is within 1 ulp of eˣ rounded to float32 over every 4099th float32 of each sign (overflow to +∞ and subnormal results included), and correctly rounded for 99% of them', () => {
+    let worst = 0;
+    let worstAt = 0;
+    let exact = 0;
+    let count = 0;
+    for (let bits = 0; bits <= 0x7f800000; bits += 4099) {
+      for (const x of [floatAt(bits), -floatAt(bits)]) {
+        const d = ulpDistance(exp32(x), Math.exp(x)); // +∞ is 1 ulp past the largest float32
+        if (d > worst) [worst, worstAt] = [d, x];
+        if (d === 0) exact++;
+        count++;
+      }
+    }
+    expect(worst, `exp32(${worstAt})`).toBeLessThanOrEqual(1);
+    expect(exact / count).toBeGreaterThan(0.99); // 99.59% measured
+    expect([NaN, Infinity, -Infinity, 0, -0, 1e-40, 89, 88.72, -88, -103.9, -104].map(exp32)).toEqual([
+      NaN,
+      Infinity,
+      0,
+      1,
+      1,
+      1,
+      Infinity,
+      3.3931763410814077e38,
+      Math.fround(Math.exp(-88)),
+      2 ** -149,
+      0,
+    ]);
   });
 
   it('σ, softplus, ln σ (and BCE and σ(x) − y at y ∈ {0, 1}) are within 2 ulp of the exact value, and correctly rounded for 9 inputs in 10', () => {
@@ -107,7 +137,7 @@ describe('logistic functions in float32 arithmetic', () => {
     const same = (op: string, out: Float32Array, ref: Float32Array): void => {
       for (let i = 0; i < n; i++) if (!Object.is(out[i], ref[i])) expect(`${op}(${x[i]}) = ${out[i]}`).toBe(`${op}(${x[i]}) = ${ref[i]}`);
     };
-    for (const op of ['sigmoid', 'softplus', 'logSigmoid'] as const) {
+    for (const op of ['exp', 'sigmoid', 'softplus', 'logSigmoid'] as const) {
       const out = new Float32Array(n);
       const ref = new Float32Array(n);
       wasm.unary(op, x, out, 0, 0);

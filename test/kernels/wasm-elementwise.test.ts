@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BINARY_OPS, type BinaryOp, UNARY_OPS, type UnaryOp } from '../../src/kernels/backend.js';
-import { SIMD_OPS } from '../../src/kernels/wasm/vector.wat.js';
+import { SCALAR_OPS, SIMD_OPS } from '../../src/kernels/wasm/vector.wat.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { arbBroadcastPair, arbShape, fcOptions } from '../helpers.js';
@@ -112,6 +112,35 @@ describe('wasm backend float32 elementwise and reduce', () => {
       fcOptions(),
     );
   });
+
+  it.each(Object.keys(SCALAR_OPS) as BinaryOp[])(
+    '%s against a scalar (either side) and with a broadcast first operand equals the reference, specials included',
+    (op) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 12 }).chain((rows) => fc.tuple(fc.constant(rows), arrayOf(rows * 24), arrayOf(24), arrayOf(1))),
+          ([rows, x, block, [s]]) => {
+            const n = x.length;
+            const scalar = Float32Array.of(s!);
+            const cases: Array<[Float32Array, number[], Float32Array, number[], number[]]> = [
+              [x, [1], scalar, [0], [n]], // x op s
+              [x, [24, 1], scalar, [0, 0], [rows, 24]], // the same over two axes
+              [scalar, [0], x, [1], [n]], // s op x
+              [block, [0, 1], x, [24, 1], [rows, 24]], // a block repeated along the leading axis, op x
+            ];
+            for (const [a, aStrides, b, bStrides, shape] of cases) {
+              const out = new Float32Array(n);
+              const ref = new Float32Array(n);
+              backend.binary(op, a, aStrides, b, bStrides, shape, out);
+              cpuBackend.binary(op, a, aStrides, b, bStrides, shape, ref);
+              same(out, ref);
+            }
+          },
+        ),
+        fcOptions(),
+      );
+    },
+  );
 
   it('reduces the bias gradient (sum over the batch axis) of a [128, 400] batch like the reference', () => {
     const x = Float32Array.from({ length: 128 * 400 }, (_, i) => Math.sin(i) * 1e3);

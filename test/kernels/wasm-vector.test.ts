@@ -5,7 +5,7 @@ import { broadcastStrides } from '../../src/autograd/primitives.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { setBackend } from '../../src/kernels/index.js';
 import { createWasmBackend, initWasmBackend } from '../../src/kernels/wasm/index.js';
-import { SIMD_OPS, vectorWat } from '../../src/kernels/wasm/vector.wat.js';
+import { SCALAR_OPS, SIMD_OPS, vectorWat } from '../../src/kernels/wasm/vector.wat.js';
 import { assembleWat } from '../../src/kernels/wasm/wat.js';
 import { Linear } from '../../src/nn/linear.js';
 import { Adam } from '../../src/nn/optim/adam.js';
@@ -141,7 +141,7 @@ describe('wasm vector loops', () => {
     }
   });
 
-  it('long loops shared with the thread pool (every SIMD loop, and Adam) give the same numbers as one thread, chunk by chunk', async () => {
+  it('long loops shared with the thread pool (every SIMD loop, the scalar-operand ones, and Adam) give the same numbers as one thread, chunk by chunk', async () => {
     const threaded = createWasmBackend({ threads: 3 });
     await threaded.ready();
     try {
@@ -159,6 +159,20 @@ describe('wasm vector loops', () => {
           cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
         }
         out.forEach((v, i) => !Object.is(v, ref[i]) && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+      }
+      // The scalar-operand loops (every chunk reads the one float), and a scalar first operand.
+      const s = Float32Array.of(-1.75);
+      for (const op of Object.keys(SCALAR_OPS) as BinaryOp[]) {
+        for (const [a, aStrides, b, bStrides] of [
+          [x, [1], s, [0]],
+          [s, [0], x, [1]],
+        ] as const) {
+          const out = new Float32Array(n);
+          const ref = new Float32Array(n);
+          threaded.binary(op, a, aStrides, b, bStrides, [n], out);
+          cpuBackend.binary(op, a, aStrides, b, bStrides, [n], ref);
+          out.forEach((v, i) => !Object.is(v, ref[i]) && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+        }
       }
       const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, sqrtBc2: 0.03, decay: 1, l2: 0 };
       const [one, many] = [backend, threaded].map((b) => {

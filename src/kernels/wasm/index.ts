@@ -1,7 +1,7 @@
 import type { AdamStep, Backend, BinaryOp, Conv2dDims, Kernels, MatmulDims, ReduceOp, UnaryOp } from '../backend.js';
 import { WasmConv } from './conv.js';
 import { WasmVector } from './vector.js';
-import { SIMD_OPS, type SimdOp } from './vector.wat.js';
+import { SCALAR_OPS, SIMD_OPS, type SimdOp } from './vector.wat.js';
 import { cpuBackend } from '../cpu.js';
 import { registerBackend } from '../index.js';
 import { type DType, EMPTY_MIN, type TypedArray } from '../../tensor/dtype.js';
@@ -14,7 +14,7 @@ export type { WasmMatmulStats } from './matmul.js';
 /**
  * The 'wasm' backend: float32 matmul in WebAssembly SIMD (see `gemm.wat.ts` for the blocking
  * scheme), split across worker threads over a shared memory (see `pool.ts`); the bias of a
- * linear layer, Adam's update, ReLU and its gradient, and σ, softplus, ln σ and BCE with logits
+ * linear layer, Adam's update, ReLU and its gradient, and eˣ, σ, softplus, ln σ and BCE with logits
  * in SIMD too (`vector.wat.ts`), whose float32 results equal the reference's bit for bit;
  * conv2d and its transpose as products on the same threaded GEMM (`conv.ts`: im2col / col2im).
  * Other elementwise ops, reductions and the strided copy (on merged axes) are the cpu
@@ -153,6 +153,20 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     skipZeros: options.skipZeros ?? 'auto',
   });
   const vector = new WasmVector(engine);
+  /**
+   * out = op(a, b) by a SIMD loop when a is whole (n floats) and b is whole too, one float (the
+   * op's scalar loop), or one block repeated along the leading axes (a per-image term against k
+   * samples of each image, IWAE's [k, batch, 784] against [batch, 784]: one loop per repeat, b
+   * copied in once). False, having done nothing, otherwise.
+   */
+  const simdBinary = (op: SimdOp, a: Float32Array, b: Float32Array, bStrides: readonly number[], shape: readonly number[], out: Float32Array): boolean => {
+    const n = out.length;
+    if (a.length !== n) return false;
+    if (b.length === n) return vector.elementwise(op, a, b, out);
+    const scalarOp = SCALAR_OPS[op];
+    if (b.length === 1) return scalarOp !== undefined && vector.elementwise(scalarOp, a, b, out);
+    return b.length % 8 === 0 && repeatsAlongLeadingAxes(bStrides, shape, b.length) && vector.elementwise(op, a, b, out, n / b.length);
+  };
   const conv = new WasmConv(engine);
   const info: WasmInfo = { threads: engine.threads, simd: true, relaxedSimd: engine.relaxedSimd };
   return {
@@ -173,11 +187,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ): void {
       const n = out.length;
       const f32 = hasSimd(op) && n >= SIMD_MIN && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
-      if (f32 && a.length === n && b.length === n && vector.elementwise(op, a, b, out)) return;
-      // b repeated along leading axes (a per-image term against k samples of each image, IWAE's
-      // [k, batch, 784] against [batch, 784]): one loop per repeat, b copied in once.
-      if (f32 && a.length === n && b.length % 8 === 0 && repeatsAlongLeadingAxes(bStrides, shape, b.length) && vector.elementwise(op, a, b, out, n / b.length))
-        return;
+      if (f32 && simdBinary(op, a, b, bStrides, shape, out)) return;
+      // a + b = b + a and a·b = b·a exactly in IEEE arithmetic: a broadcast or scalar a goes second.
+      if (f32 && (op === 'add' || op === 'mul') && b.length === n && a.length < n && simdBinary(op, b, a, aStrides, shape, out)) return;
       cpuBackend.binary(op, a, aStrides, b, bStrides, shape, out);
     },
     reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {

@@ -1,6 +1,6 @@
 import type { AdamStep } from '../backend.js';
 import { roundUp, type WasmMatmul } from './matmul.js';
-import { SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
+import { SCALAR_OPS, type ScalarOp, SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
 import { assembleWat } from './wat.js';
 
 /**
@@ -35,7 +35,9 @@ const PARALLEL_MIN = 16384;
  * step's last product halves them: a training step on 2 threads ran 0.9% and 3.2% faster with
  * them shared (two runs, 1,500 alternating steps each, 2026-12-06).
  */
-const SHARED_OPS = new Set<string>([...SIMD_OPS, 'adam']);
+const SHARED_OPS = new Set<string>([...SIMD_OPS, ...Object.values(SCALAR_OPS), 'adam']);
+/** The loops whose y is one float ({@link ScalarOp}). */
+const SCALAR_LOOPS = new Set<string>(Object.values(SCALAR_OPS));
 
 type Loop = (x: number, y: number, out: number, n: number) => void;
 type AdamFn = (
@@ -56,7 +58,7 @@ type AdamFn = (
 
 /** The SIMD elementwise loops, the row sum and Adam's update of one wasm backend. */
 export class WasmVector {
-  private readonly loops: Record<SimdOp, Loop>;
+  private readonly loops: Record<SimdOp | ScalarOp, Loop>;
   private readonly colSumFn: (x: number, acc: number, out: number, rows: number, n: number) => void;
   private readonly rowSumFn: (x: number, out: number, groups: number, n: number) => void;
   private readonly adamFn: AdamFn;
@@ -64,7 +66,7 @@ export class WasmVector {
   private readonly task: (job: number, t: number, slot: number) => void;
   constructor(private readonly engine: WasmMatmul) {
     const exports = engine.vector;
-    this.loops = Object.fromEntries(SIMD_OPS.map((op) => [op, exports[op]])) as Record<SimdOp, Loop>;
+    this.loops = Object.fromEntries([...SIMD_OPS, ...Object.values(SCALAR_OPS)].map((op) => [op, exports[op]])) as Record<SimdOp | ScalarOp, Loop>;
     this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
     this.rowSumFn = exports['rowSum'] as WasmVector['rowSumFn'];
     this.adamFn = exports['adam'] as AdamFn;
@@ -75,12 +77,19 @@ export class WasmVector {
   /**
    * Runs op `op` of {@link TASK_OPS} over n floats (a multiple of 8, or of 4 for Adam) at the
    * given addresses, through the pool in chunks when it is long enough and the pool has threads,
-   * else here in one call; `scalars` are Adam's, in the order of its parameters.
+   * else here in one call; `scalars` are Adam's, in the order of its parameters; `yFixed`: every
+   * chunk reads y from its start (a scalar operand).
    */
-  private run(op: (typeof TASK_OPS)[number], x: number, y: number, out: number, n: number, run: () => void, m = 0, v = 0, scalars: number[] = []): void {
+  private run(
+    op: (typeof TASK_OPS)[number],
+    at: { x: number; y: number; out: number; m?: number; v?: number; yFixed?: boolean },
+    n: number,
+    run: () => void,
+    scalars: number[] = [],
+  ): void {
     const threads = this.engine.threads;
     if (threads === 1 || n < PARALLEL_MIN || !SHARED_OPS.has(op)) return run();
-    this.share(op, { x, y, out, m, v, n, chunk: roundUp(Math.ceil(n / (2 * threads)), 8) }, scalars);
+    this.share(op, { ...at, n, chunk: roundUp(Math.ceil(n / (2 * threads)), 8) }, scalars);
   }
 
   /**
@@ -120,11 +129,12 @@ export class WasmVector {
 
   /**
    * out = op(x) (or op(x, y) for binary ops) element by element, or with `repeats` > 1
-   * op(x, y repeated that many times) (y's length, n / repeats, a multiple of 8): resident arrays
-   * (a scope's results, parameters) read and written where they are, the others copied in and
-   * the result out. False, having done nothing, if they do not fit.
+   * op(x, y repeated that many times) (y's length, n / repeats, a multiple of 8), or for a
+   * {@link ScalarOp} op(x, y[0]): resident arrays (a scope's results, parameters) read and
+   * written where they are, the others copied in and the result out. False, having done
+   * nothing, if they do not fit.
    */
-  elementwise(op: SimdOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array, repeats = 1): boolean {
+  elementwise(op: SimdOp | ScalarOp, x: Float32Array, y: Float32Array | undefined, out: Float32Array, repeats = 1): boolean {
     const n = x.length;
     const bytes = roundUp(n * 4, 64); // resident blocks are rounded up so too: room for n rounded up to 8
     const placed = this.place([
@@ -135,7 +145,8 @@ export class WasmVector {
     if (!placed) return false;
     const [xAt, yAt, outAt] = placed as [number, number, number];
     if (repeats === 1) {
-      this.run(op, xAt, yAt, outAt, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
+      const yFixed = SCALAR_LOOPS.has(op); // y is one float, read by every chunk
+      this.run(op, { x: xAt, y: yAt, out: outAt, yFixed }, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
     } else {
       // out[r·m + i] = op(x[r·m + i], y[i]): y (m floats, a multiple of 8) read again for every
       // repeat r; long ones shared with the pool, a repeat per task.
@@ -227,7 +238,7 @@ export class WasmVector {
     // s·m/(√v/q + ε) = (s·q)·m/(√v + q·ε): one division per element instead of two.
     const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize * h.sqrtBc2, h.sqrtBc2 * h.eps, h.decay, h.l2] as const;
     const n4 = roundUp(n, 4);
-    this.run('adam', th, g, 0, n4, () => this.adamFn(th, g, mAt, vAt, n4, ...scalars), mAt, vAt, [...scalars]);
+    this.run('adam', { x: th, y: g, out: 0, m: mAt, v: vAt }, n4, () => this.adamFn(th, g, mAt, vAt, n4, ...scalars), [...scalars]);
     if (this.engine.addressOf(theta) === undefined) theta.set(this.engine.view.subarray(th >> 2, (th >> 2) + n));
     return true;
   }

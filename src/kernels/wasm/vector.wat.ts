@@ -9,15 +9,16 @@ import { EXP32, LOG1P32 } from '../logistic.js';
  * - `adam`: Adam's update of one parameter, θ, m and v in place from g (the formulas of
  *   `nn/optim/adam.ts`) in float32 arithmetic, 4 elements per instruction; PyTorch's
  *   s·m/(√v/q + ε) is computed as (s·q)·m/(√v + q·ε), with one division instead of two;
- * - `sigmoid`, `softplus`, `logSigmoid`, `bceWithLogits` and `sigmoidSub` of float32 arrays, in
- *   float32 arithmetic four lanes at a time: exactly the operations, in the same order, of the
+ * - `exp`, `sigmoid`, `softplus`, `logSigmoid`, `bceWithLogits` and `sigmoidSub` of float32 arrays,
+ *   in float32 arithmetic four lanes at a time: exactly the operations, in the same order, of the
  *   float32 path of `../logistic.ts` (range reduction, polynomial exp and ln(1 + e), see there),
  *   each an IEEE float32 operation (f32x4.mul and f32x4.add, no fused multiply-add), so the
  *   results equal the JavaScript ones bit for bit on every engine;
  * - `colSum`: the sum over the rows of a matrix (a linear layer's bias gradient), accumulated in
  *   float64 in the reference's order, so the float32 sums equal its bit for bit;
  * - `relu` and `maskPositive` (x·[y > 0], ReLU's gradient) on float32 lanes, without the branch
- *   a JS loop mispredicts on half of the elements of a ReLU layer, and add, sub, mul and div.
+ *   a JS loop mispredicts on half of the elements of a ReLU layer, and neg, add, sub, mul and div
+ *   (the last four also against one scalar y: `addScalar`, ..., a tensor times a number).
  *
  * Lengths are in floats and multiples of 4 (8 for the logistic loops; the caller pads);
  * pointers are byte addresses, 16-byte aligned.
@@ -35,19 +36,33 @@ const k = (v: number): string => {
 /** `(op a b)` on f32x4 lanes. */
 const f4 = (op: string, ...args: string[]): string => `(f32x4.${op} ${args.join(' ')})`;
 
-/** WAT setting $e<h> = e^a, a = max(−|x|, min), for the four floats in $x<h> (`logistic.ts` expNeg32). */
-function expNeg(h: string): string {
-  const [x, a, t, n, r] = ['$x', '$a', '$t', '$n', '$r'].map((v) => get(v + h)) as [string, string, string, string, string];
+/**
+ * WAT setting $e<h> = e^a for the four floats a in $x<h> (`logistic.ts`): with `whole`, a = x
+ * clamped to [min, max] and the scale 2ⁿ applied as two halves (exp32), else a = max(−|x|, min)
+ * and the scale 2ⁿ⁺²⁵·2⁻²⁵ (expNeg32).
+ */
+function exp(h: string, whole: boolean): string {
+  const [x, a, t, n, r, m] = ['$x', '$a', '$t', '$n', '$r', '$m'].map((v) => get(v + h)) as [string, string, string, string, string, string];
   const c = EXP32.coefficients;
   let q = k(c[4]!);
   for (let i = 3; i >= 0; i--) q = f4('add', f4('mul', q, r), k(c[i]!));
-  // pmax(a, min) = a < min ? min : a: NaN passes through, like Math.max(a, min)
-  return `(local.set $a${h} ${f4('pmax', f4('neg', f4('abs', x)), k(EXP32.min))})
+  const p = f4('add', k(1), f4('add', r, f4('mul', f4('mul', r, r), q))); // 1 + (r + r²·Q(r))
+  // pmax(a, min) = a < min ? min : a and pmin(a, max) = max < a ? max : a: NaN passes through, like Math.max and Math.min
+  const clamped = whole ? f4('pmin', f4('pmax', x, k(EXP32.min)), k(EXP32.max)) : f4('pmax', f4('neg', f4('abs', x)), k(EXP32.min));
+  // 2ᵏ from v = 1.5·2²³ + k + 127 (an integer, as a float): v's low 9 bits hold k + 127, and
+  // shifted left by 23 they are the exponent field of 2ᵏ.
+  const pow2 = (v: string): string => `(i32x4.shl ${v} (i32.const 23))`;
+  const scaled = whole
+    ? // m = ⌊n/2⌋; (P·2ᵐ)·2ⁿ⁻ᵐ: t = 1.5·2²³ + n, so m + (1.5·2²³ + 127) and (t + 127) − m hold m + 127 and n − m + 127
+      `(local.set $m${h} ${f4('floor', f4('mul', n, k(0.5)))})
+      (local.set $e${h} ${f4('mul', f4('mul', p, pow2(f4('add', m, k(EXP32.magic + 127)))), pow2(f4('sub', f4('add', t, k(127)), m)))})`
+    : // 2ⁿ⁺²⁵ from the bits of t + 152 = 1.5·2²³ + n + 152: (n + 25 + 127) << 23 is its exponent field
+      `(local.set $e${h} ${f4('mul', f4('mul', p, pow2(f4('add', t, k(152)))), k(2 ** -25))})`;
+  return `(local.set $a${h} ${clamped})
       (local.set $t${h} ${f4('add', f4('mul', a, k(EXP32.log2e)), k(EXP32.magic))})
       (local.set $n${h} ${f4('sub', t, k(EXP32.magic))})
       (local.set $r${h} ${f4('sub', f4('sub', a, f4('mul', n, k(EXP32.ln2Hi))), f4('mul', n, k(EXP32.ln2Lo)))})
-      ;; 2ⁿ⁺²⁵ from the bits of t + 152 = 1.5·2²³ + n + 152: (n + 25 + 127) << 23 is its exponent field
-      (local.set $e${h} ${f4('mul', f4('mul', f4('add', k(1), f4('add', r, f4('mul', f4('mul', r, r), q))), `(i32x4.shl ${f4('add', t, k(152))} (i32.const 23))`), k(2 ** -25))})`;
+      ${scaled}`;
 }
 
 /** WAT setting $l<h> = ln(1 + e) for $e<h> (`logistic.ts` log1pUnit32). */
@@ -66,7 +81,8 @@ function log1pUnit(h: string): string {
  * (or $q<h>). max(v, 0) is `f32x4.pmax(v, 0)` = v < 0 ? 0 : v, one instruction: it differs from
  * JavaScript's Math.max(v, 0) only at v = −0 (−0 for +0), where ln(1 + e) = ln 2 is then added.
  */
-const LOGISTIC: Record<'sigmoid' | 'softplus' | 'logSigmoid' | 'bceWithLogits' | 'sigmoidSub', (h: string) => string> = {
+const LOGISTIC: Record<'exp' | 'sigmoid' | 'softplus' | 'logSigmoid' | 'bceWithLogits' | 'sigmoidSub', (h: string) => string> = {
+  exp: (h) => get('$e' + h), // eˣ over the whole float32 range
   // σ = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise
   sigmoid: (h) => f4('div', `(v128.bitselect ${k(1)} ${get('$e' + h)} ${f4('ge', get('$x' + h), k(0))})`, f4('add', k(1), get('$e' + h))),
   softplus: (h) => f4('add', f4('pmax', get('$x' + h), k(0)), get('$l' + h)), // max(x, 0) + ln(1 + e)
@@ -91,15 +107,15 @@ function logisticLoop(op: keyof typeof LOGISTIC): string {
   const body = (vectors: string[]): string =>
     [
       ...vectors.flatMap((h, i) => inputs.map((v) => `(local.set $${v}${h} (v128.load offset=${16 * i} ${get('$' + v)}))`)),
-      ...vectors.map(expNeg),
+      ...vectors.map((h) => exp(h, op === 'exp')),
       ...(op === 'sigmoidSub' ? vectors.map((h) => `(local.set $q${h} ${f4('div', get('$e' + h), f4('add', k(1), get('$e' + h)))})`) : []),
-      ...(op === 'sigmoid' || op === 'sigmoidSub' ? [] : vectors.map(log1pUnit)),
+      ...(op === 'exp' || op === 'sigmoid' || op === 'sigmoidSub' ? [] : vectors.map(log1pUnit)),
       ...vectors.map((h, i) => `(v128.store offset=${16 * i} ${get('$out')} ${LOGISTIC[op](h)})`),
       ...['x', 'y', 'out'].map((p) => `(local.set $${p} (i32.add ${get('$' + p)} (i32.const ${16 * vectors.length})))`),
     ].join('\n      ');
   const main = body(VECTORS);
   const tail = body(VECTORS.slice(0, 2));
-  const locals = VECTORS.flatMap((h) => ['x', 'y', 'a', 't', 'n', 'r', 'e', 'q', 's', 'z', 'h', 'l'].map((v) => `$${v}${h}`)).concat(constants.map((_, i) => `$k${i}`));
+  const locals = VECTORS.flatMap((h) => ['x', 'y', 'a', 't', 'n', 'r', 'm', 'e', 'q', 's', 'z', 'h', 'l'].map((v) => `$${v}${h}`)).concat(constants.map((_, i) => `$k${i}`));
   return `
   (func $${op} (export "${op}") (param $x i32) (param $y i32) (param $out i32) (param $n i32)
     (local $end i32) ${locals.map((l) => `(local ${l} v128)`).join(' ')}
@@ -116,7 +132,8 @@ function logisticLoop(op: keyof typeof LOGISTIC): string {
 }
 
 /** Elementwise ops on float32 lanes (exact in float32, so equal to the reference's JS loops). */
-const FLOAT32: Record<'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (x: string, y: string) => string> = {
+const FLOAT32: Record<'neg' | 'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (x: string, y: string) => string> = {
+  neg: (x) => `(f32x4.neg ${x})`, // −x: the sign bit flipped, exact
   relu: (x) => `(f32x4.max ${x} (f32x4.splat (f32.const 0)))`, // max(x, 0): NaN stays NaN, −0 and −∞ give 0
   maskPositive: (x, y) => `(f32x4.mul ${x} (v128.and (f32x4.gt ${y} (f32x4.splat (f32.const 0))) (f32x4.splat (f32.const 1))))`, // x·[y > 0]
   // One IEEE float32 operation, correctly rounded: what JS's float64 result rounds to as well.
@@ -126,29 +143,46 @@ const FLOAT32: Record<'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (
   div: (x, y) => `(f32x4.div ${x} ${y})`,
 };
 
-/** out[i] = op(x[i] (, y[i])) for i < n (a multiple of 8), 8 float32 lanes per iteration. */
-function float32Loop(op: keyof typeof FLOAT32): string {
+/**
+ * out[i] = op(x[i] (, y[i])) for i < n (a multiple of 8), 8 float32 lanes per iteration; with
+ * `scalar`, out[i] = op(x[i], y[0]) (exported as `<op>Scalar`): y's one float splatted once,
+ * before the loop.
+ */
+function float32Loop(op: keyof typeof FLOAT32, scalar = false): string {
   const at = (p: string, q: number): string => `(v128.load offset=${16 * q} ${get(p)})`;
+  const y = (q: number): string => (scalar ? get('$s') : at('$y', q));
   return `
-  (func $${op} (export "${op}") (param $x i32) (param $y i32) (param $out i32) (param $n i32)
-    (local $end i32)
+  (func $${op}${scalar ? 'Scalar' : ''} (export "${op}${scalar ? 'Scalar' : ''}") (param $x i32) (param $y i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $s v128)
+    ${scalar ? `(local.set $s (v128.load32_splat ${get('$y')}))` : ''}
     (local.set $end (i32.add ${get('$x')} (i32.shl ${get('$n')} (i32.const 2))))
     (block $done (loop $next
       (br_if $done (i32.ge_u ${get('$x')} ${get('$end')}))
-      (v128.store offset=0 ${get('$out')} ${FLOAT32[op](at('$x', 0), at('$y', 0))})
-      (v128.store offset=16 ${get('$out')} ${FLOAT32[op](at('$x', 1), at('$y', 1))})
+      (v128.store offset=0 ${get('$out')} ${FLOAT32[op](at('$x', 0), y(0))})
+      (v128.store offset=16 ${get('$out')} ${FLOAT32[op](at('$x', 1), y(1))})
       (local.set $x (i32.add ${get('$x')} (i32.const 32)))
-      (local.set $y (i32.add ${get('$y')} (i32.const 32)))
+      ${scalar ? '' : `(local.set $y (i32.add ${get('$y')} (i32.const 32)))`}
       (local.set $out (i32.add ${get('$out')} (i32.const 32)))
       (br $next))))`;
 }
+
+/** The arithmetic ops that also have a loop against one scalar operand, x op y[0]. */
+const SCALAR_Y = ['add', 'sub', 'mul', 'div'] as const;
 
 /** The elementwise ops with a SIMD loop here: (x, y, out, n) → out[i] = op(x[i] (, y[i])), n a multiple of 8. */
 export type SimdOp = keyof typeof LOGISTIC | keyof typeof FLOAT32;
 export const SIMD_OPS = [...Object.keys(LOGISTIC), ...Object.keys(FLOAT32)] as SimdOp[];
 
-/** The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, then Adam's update. */
-export const TASK_OPS = [...SIMD_OPS, 'adam', 'allFinite'] as const;
+/** The loops against a scalar second operand: (x, y, out, n) → out[i] = op(x[i], y[0]), n a multiple of 8. */
+export type ScalarOp = `${(typeof SCALAR_Y)[number]}Scalar`;
+/** The loop of {@link ScalarOp} for each binary op that has one: `mul` → `mulScalar`. */
+export const SCALAR_OPS: Readonly<Partial<Record<SimdOp, ScalarOp>>> = Object.fromEntries(SCALAR_Y.map((op) => [op, `${op}Scalar`]));
+
+/**
+ * The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, the scalar-operand ones
+ * (their jobs set `yFixed`), then Adam's update and the finiteness check.
+ */
+export const TASK_OPS = [...SIMD_OPS, ...SCALAR_Y.map((op): ScalarOp => `${op}Scalar`), 'adam', 'allFinite'] as const;
 
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
@@ -189,7 +223,8 @@ export function vectorWat(options: { shared: boolean }): string {
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
 ${(Object.keys(LOGISTIC) as Array<keyof typeof LOGISTIC>).map(logisticLoop).join('\n')}
-${(Object.keys(FLOAT32) as Array<keyof typeof FLOAT32>).map(float32Loop).join('\n')}
+${(Object.keys(FLOAT32) as Array<keyof typeof FLOAT32>).map((op) => float32Loop(op)).join('\n')}
+${SCALAR_Y.map((op) => float32Loop(op, true)).join('\n')}
 ${taskFunc()}
 
   ;; out[j] = Σ_r x[r·n + j] for j < n (a multiple of 4; x has slack past its end), summed in

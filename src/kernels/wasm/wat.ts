@@ -50,6 +50,7 @@ const OPS: Readonly<Record<string, Op>> = {
   'f64x2.mul': simd(0xf2), 'f64x2.div': simd(0xf3), 'f64x2.min': simd(0xf4), 'f64x2.max': simd(0xf5), 'f32x4.max': simd(0xe9), 'f32x4.relaxed_madd': simd(0x105),
   'f32x4.abs': simd(0xe0), 'f32x4.neg': simd(0xe1), 'f32x4.ge': simd(0x46), 'f32x4.pmax': simd(0xeb), 'i32x4.shl': simd(0xab),
   'i32x4.splat': simd(0x11), 'i32x4.replace_lane': simd(0x1c, 'lane'),
+  'f32x4.pmin': simd(0xea), 'f32x4.floor': simd(0x68),
   'i32x4.ne': simd(0x38), 'i32x4.bitmask': simd(0xa4), 'i32x4.add': simd(0xae), 'v128.store64_lane': simd(0x5b, 'mem3lane'),
 };
 
