@@ -1,7 +1,8 @@
 /**
  * How the training step's cost grows with the batch and the hidden width, ours beside PyTorch's
- * in the same run: the standard VAE (784-h-20, Bernoulli, analytic KL, Adam 1e-3) on the first
- * `batch` training digits, batch 32…1024 at h = 400, then h = 400…2000 at batch 128. Ours is
+ * in the same run: the standard VAE (784-h-20, Bernoulli, analytic KL, Adam 1e-3) on `batch`
+ * training digits of every class (`benchBatch`, the ones train_step.py takes too), batch
+ * 32…1024 at h = 400, then h = 400…2000 at batch 128. Ours is
  * `trainStep` (the step `elbo train` runs) on the default backend (wasm, every core); PyTorch is
  * bench/peers/train_step.py with as many threads, in a child process.
  *
@@ -12,11 +13,11 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { batches, batchTensor } from '../src/data/batches.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { benchBatch } from '../src/cli/bench-measure.js';
 import { getBackend } from '../src/kernels/index.js';
 import { initWasmBackend } from '../src/kernels/wasm/index.js';
 import { Adam } from '../src/nn/optim/adam.js';
+import { tensor } from '../src/tensor/create.js';
 import { Generator } from '../src/tensor/random.js';
 import { VAE } from '../src/vae/model.js';
 import { trainStep } from '../src/vae/train-step.js';
@@ -36,7 +37,7 @@ function ours(batch: number, hidden: number): number {
   const model = new VAE({ inputDim: 784, hiddenDims: [hidden], latentDim: 20, likelihood: 'bernoulli', activation: 'relu', dtype: 'float32', seed: 1 });
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
   const rng = new Generator(2);
-  const x = batchTensor(batches(loadMnist().train, { batchSize: batch }).next().value!);
+  const x = tensor(benchBatch(batch), { shape: [batch, 784] }); // the digits train_step.py takes
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();

@@ -52,7 +52,7 @@ const IMPL_NAMES: Record<string, string> = { elbo: 'elbo', tfjs: 'TensorFlow.js'
 /** How the peers' steps were run (bench/peers). */
 const PEER_NOTES =
   "Peers run the same step (same model, PyTorch's default init distribution, fresh noise every step, BCE-with-logits summed over " +
-  'pixels, analytic KL, batch mean, Adam 1e-3, the loss read back every step) on the same 128 digits, each in its own idiom: ' +
+  'pixels, analytic KL, batch mean, Adam 1e-3, the loss read back every step) on the same 128 digits (every 62nd training digit: every class), each in its own idiom: ' +
   'TensorFlow.js with `optimizer.minimize` (bench/peers/tfjs.ts), jax-js with the whole step under `jit(valueAndGrad)` (bench/peers/jaxjs.ts), ' +
   'both in this process. In Node both are single-threaded: tfjs-backend-wasm disables its threaded build under Node (tfjs issue 3830) ' +
   "and jax-js's wasm thread pool needs a global Web Worker, which Node 20 lacks. PyTorch runs bench/peers/train_step.py in a child " +

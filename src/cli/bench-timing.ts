@@ -230,7 +230,7 @@ export interface PeerReport {
   skipped: { peer: string; reason: string }[];
 }
 
-/** What the peers are given: quick mode, the matmul cases to time, the first 128 training digits, a progress log. */
+/** What the peers are given: quick mode, the matmul cases to time, the bench batch (`benchBatch`: 128 training digits of every class), a progress log. */
 export interface PeerOptions {
   quick: boolean;
   cases: readonly MatmulCase[];
