@@ -5,6 +5,7 @@ import { ThreadPool } from './pool.js';
 import { wasmHost } from './host.js';
 import { compileConv } from './conv.js';
 import { compileVector, vectorKernels } from './vector.js';
+import { chooseSkip, NO_SKIP, ROWS_SPLIT_WEIGHT, type SkipChoice, sampledZeros } from './skip-choice.js';
 import { assembleWat } from './wat.js';
 
 /**
@@ -56,56 +57,6 @@ export interface WasmMatmulOptions {
    * result has the bits of the product without skipping.
    */
   skipZeros?: 'auto' | 'always' | 'off';
-}
-
-/** How a product skips zeros: the kernel's mode ({@link SKIP}), and whether the sparse operand is op(B) (else op(A)). */
-interface SkipChoice {
-  mode: number;
-  onB: boolean;
-}
-
-/**
- * How much more a row of A' costs a task than a column of B' when the product skips zeros: a task
- * lists the non-zeros of each of its rows (scalar, one element at a time) and packs B' (vector
- * copies). On 2 threads, 4 instead of 1 (tasks split along m rather than n) ran x·W1ᵀ with an
- * MNIST-like input 0.85-0.91× as long, the step's other sparse products within the noise of a
- * loaded machine (2 runs each, 2026-12-06).
- */
-const ROWS_SPLIT_WEIGHT = 4;
-/**
- * How much more a non-zero of op(B) costs than one of op(A) when skipping: a sparse op(B) is
- * listed down its columns, and the result is computed transposed and transposed back. Measured
- * 1 thread on g_hᵀ·x [400,128]·[128,784] with an MNIST batch x: with random g_h, skipping x's
- * zeros (80%) ran 0.80-0.82 ms, g_h's 1.06-1.12 ms at 54% zeros and 0.75-0.76 ms at 72%; in a
- * training step (bench/train-step.bench.ts's batch, step 400), x's (75%) 0.79 ms, g_h's (63%)
- * 0.89 ms. (1 − 0.75)·1.4 < 1 − 0.63 and (1 − 0.80)·1.4 lies between 1 − 0.72 and 1 − 0.54.
- */
-const TRANSPOSED_COST = 1.4;
-/** Products with fewer flops never skip zeros (the sampling and finiteness check would cost more than they save). */
-const SKIP_MIN_FLOPS = 4e6;
-
-/**
- * The fraction of sampled zeros from which skipping them pays, by the number of columns of the
- * product the kernel computes with the sparse operand on the left (n, or m when op(B) is the
- * sparse one): each row's list of non-zeros is made once and used for every 32 columns, so wide
- * products amortise it. Measured 1 thread, zeros placed at random (bench/sparse-matmul.bench.ts):
- * at 400 and 784 columns skipping ran 0.97-1.04× the dense time at 36% zeros, 0.87-0.95× at 40-44%
- * and 1.04-1.17× at 20-28%; at 128 columns 1.05-1.08× at 42% and 0.80-0.87× at 60%; at 64
- * columns 1.01-1.04× at 60%; at 40 columns 1.14-1.20× even at 72%.
- */
-function minZeros(columns: number): number {
-  return columns >= 256 ? 0.4 : columns >= 128 ? 0.5 : Infinity;
-}
-
-/** The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length). */
-function sampledZeros(x: Float32Array, length: number): number {
-  const samples = Math.min(512, length);
-  let zeros = 0;
-  for (let s = 0, at = 0; s < samples; s++) {
-    at = samples === length ? s : (Math.imul(at, 1103515245) + 12345 + s) >>> 0;
-    if (x[samples === length ? at : at % length] === 0) zeros++;
-  }
-  return zeros / samples;
 }
 
 /** Counters for tests and benchmarks. */
@@ -375,12 +326,11 @@ export class WasmMatmul {
   }
 
   /**
-   * Whether and how the product skips the zeros of a sparse operand ({@link SKIP}): that of
-   * op(A) or op(B) (`onB`) whose non-zeros cost less, when the product is large enough. A
+   * Whether and how the product skips the zeros of a sparse operand ({@link chooseSkip}). A
    * skipped 0·∞ or 0·NaN would not give the NaN of the product without skipping: the kernel
-   * checks each packed block of the other operand and multiplies a non-finite one densely,
-   * except for a result it stores transposed straight into C (`onB`, k ≤ KC), so there op(A)
-   * is checked here first, in memory at its address `aAt`.
+   * checks each block of the other operand as it packs it and multiplies a non-finite one
+   * densely, except for a result it stores transposed straight into C (`onB`, k ≤ KC), so there
+   * op(A) is checked here first, in memory at its address `aAt`.
    */
   private skipFor(
     a: Float32Array,
@@ -390,18 +340,11 @@ export class WasmMatmul {
     bLen: number,
     d: { m: number; k: number; n: number; flops: number },
   ): SkipChoice {
-    const none = { mode: SKIP.none, onB: false };
-    const option = this.options.skipZeros ?? 'auto';
-    if (option === 'off' || (option === 'auto' && d.flops < SKIP_MIN_FLOPS)) return none;
     // Parameters (kept arrays) are dense: not sampled.
-    const zerosA = this.kept.has(a) ? 0 : sampledZeros(a, aLen);
-    const zerosB = this.kept.has(b) ? 0 : sampledZeros(b, bLen);
-    // Either operand qualifies when enough of it is zero for the columns it would be computed over.
-    const canA = option === 'auto' ? zerosA >= minZeros(d.n) : zerosA > 0;
-    const canB = option === 'auto' ? zerosB >= minZeros(d.m) : zerosB > 0;
-    if (!canA && !canB) return none;
-    const onB = canB && (!canA || (1 - zerosB) * TRANSPOSED_COST < 1 - zerosA);
-    return !onB || d.k > this.tile.KC || this.isFinite(aAt, aLen) ? { mode: SKIP.rows, onB } : none;
+    const zerosOf = (x: Float32Array, length: number) => (): number => (this.kept.has(x) ? 0 : sampledZeros(x, length));
+    const choice = chooseSkip(this.options.skipZeros ?? 'auto', d, zerosOf(a, aLen), zerosOf(b, bLen));
+    const strip = choice.mode === SKIP.rows && choice.onB && d.k <= this.tile.KC;
+    return strip && !this.isFinite(aAt, aLen) ? NO_SKIP : choice;
   }
 
   /** Whether the `n` floats at byte address `at` of the memory are all finite. */
