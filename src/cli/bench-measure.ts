@@ -141,9 +141,10 @@ export function benchElementwise(backends: readonly BenchBackend[], quick: boole
 let digits: Float32Array | undefined;
 
 /**
- * The digits every training step of the bench is timed on, [batch × 784]: every s-th bundled
- * training digit, s = ⌊8,000 / batch⌋ (digits 0, s, 2s, ...), so the batch holds every class in
- * proportion, as a shuffled training batch does (PyTorch's train_step.py takes the very same).
+ * The digits every training step of the bench is timed on, [batch × 784]: every s-th of the N
+ * bundled training digits (8,000), s = ⌊N / batch⌋ (digits 0, s, 2s, ...), so the batch holds
+ * every class in proportion, as a shuffled training batch does (PyTorch's train_step.py takes
+ * the very same).
  * The bundled set is stored class by class, and its first 128 digits (the bench batch before) are
  * all zeros, the class with the most ink: 75% zero pixels against 81% for the set, which slowed
  * the products that skip zeros below what training sees.

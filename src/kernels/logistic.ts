@@ -76,26 +76,8 @@ export const EXP32 = {
  */
 export const LOG1P32 = [0.6666642, 0.40021542, 0.2800154, 0.28013396].map(f32);
 
-/**
- * 2ᵏ for k = −125…64 (index k + 125), normal in float32: the scale 2ⁿ⁺²⁵ for n = −150…0, and
- * the halves 2^⌊n/2⌋ and 2^(n − ⌊n/2⌋) for n = −150…128.
- */
-const POW2 = Float64Array.from({ length: 190 }, (_, i) => 2 ** (i - 125));
-/** 2⁻²⁵: e = (P·2ⁿ⁺²⁵)·2⁻²⁵, so that a subnormal e is rounded once, by the last product. */
-const UNSCALE = 2 ** -25;
-
-/**
- * e^a for a ≤ 0 (or NaN) in float32 arithmetic, as the SIMD kernel computes it: within 1 ulp
- * (P's error below 0.05 ulp, then the roundings of r, r²·Q, r + r²·Q and 1 + that).
- */
-export function expNeg32(a: number): number {
-  const x = Math.max(a, EXP32.min);
-  const t = f32(f32(x * EXP32.log2e) + EXP32.magic);
-  const n = t - EXP32.magic; // exact
-  if (n !== n) return n; // NaN
-  const r = f32(f32(x - n * EXP32.ln2Hi) - f32(n * EXP32.ln2Lo)); // n·ln2Hi exact, x − n·ln2Hi exact (Sterbenz)
-  return f32(f32(expPoly32(r) * POW2[n + 150]!) * UNSCALE);
-}
+/** 2ᵏ for k = −75…64 (index k + 75), normal in float32: the halves 2^⌊n/2⌋ and 2^(n − ⌊n/2⌋) for n = −150…128. */
+const POW2 = Float64Array.from({ length: 140 }, (_, i) => 2 ** (i - 75));
 
 /** P(r) = 1 + (r + r²·Q(r)) ≈ eʳ for |r| ≤ ln(2)/2 in float32 arithmetic (see {@link EXP32}). */
 function expPoly32(r: number): number {
@@ -106,11 +88,15 @@ function expPoly32(r: number): number {
 }
 
 /**
- * eˣ for any float32 x in float32 arithmetic, as the SIMD kernel computes it: x clamped to
- * [{@link EXP32}.min, {@link EXP32}.max], x = n·ln 2 + r, eˣ = P(r)·2ⁿ, the scale applied as
- * (P·2^⌊n/2⌋)·2^(n − ⌊n/2⌋), two normal powers of 2 (n = −150…128): the first product is exact,
- * the second rounds once, to a subnormal, 0 or +∞ where eˣ is one in float32. Within 1 ulp of
- * eˣ rounded to float32 (see the file comment); NaN gives NaN, −∞ 0, +∞ +∞, ±0 1.
+ * eˣ for any float32 x in float32 arithmetic, as the SIMD kernels compute it: x clamped to
+ * [{@link EXP32}.min, {@link EXP32}.max], x = n·ln 2 + r (n·ln2Hi exact, x − n·ln2Hi exact by
+ * Sterbenz), eˣ = P(r)·2ⁿ. The scale is applied as (P·2^⌊n/2⌋)·2^(n − ⌊n/2⌋), two normal powers
+ * of 2 (n = −150…128): the first product is exact, the second rounds P·2ⁿ once, to a subnormal,
+ * 0 or +∞ where eˣ is one in float32. (The logistic loops scale e^−|x| as (P·2ⁿ⁺²⁵)·2⁻²⁵
+ * instead, one instruction fewer: again an exact product, then P·2ⁿ rounded once, the same
+ * float.) Within 1 ulp of eˣ rounded to float32 (see the file comment; P's error is below 0.05
+ * ulp, then come the roundings of r, r²·Q, r + r²·Q and 1 + that); NaN gives NaN, −∞ 0, +∞ +∞,
+ * ±0 1.
  */
 export function exp32(a: number): number {
   const x = Math.min(Math.max(a, EXP32.min), EXP32.max);
@@ -119,8 +105,11 @@ export function exp32(a: number): number {
   if (n !== n) return n; // NaN
   const r = f32(f32(x - n * EXP32.ln2Hi) - f32(n * EXP32.ln2Lo));
   const half = n >> 1; // ⌊n/2⌋
-  return f32(f32(expPoly32(r) * POW2[half + 125]!) * POW2[n - half + 125]!);
+  return f32(f32(expPoly32(r) * POW2[half + 75]!) * POW2[n - half + 75]!);
 }
+
+/** e^a for a ≤ 0 (or NaN), the exponential of the logistic functions: {@link exp32}. */
+export const expNeg32: (a: number) => number = exp32;
 
 /** ln(1 + e) for e ∈ [0, 1] in float32 arithmetic, as the SIMD kernel computes it (see {@link LOG1P32}): within 1 ulp. */
 export function log1pUnit32(e: number): number {

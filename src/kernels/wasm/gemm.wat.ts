@@ -326,8 +326,8 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $kc ${min(i32(KC), `(i32.sub ${get('$k')} ${get('$pc')})`)})
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
         ;; skip zeros only over a finite B block: checked while packing it, or by the caller for a result stored through the strip
-        (local.set $sparse (i32.and (i32.eq ${get('$skip')} ${i32(SKIP.rows)}) (i32.ne ${get('$strip')} ${i32(0)})))
-        (if (i32.and (i32.eq ${get('$skip')} ${i32(SKIP.rows)}) (i32.eqz ${get('$strip')}))
+        (local.set $sparse (i32.eq ${get('$skip')} ${i32(SKIP.rows)}))
+        (if (i32.and ${get('$sparse')} (i32.eqz ${get('$strip')}))
           (then (local.set $sparse (call $packBChecked ${packBArgs})))
           (else (call $packB ${packBArgs})))
         (local.set $ic ${get('$i0')})

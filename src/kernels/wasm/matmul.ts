@@ -344,11 +344,11 @@ export class WasmMatmul {
     const zerosOf = (x: Float32Array, length: number) => (): number => (this.kept.has(x) ? 0 : sampledZeros(x, length));
     const choice = chooseSkip(this.options.skipZeros ?? 'auto', d, zerosOf(a, aLen), zerosOf(b, bLen));
     const strip = choice.mode === SKIP.rows && choice.onB && d.k <= this.tile.KC;
-    return strip && !this.isFinite(aAt, aLen) ? NO_SKIP : choice;
+    return strip && !this.finiteAt(aAt, aLen) ? NO_SKIP : choice;
   }
 
-  /** Whether the `n` floats at byte address `at` of the memory are all finite. */
-  private isFinite(at: number, n: number): boolean {
+  /** Whether the `n` floats at byte address `at` of the memory are all finite (on this thread). */
+  finiteAt(at: number, n: number): boolean {
     const body = n & ~3;
     if (body > 0 && this.allFinite(at, body) === 0) return false;
     for (let i = body; i < n; i++) if (!Number.isFinite(this.f32[(at >> 2) + i]!)) return false;

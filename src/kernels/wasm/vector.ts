@@ -1,6 +1,6 @@
 import type { AdamStep } from '../backend.js';
 import { roundUp, type WasmMatmul } from './matmul.js';
-import { SCALAR_OPS, type ScalarOp, SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
+import { SCALAR_LOOPS, type ScalarOp, SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
 import { assembleWat } from './wat.js';
 
 /**
@@ -27,17 +27,16 @@ export const vectorKernels = (memory: WebAssembly.Memory, shared: boolean): WebA
 
 /** Where a job for the pool is described (after the matmul's job descriptor). */
 const JOB_ADDR = 1280;
-/** Loops this long are shared with the idle workers (shorter ones cost less than a wake-up). */
-const PARALLEL_MIN = 16384;
 /**
- * The loops shared with the pool: every elementwise loop and Adam's update. The plain float32
- * ones (relu, maskPositive, add, mul, ...) are memory-bound, but a worker still awake from the
- * step's last product halves them: a training step on 2 threads ran 0.9% and 3.2% faster with
- * them shared (two runs, 1,500 alternating steps each, 2026-12-06).
+ * Loops this long are shared with the idle workers (shorter ones cost less than a wake-up):
+ * every elementwise loop and Adam's update. The plain float32 ones (relu, maskPositive, add,
+ * mul, ...) are memory-bound, but a worker still awake from the step's last product halves them:
+ * a training step on 2 threads ran 0.9% and 3.2% faster with them shared than with only the
+ * logistic loops and Adam (two runs, 1,500 alternating steps each, 2026-12-06).
  */
-const SHARED_OPS = new Set<string>([...SIMD_OPS, ...Object.values(SCALAR_OPS), 'adam']);
+const PARALLEL_MIN = 16384;
 /** The loops whose y is one float ({@link ScalarOp}). */
-const SCALAR_LOOPS = new Set<string>(Object.values(SCALAR_OPS));
+const SCALAR_Y_LOOPS = new Set<string>(SCALAR_LOOPS);
 
 type Loop = (x: number, y: number, out: number, n: number) => void;
 type AdamFn = (
@@ -62,15 +61,13 @@ export class WasmVector {
   private readonly colSumFn: (x: number, acc: number, out: number, rows: number, n: number) => void;
   private readonly rowSumFn: (x: number, out: number, groups: number, n: number) => void;
   private readonly adamFn: AdamFn;
-  private readonly allFiniteFn: (x: number, n: number) => number;
   private readonly task: (job: number, t: number, slot: number) => void;
   constructor(private readonly engine: WasmMatmul) {
     const exports = engine.vector;
-    this.loops = Object.fromEntries([...SIMD_OPS, ...Object.values(SCALAR_OPS)].map((op) => [op, exports[op]])) as Record<SimdOp | ScalarOp, Loop>;
+    this.loops = Object.fromEntries([...SIMD_OPS, ...SCALAR_LOOPS].map((op) => [op, exports[op]])) as Record<SimdOp | ScalarOp, Loop>;
     this.colSumFn = exports['colSum'] as WasmVector['colSumFn'];
     this.rowSumFn = exports['rowSum'] as WasmVector['rowSumFn'];
     this.adamFn = exports['adam'] as AdamFn;
-    this.allFiniteFn = exports['allFinite'] as WasmVector['allFiniteFn'];
     this.task = exports['task'] as WasmVector['task'];
   }
 
@@ -88,7 +85,7 @@ export class WasmVector {
     scalars: number[] = [],
   ): void {
     const threads = this.engine.threads;
-    if (threads === 1 || n < PARALLEL_MIN || !SHARED_OPS.has(op)) return run();
+    if (threads === 1 || n < PARALLEL_MIN) return run();
     this.share(op, { ...at, n, chunk: roundUp(Math.ceil(n / (2 * threads)), 8) }, scalars);
   }
 
@@ -145,13 +142,13 @@ export class WasmVector {
     if (!placed) return false;
     const [xAt, yAt, outAt] = placed as [number, number, number];
     if (repeats === 1) {
-      const yFixed = SCALAR_LOOPS.has(op); // y is one float, read by every chunk
+      const yFixed = SCALAR_Y_LOOPS.has(op); // y is one float, read by every chunk
       this.run(op, { x: xAt, y: yAt, out: outAt, yFixed }, roundUp(n, 8), () => this.loops[op](xAt, yAt, outAt, roundUp(n, 8)));
     } else {
       // out[r·m + i] = op(x[r·m + i], y[i]): y (m floats, a multiple of 8) read again for every
       // repeat r; long ones shared with the pool, a repeat per task.
       const m = n / repeats;
-      if (this.engine.threads > 1 && n >= PARALLEL_MIN && SHARED_OPS.has(op)) this.share(op, { x: xAt, y: yAt, out: outAt, n, chunk: m, yFixed: true });
+      if (this.engine.threads > 1 && n >= PARALLEL_MIN) this.share(op, { x: xAt, y: yAt, out: outAt, n, chunk: m, yFixed: true });
       else for (let r = 0, offset = 0; r < repeats; r++, offset += m * 4) this.loops[op](xAt + offset, yAt, outAt + offset, m);
     }
     if (this.engine.addressOf(out) === undefined) out.set(this.engine.view.subarray(outAt >> 2, (outAt >> 2) + n));
@@ -213,9 +210,9 @@ export class WasmVector {
       if (answers === undefined) return undefined;
       this.share('allFinite', { x: at, out: answers, n: n4, chunk });
       if (new Int32Array(this.engine.memory.buffer, answers, Math.ceil(n4 / chunk)).includes(0)) return false;
-    } else if (this.allFiniteFn(at, n4) === 0) return false;
-    for (let i = n4; i < x.length; i++) if (x[i]! - x[i]! !== 0) return false;
-    return true;
+      return this.engine.finiteAt(at + n4 * 4, x.length - n4); // the last length mod 4
+    }
+    return this.engine.finiteAt(at, x.length);
   }
 
   /**

@@ -37,9 +37,9 @@ const k = (v: number): string => {
 const f4 = (op: string, ...args: string[]): string => `(f32x4.${op} ${args.join(' ')})`;
 
 /**
- * WAT setting $e<h> = e^a for the four floats a in $x<h> (`logistic.ts`): with `whole`, a = x
- * clamped to [min, max] and the scale 2ⁿ applied as two halves (exp32), else a = max(−|x|, min)
- * and the scale 2ⁿ⁺²⁵·2⁻²⁵ (expNeg32).
+ * WAT setting $e<h> = e^a for the four floats a in $x<h> (`logistic.ts` exp32): with `whole`,
+ * a = x clamped to [min, max] and the scale 2ⁿ applied as two halves, else a = max(−|x|, min)
+ * and the scale 2ⁿ⁺²⁵·2⁻²⁵ (one instruction fewer; for a ≤ 0 both round P·2ⁿ once, the same float).
  */
 function exp(h: string, whole: boolean): string {
   const [x, a, t, n, r, m] = ['$x', '$a', '$t', '$n', '$r', '$m'].map((v) => get(v + h)) as [string, string, string, string, string, string];
@@ -175,14 +175,16 @@ export const SIMD_OPS = [...Object.keys(LOGISTIC), ...Object.keys(FLOAT32)] as S
 
 /** The loops against a scalar second operand: (x, y, out, n) → out[i] = op(x[i], y[0]), n a multiple of 8. */
 export type ScalarOp = `${(typeof SCALAR_Y)[number]}Scalar`;
+/** Every {@link ScalarOp} loop. */
+export const SCALAR_LOOPS: readonly ScalarOp[] = SCALAR_Y.map((op): ScalarOp => `${op}Scalar`);
 /** The loop of {@link ScalarOp} for each binary op that has one: `mul` → `mulScalar`. */
-export const SCALAR_OPS: Readonly<Partial<Record<SimdOp, ScalarOp>>> = Object.fromEntries(SCALAR_Y.map((op) => [op, `${op}Scalar`]));
+export const SCALAR_OPS: Readonly<Partial<Record<SimdOp, ScalarOp>>> = Object.fromEntries(SCALAR_Y.map((op, i) => [op, SCALAR_LOOPS[i]]));
 
 /**
  * The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, the scalar-operand ones
  * (their jobs set `yFixed`), then Adam's update and the finiteness check.
  */
-export const TASK_OPS = [...SIMD_OPS, ...SCALAR_Y.map((op): ScalarOp => `${op}Scalar`), 'adam', 'allFinite'] as const;
+export const TASK_OPS = [...SIMD_OPS, ...SCALAR_LOOPS, 'adam', 'allFinite'] as const;
 
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
@@ -319,7 +321,8 @@ ${taskFunc()}
       (local.set $c (i32.add ${get('$c')} (i32.shl ${get('$ld')} (i32.const 2))))
       (br $row))))
 
-  ;; One Adam step over n floats: c1 = 1 − β₁, c2 = 1 − β₂, q = √(1 − β₂ᵗ), s = α/(1 − β₁ᵗ).
+  ;; One Adam step over n floats: c1 = 1 − β₁, c2 = 1 − β₂, and with s = α/(1 − β₁ᵗ) and
+  ;; q = √(1 − β₂ᵗ): sq = s·q, qEps = q·ε.
   (func $adam (export "adam") (param $theta i32) (param $grad i32) (param $m i32) (param $v i32) (param $n i32)
       (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $sq f32) (param $qEps f32) (param $decay f32) (param $l2 f32)
     (local $end i32) (local $th v128) (local $g v128) (local $mi v128) (local $vi v128)
