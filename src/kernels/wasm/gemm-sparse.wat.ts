@@ -140,7 +140,7 @@ function listRows({ NR, KC }: Tile): string {
 }
 
 /** Panels of B (NR columns each) one call of the element-level micro-kernel covers: W = ROW_PANELS·NR columns. */
-const ROW_PANELS = 4;
+const ROW_PANELS = 6;
 
 /**
  * Element-level zero skipping, step 2, the 1×W micro-kernel ($microRows<P>, W = P·NR):
@@ -189,7 +189,7 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
 
 /**
  * Element-level zero skipping, step 3: every row r < mc of the C' block over the nc columns of the
- * packed B block at $bp, ROW_PANELS panels per micro-kernel call and the last 0-3 panels by 2 and
+ * packed B block at $bp, ROW_PANELS panels per micro-kernel call and the last 0-5 panels by 2 and
  * 1. With $strip = 0, C'[r, j] is at $c + (r·$ldc + j)·4 and the micro-kernel stores (or adds to
  * it, $acc) its row there. Otherwise C' is written transposed, as C[j, r] at $c + (j·$ldc + r)·4
  * (the caller passes $acc = 0: each element is written once): the micro-kernel stores rows r..r+3

@@ -50,7 +50,7 @@ export interface WasmBackendOptions {
   name?: string;
   /**
    * Whether a large product skips the zeros of a sparse operand (an input batch of digits, ReLU
-   * activations), element by element: 'auto' (default) when a sample of it is at least 40% zeros
+   * activations), element by element: 'auto' (default) when a sample of it is at least 30% zeros
    * (50% for a result 128-255 columns wide) and the other operand is finite, 'always' whenever the
    * other is finite (tests), 'off' never. The result is the same.
    */

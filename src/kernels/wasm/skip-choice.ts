@@ -35,14 +35,15 @@ const SKIP_MIN_FLOPS = 4e6;
 /**
  * The fraction of sampled zeros from which skipping them pays, by the number of columns of the
  * product the kernel computes with the sparse operand on the left (n, or m when op(B) is the
- * sparse one): each row's list of non-zeros is made once and used for every 32 columns, so wide
+ * sparse one): each row's list of non-zeros is made once and used for every 48 columns, so wide
  * products amortise it. Measured 1 thread, zeros placed at random (bench/sparse-matmul.bench.ts):
- * at 400 and 784 columns skipping ran 0.97-1.04× the dense time at 36% zeros, 0.87-0.95× at 40-44%
- * and 1.04-1.17× at 20-28%; at 128 columns 1.05-1.08× at 42% and 0.80-0.87× at 60%; at 64
- * columns 1.01-1.04× at 60%; at 40 columns 1.14-1.20× even at 72%.
+ * at 400 and 784 columns, with the 1×48 micro-kernel and KC = 128, skipping ran 0.92-0.99× the
+ * dense time at 25% zeros and 0.75-0.81× at 42% (with the 1×32 one and KC = 256: 1.04-1.17× at
+ * 20-28%, 0.87-0.95× at 40-44%); at 128 columns 1.05-1.08× at 42% and 0.80-0.87× at 60%; at 64
+ * columns 1.01-1.04× at 60%; at 40 columns 1.14-1.20× even at 72% (those three with the 1×32 one).
  */
 function minZeros(columns: number): number {
-  return columns >= 256 ? 0.4 : columns >= 128 ? 0.5 : Infinity;
+  return columns >= 256 ? 0.3 : columns >= 128 ? 0.5 : Infinity;
 }
 
 /** The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length). */
