@@ -46,13 +46,23 @@ function minZeros(columns: number): number {
   return columns >= 256 ? 0.3 : columns >= 128 ? 0.5 : Infinity;
 }
 
-/** The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length). */
+/**
+ * The fraction of zeros among up to 512 pseudo-randomly placed elements of x[0, length): a 32-bit
+ * pseudo-random word w picks element ⌊w·length/2³²⌋ (a multiply, not `w % length`, which V8
+ * computes as a float remainder: 8 µs a call against 2).
+ */
 export function sampledZeros(x: Float32Array, length: number): number {
   const samples = Math.min(512, length);
+  if (samples === length) {
+    let zeros = 0;
+    for (let at = 0; at < length; at++) if (x[at] === 0) zeros++;
+    return zeros / samples;
+  }
+  const scale = length / 2 ** 32;
   let zeros = 0;
-  for (let s = 0, at = 0; s < samples; s++) {
-    at = samples === length ? s : (Math.imul(at, 1103515245) + 12345 + s) >>> 0;
-    if (x[samples === length ? at : at % length] === 0) zeros++;
+  for (let s = 0, word = 0; s < samples; s++) {
+    word = (Math.imul(word, 1103515245) + 12345 + s) >>> 0;
+    if (x[Math.floor(word * scale)] === 0) zeros++;
   }
   return zeros / samples;
 }
