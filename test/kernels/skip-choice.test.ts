@@ -20,6 +20,17 @@ describe('chooseSkip', () => {
     expect(chooseSkip('auto', both, fixed(0.75), fixed(0.8)).onB).toBe(false); // 0.2·1.4 > 0.25
   });
 
+  it('counts only the non-zeros of op(B) that meet rows of op(A) left in, and asks for them only when both operands qualify', () => {
+    const both = { m: 400, n: 784, flops: big.flops };
+    expect(chooseSkip('auto', both, fixed(0.75), fixed(0.8), fixed(0.6)).onB).toBe(true); // 0.2·1.4·0.6 < 0.25
+    expect(chooseSkip('auto', both, fixed(0.75), fixed(0.8), fixed(1)).onB).toBe(false);
+    const unasked = (): number => {
+      throw new Error('asked');
+    };
+    expect(chooseSkip('auto', both, fixed(0), fixed(0.8), unasked)).toEqual({ mode: SKIP.rows, onB: true });
+    expect(chooseSkip('auto', both, fixed(0.8), fixed(0), unasked)).toEqual({ mode: SKIP.rows, onB: false });
+  });
+
   it('never samples a product below the size where skipping pays, and obeys off and always', () => {
     const unsampled = (): number => {
       throw new Error('sampled');

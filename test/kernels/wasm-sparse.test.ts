@@ -165,6 +165,44 @@ describe.each([
     );
   });
 
+  it('leaves out the rows of C that all-zero rows of op(A) make zero (op(B) sparse, through the strip): the dense kernel’s bits', () => {
+    // op(A) [m, k] with whole rows of ±0 (a ReLU layer's dead units in gᵀ), the rest half zeros; op(B) 97% zeros, so it is the one skipped.
+    const dims = fc.record({
+      m: fc.oneof(fc.integer({ min: NR, max: 90 }), fc.constantFrom(400)),
+      k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(KC - 1, KC)),
+      n: fc.oneof(size, fc.constantFrom(NR * 6, 784)),
+      transA: fc.boolean(),
+      zeroRows: fc.constantFrom(0, 0.05, 0.2, 0.45, 0.9, 1),
+      inPlace: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(dims, fc.nat(), ({ m, k, n, transA, zeroRows, inPlace }, seed) => {
+        const next = rng(seed);
+        const zero = Array.from({ length: m }, () => next() < zeroRows);
+        const a = new Float32Array(m * k);
+        for (let i = 0; i < m; i++)
+          for (let p = 0; p < k; p++) a[transA ? p * m + i : i * k + p] = zero[i] ? (next() < 0.5 ? 0 : -0) : next() < 0.5 ? -0 : 2 * next() - 1;
+        const b = sparse(next, k * n, 0.97);
+        b[0] = 0.5; // a non-zero, so that op(A)'s zeros are not skipped instead
+        const d: MatmulDims = { batch: 1, m, k, n, transA, transB: false, aBatchStride: 0, bBatchStride: 0 };
+        const memory = backends.skipping.memory;
+        const out = inPlace ? (memory.keep(new Float32Array(m * n).fill(NaN)) as Float32Array) : new Float32Array(m * n).fill(NaN);
+        const want = new Float32Array(m * n);
+        const before = backends.skipping.stats().zeroRowsLeftOut;
+        backends.skipping.matmul(a, b, out, d);
+        backends.dense.matmul(a, b, want, d);
+        // rows all ±0: the chosen ones, and any other whose every element drew a zero
+        const count = zero.filter((_, i) => Array.from({ length: k }, (_, p) => a[transA ? p * m + i : i * k + p]).every((v) => v === 0)).length;
+        // Left out when there are at least NR of them and an eighth of the rows, and op(B) is the operand skipped: its
+        // 97% zeros against op(A)'s half of the other rows, unless op(A) is all zeros (then op(A) is skipped, for nothing).
+        const leftOut = backends.skipping.stats().zeroRowsLeftOut - before;
+        expect(leftOut).toBe(count >= Math.max(NR, m / 8) && count < m ? 1 : 0);
+        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${JSON.stringify(d)} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+      }),
+      { ...fcOptions(), numRuns: Math.min(fcOptions().numRuns ?? 100, 60) },
+    );
+  });
+
   it.each([
     ['op(A) sparse, ∞ in op(B)', false, Infinity],
     ['op(A) sparse, NaN in op(B)', false, NaN],

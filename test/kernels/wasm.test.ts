@@ -294,7 +294,7 @@ describe('wasm thread pool', () => {
     await backend.ready();
     expect(backend.info.threads).toBe(2);
     passes(backend, { batch: 1, m: 8, k: 8, n: 8, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }, 1);
-    expect(backend.stats()).toEqual({ matmuls: 1, threaded: 0, workerTasks: 0, zeroSkipping: 0 });
+    expect(backend.stats()).toEqual({ matmuls: 1, threaded: 0, workerTasks: 0, zeroSkipping: 0, zeroRowsLeftOut: 0 });
     // The worker claims a task unless the calling thread finished all first; a few tries make that certain.
     for (let i = 0; i < 20 && backend.stats().workerTasks === 0; i++) {
       passes(backend, { batch: 1, m: 256, k: 300, n: 520, transA: i % 2 === 0, transB: true, aBatchStride: 0, bBatchStride: 0 }, i);

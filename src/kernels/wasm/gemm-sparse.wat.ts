@@ -196,7 +196,9 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
  * into the 4×W strip at $strip (row q at $strip + q·ROW_PANELS·NR·4; a row r ≥ mc lists no
  * non-zeros, so it holds zeros), and each 4×4 block of it is transposed in registers (4 loads,
  * 8 shuffles) and stored as 4 consecutive r in 4 rows of C. Columns r up to mc rounded up to 4 of
- * C are written: the caller's C has room for them.
+ * C are written: the caller's C has room for them. With a $map (≠ 0; the strip only), column j of
+ * the block is row map[j] of C (an i32 at $map + 4j) after the one at $c: the columns of B' packed
+ * are the rows of C left after leaving out its zero ones (see {@link packMapped}).
  */
 function macroRows({ NR, KC }: Tile): string {
   const W = ROW_PANELS * NR;
@@ -209,10 +211,12 @@ function macroRows({ NR, KC }: Tile): string {
               ${get('$bp')} (i32.add ${get('$cc')} (i32.mul ${get('$r')} ${get('$rs')})) ${get('$acc')})
             (local.set $r (i32.add ${get('$r')} ${i32(1)}))
             (br_if $row${P} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
-  // Columns 4b..4b+3 of the strip's 4 rows into rows 4b..4b+3 of C at $d (C row 4b + l at $d + (4b + l)·$rs).
-  const block = (b: number): string => {
+  // Columns 4b..4b+3 of the strip's 4 rows into 4 rows of C: rows 4b..4b+3 after the one at $d (row 4b + l at
+  // $d + (4b + l)·$rs), or with a map, rows map[j + 4b + l] after the one at $d ($mj = $map + 4j: row at $d + map[…]·$rs).
+  const block = (b: number, mapped: boolean): string => {
     const at = (l: number): string => {
       const row = 4 * b + l;
+      if (mapped) return `(i32.add ${get('$d')} (i32.mul (i32.load offset=${row * 4} ${get('$mj')}) ${get('$rs')}))`;
       return row === 0 ? get('$d') : `(i32.add ${get('$d')} ${row === 1 ? get('$rs') : `(i32.mul ${get('$rs')} ${i32(row)})`})`;
     };
     return transpose4x4(
@@ -220,9 +224,9 @@ function macroRows({ NR, KC }: Tile): string {
       (l, column) => `(v128.store ${at(l)} ${column})`,
     ).join('\n            ');
   };
-  const transposed = (P: number): string => `
+  const transposed = (P: number, mapped: boolean): string => `
           (local.set $r (i32.const 0))
-          (loop $quad${P}
+          (loop $quad${P}${mapped ? 'm' : ''}
             ${range(4)
               .map((q) => {
                 const row = q === 0 ? get('$r') : `(i32.add ${get('$r')} ${i32(q)})`;
@@ -230,24 +234,26 @@ function macroRows({ NR, KC }: Tile): string {
                 return `(call $microRows${P} ${list(row)} (select ${count(row)} ${i32(0)} (i32.lt_s ${row} ${get('$mc')})) ${get('$bp')} ${strip} ${i32(0)})`;
               })
               .join('\n            ')}
-            (local.set $d (i32.add ${get('$cc')} (i32.shl ${get('$r')} ${i32(2)})))
+            (local.set $d (i32.add ${get(mapped ? '$c' : '$cc')} (i32.shl ${get('$r')} ${i32(2)})))
             ${range((P * NR) / 4)
-              .map(block)
+              .map((b) => block(b, mapped))
               .join('\n            ')}
             (local.set $r (i32.add ${get('$r')} ${i32(4)}))
-            (br_if $quad${P} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
+            (br_if $quad${P}${mapped ? 'm' : ''} (i32.lt_s ${get('$r')} ${get('$mc')})))`;
   const call = (P: number): string => `
-          (if (i32.eqz ${get('$strip')}) (then ${rowMajor(P)}) (else ${transposed(P)}))
+          (if (i32.eqz ${get('$strip')}) (then ${rowMajor(P)})
+            (else (if ${get('$map')} (then ${transposed(P, true)}) (else ${transposed(P, false)}))))
           (local.set $panels ${i32(P)})`;
   return `
-  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32) (param $strip i32)
-    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32) (local $d i32)
+  (func $macroRows (param $lists i32) (param $counts i32) (param $bp i32) (param $c i32) (param $ldc i32) (param $mc i32) (param $nc i32) (param $acc i32) (param $strip i32) (param $map i32)
+    (local $j i32) (local $r i32) (local $cc i32) (local $left i32) (local $panels i32) (local $rs i32) (local $d i32) (local $mj i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl ${get('$ldc')} ${i32(2)}))
     (block $done (loop $jr
       (br_if $done (i32.ge_s ${get('$j')} ${get('$nc')}))
       ;; where column j of the block goes: C'[0, j], or with a strip C[j, 0]
       (local.set $cc (i32.add ${get('$c')} (select (i32.mul ${get('$j')} ${get('$rs')}) (i32.shl ${get('$j')} ${i32(2)}) ${get('$strip')})))
+      (local.set $mj (i32.add ${get('$map')} (i32.shl ${get('$j')} ${i32(2)})))
       (local.set $left (i32.div_u (i32.add (i32.sub ${get('$nc')} ${get('$j')}) ${i32(NR - 1)}) ${i32(NR)}))
       (if (i32.ge_u ${get('$left')} ${i32(ROW_PANELS)})
         (then ${call(ROW_PANELS)})
@@ -295,9 +301,118 @@ function transposeOut(): string {
 }
 
 /**
+ * flags[i] (an i32 at $flags + 4i) = the bits of every element of row i of X (element (i, p) at
+ * $src + (i·$rs + p·$cs)·4, p < $k) or-ed together and shifted left by one: 0 exactly when the row
+ * is all +0 and −0 (a ReLU layer's unit dead for the whole batch, in the transposed gradient gᵀ
+ * of its weight gradient gᵀ·x), and non-zero otherwise. With $rs = 1, 4 rows in one pass over p,
+ * one v128 load each, until all four have a non-zero; with $cs = 1, a row 4 steps at a time until
+ * one is non-zero; otherwise one element at a time.
+ */
+function zeroRows(): string {
+  return `
+  (func $zeroRows (export "zeroRows") (param $src i32) (param $rs i32) (param $cs i32) (param $m i32) (param $k i32) (param $flags i32)
+    (local $i i32) (local $p i32) (local $s i32) (local $acc v128) (local $bits i32)
+    (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
+    (local.set $cs (i32.shl ${get('$cs')} ${i32(2)}))
+    (if (i32.eq ${get('$rs')} ${i32(4)}) (then
+      (block $quadsDone (loop $quad
+        (br_if $quadsDone (i32.gt_s (i32.add ${get('$i')} ${i32(4)}) ${get('$m')}))
+        (local.set $s (i32.add ${get('$src')} (i32.shl ${get('$i')} ${i32(2)})))
+        (local.set $acc (i32x4.splat ${i32(0)}))
+        (local.set $p ${i32(0)})
+        (block $known (loop $step
+          (local.set $acc (v128.or ${get('$acc')} (v128.load ${get('$s')})))
+          ;; done once all four rows have a non-zero
+          (br_if $known (i32x4.all_true (i32x4.shl ${get('$acc')} ${i32(1)})))
+          (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
+          (local.set $p (i32.add ${get('$p')} ${i32(1)}))
+          (br_if $step (i32.lt_s ${get('$p')} ${get('$k')}))))
+        (v128.store (i32.add ${get('$flags')} (i32.shl ${get('$i')} ${i32(2)})) (i32x4.shl ${get('$acc')} ${i32(1)}))
+        (local.set $i (i32.add ${get('$i')} ${i32(4)}))
+        (br $quad)))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_s ${get('$i')} ${get('$m')}))
+      (local.set $s (i32.add ${get('$src')} (i32.mul ${get('$i')} ${get('$rs')})))
+      (local.set $acc (i32x4.splat ${i32(0)}))
+      (local.set $bits ${i32(0)})
+      (local.set $p ${i32(0)})
+      (if (i32.eq ${get('$cs')} ${i32(4)}) (then
+        (block $vecDone (loop $vec
+          (br_if $vecDone (i32.gt_s (i32.add ${get('$p')} ${i32(4)}) ${get('$k')}))
+          (local.set $acc (v128.or ${get('$acc')} (v128.load ${get('$s')})))
+          (br_if $vecDone (v128.any_true (i32x4.shl ${get('$acc')} ${i32(1)})))
+          (local.set $s (i32.add ${get('$s')} ${i32(16)}))
+          (local.set $p (i32.add ${get('$p')} ${i32(4)}))
+          (br $vec)))))
+      (block $stepsDone (loop $scalar
+        (br_if $stepsDone (i32.ge_s ${get('$p')} ${get('$k')}))
+        (local.set $bits (i32.or ${get('$bits')} (i32.load ${get('$s')})))
+        (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
+        (local.set $p (i32.add ${get('$p')} ${i32(1)}))
+        (br $scalar)))
+      (i32.store (i32.add ${get('$flags')} (i32.shl ${get('$i')} ${i32(2)}))
+        (i32.or (i32.shl ${get('$bits')} ${i32(1)}) (v128.any_true (i32x4.shl ${get('$acc')} ${i32(1)}))))
+      (local.set $i (i32.add ${get('$i')} ${i32(1)}))
+      (br $row)))
+  )`;
+}
+
+/**
+ * Packs B' for a product that leaves out the zero rows of C (the strip only, see {@link macroRows}):
+ * like \`$packB\` (R = NR columns a panel, row p of a panel = R floats, zero-padded to whole panels
+ * and to kcPad) but column j of the block is column map[j] of X (an i32 at $map + 4j): element
+ * (j, p) at $src + (map[j]·$rs + p·$cs)·4. One float at a time; not checked (the caller checks
+ * the operand whose result goes through the strip).
+ */
+function packMapped({ NR }: Tile): string {
+  const R = NR;
+  return `
+  (func $packMapped (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32) (param $map i32)
+    (local $i i32) (local $r i32) (local $rows i32) (local $s i32) (local $d i32) (local $end i32)
+    (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
+    (local.set $cs (i32.shl ${get('$cs')} ${i32(2)}))
+    (block $done (loop $panels
+      (br_if $done (i32.ge_s ${get('$i')} ${get('$nc')}))
+      (local.set $rows (select (i32.sub ${get('$nc')} ${get('$i')}) ${i32(R)} (i32.lt_s (i32.sub ${get('$nc')} ${get('$i')}) ${i32(R)})))
+      (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kcPad')} ${i32(R * 4)})))
+      ;; zero the panel first when it is partial or padded along p
+      (if (i32.or (i32.lt_s ${get('$rows')} ${i32(R)}) (i32.ne ${get('$kc')} ${get('$kcPad')})) (then
+        (local.set $d ${get('$dst')})
+        (loop $z
+          ${range(R / 4)
+            .map((q) => `(v128.store offset=${q * 16} ${get('$d')} (i32x4.splat ${i32(0)}))`)
+            .join(' ')}
+          (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
+          (br_if $z (i32.lt_u ${get('$d')} ${get('$end')})))))
+      (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kc')} ${i32(R * 4)})))
+      (local.set $r ${i32(0)})
+      (loop $row
+        (local.set $s (i32.add ${get('$src')} (i32.mul (i32.load (i32.add ${get('$map')} (i32.shl (i32.add ${get('$i')} ${get('$r')}) ${i32(2)}))) ${get('$rs')})))
+        (local.set $d (i32.add ${get('$dst')} (i32.shl ${get('$r')} ${i32(2)})))
+        (loop $p
+          (f32.store ${get('$d')} (f32.load ${get('$s')}))
+          (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
+          (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
+          (br_if $p (i32.lt_u ${get('$d')} ${get('$end')})))
+        (local.set $r (i32.add ${get('$r')} ${i32(1)}))
+        (br_if $row (i32.lt_s ${get('$r')} ${get('$rows')})))
+      (local.set $dst (i32.add ${get('$dst')} ${get('$pstride')}))
+      (local.set $i (i32.add ${get('$i')} ${i32(R)}))
+      (br $panels)))
+  )`;
+}
+
+/**
  * The WAT functions of the zero-skipping path ($listRows, $microRows<P>, $macroRows,
- * $transposeOut) for the module `gemmWat()` builds; `fma` as there.
+ * $transposeOut, $zeroRows, $packMapped) for the module `gemmWat()` builds; `fma` as there.
  */
 export function sparseWat(fma: boolean, tile: Tile): string {
-  return [listRows(tile), ...[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(fma, tile, P)), macroRows(tile), transposeOut()].join('\n');
+  return [
+    listRows(tile),
+    ...[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(fma, tile, P)),
+    macroRows(tile),
+    transposeOut(),
+    zeroRows(),
+    packMapped(tile),
+  ].join('\n');
 }

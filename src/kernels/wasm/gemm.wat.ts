@@ -62,7 +62,7 @@ export const TILE: Readonly<Tile> = { MR: 4, NR: 8, U: 1, MC: 128, KC: 128, NC: 
 export const JOB = {
   a: 0, b: 1, c: 2, m: 3, n: 4, k: 5, rsA: 6, csA: 7, rsB: 8, csB: 9, ldc: 10,
   aBatchStride: 11, bBatchStride: 12, cBatchStride: 13, tm: 14, tn: 15, tasksM: 16, tasksN: 17,
-  scratch: 18, slotBytes: 19, skip: 20, ct: 21, ldct: 22, ctBatchStride: 23,
+  scratch: 18, slotBytes: 19, skip: 20, ct: 21, ldct: 22, ctBatchStride: 23, colMap: 24,
 } as const;
 
 /**
@@ -76,7 +76,10 @@ export const JOB = {
  * ±0 the dense kernel would add when b is finite, and then the result has the dense kernel's
  * bits (see `microRows` there). So each block of B' is checked while it is packed, and one
  * holding ∞ or NaN goes through the dense kernel; with a result stored straight into C (k ≤ KC), which the dense
- * kernel cannot write, the caller asks for skipping only when B' is finite.
+ * kernel cannot write, the caller asks for skipping only when B' is finite. Such a result may also
+ * leave out rows of C: with the job's `colMap` word set, column j of C' (of n, the rows kept) is
+ * row map[j] of C (i32s at `colMap`), B' is packed from those columns only ($packMapped), and the
+ * caller fills the rows left out (those of op(A) that are all zero make zero rows of C).
  */
 export const SKIP = { none: 0, rows: 1 } as const;
 
@@ -268,7 +271,7 @@ export function gemmWat(options: GemmWatOptions): string {
   // packing B[pc:pc+kc, jc:jc+nc] into Bp
   const packBArgs = `(i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
           ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)}`;
-  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut', 'strip'];
+  const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut', 'strip', 'map'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
   ${micro(options.fma, tile)}
@@ -312,6 +315,8 @@ export function gemmWat(options: GemmWatOptions): string {
     (local.set $bp (i32.add ${get('$ap')} ${i32(MC * KC * 4)}))
     (local.set $lists (i32.add ${get('$bp')} ${i32(KC * NC * 4)}))
     (local.set $skip ${job('skip')})
+    ;; with a result through the strip, the map of C' columns to C rows when C's zero rows are left out (else 0)
+    (local.set $map ${job('colMap')})
     ;; with a transposed result (job word ct ≠ 0): when k ≤ KC (each element written once) C' is
     ;; stored transposed straight into C through a strip at $ap (unused when skipping); else C'
     ;; goes to its own buffer first (ldct floats a row) and C = C'ᵀ at the end
@@ -332,9 +337,12 @@ export function gemmWat(options: GemmWatOptions): string {
         (local.set $kcPad (i32.and (i32.add ${get('$kc')} ${i32(U - 1)}) ${i32(-U)}))
         ;; skip zeros only over a finite B block: checked while packing it, or by the caller for a result stored through the strip
         (local.set $sparse (i32.eq ${get('$skip')} ${i32(SKIP.rows)}))
-        (if (i32.and ${get('$sparse')} (i32.eqz ${get('$strip')}))
-          (then (local.set $sparse (call $packBChecked ${packBArgs})))
-          (else (call $packB ${packBArgs})))
+        (if ${get('$map')}
+          (then (call $packMapped (i32.add ${get('$b')} (i32.shl (i32.mul ${get('$pc')} ${job('rsB')}) ${i32(2)}))
+            ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)} (i32.add ${get('$map')} (i32.shl ${get('$jc')} ${i32(2)}))))
+          (else (if (i32.and ${get('$sparse')} (i32.eqz ${get('$strip')}))
+            (then (local.set $sparse (call $packBChecked ${packBArgs})))
+            (else (call $packB ${packBArgs})))))
         (local.set $ic ${get('$i0')})
         (loop $icL
           (local.set $mc ${min(i32(MC), `(i32.sub ${get('$i1')} ${get('$ic')})`)})
@@ -343,8 +351,9 @@ export function gemmWat(options: GemmWatOptions): string {
               (call $listRows (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
                 ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}))
               (call $macroRows ${get('$lists')} (i32.add ${get('$lists')} ${i32(MC * KC * 8)}) ${get('$bp')}
-                (i32.add ${get('$c')} (i32.shl (select (i32.add (i32.mul ${get('$jc')} ${get('$ldc')}) ${get('$ic')}) (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${get('$strip')}) ${i32(2)}))
-                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0)) ${get('$strip')}))
+                (i32.add ${get('$c')} (i32.shl (select (select ${get('$ic')} (i32.add (i32.mul ${get('$jc')} ${get('$ldc')}) ${get('$ic')}) ${get('$map')}) (i32.add (i32.mul ${get('$ic')} ${get('$ldc')}) ${get('$jc')}) ${get('$strip')}) ${i32(2)}))
+                ${get('$ldc')} ${get('$mc')} ${get('$nc')} (i32.ne ${get('$pc')} (i32.const 0)) ${get('$strip')}
+                (select (i32.add ${get('$map')} (i32.shl ${get('$jc')} ${i32(2)})) ${i32(0)} ${get('$map')})))
             (else
           (call $packA (i32.add ${get('$a')} (i32.shl (i32.add (i32.mul ${get('$ic')} ${job('rsA')}) (i32.mul ${get('$pc')} ${job('csA')})) ${i32(2)}))
             ${job('rsA')} ${job('csA')} ${get('$mc')} ${get('$kc')} ${get('$kcPad')} ${get('$ap')} (i32.mul ${get('$kcPad')} ${i32(MR * 4)}))

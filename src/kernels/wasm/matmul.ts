@@ -69,6 +69,11 @@ export interface WasmMatmulStats {
   workerTasks: number;
   /** Products computed skipping the zeros of a sparse operand (see `WasmMatmulOptions.skipZeros`; a block of the other operand holding ∞ or NaN is still multiplied densely). */
   zeroSkipping: number;
+  /**
+   * Of those, products computed as Cᵀ (op(B) sparse) that left out the rows of C that the all-zero
+   * rows of op(A) make zero (a ReLU layer's units dead for the whole batch, in its weight gradient).
+   */
+  zeroRowsLeftOut: number;
 }
 
 /** Whether this engine can create a shared WebAssembly.Memory (needs SharedArrayBuffer). */
@@ -123,6 +128,7 @@ export class WasmMatmul {
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
   private readonly allFinite: (x: number, n: number) => number;
+  private readonly zeroRowsScan: (x: number, rs: number, cs: number, m: number, k: number, flags: number) => void;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
   readonly vector: WebAssembly.Exports;
   /** Where the current call's operands start: after the packing slots and the resident arrays. */
@@ -133,6 +139,7 @@ export class WasmMatmul {
   private calls = 0;
   private parallelCalls = 0;
   private skippingCalls = 0;
+  private zeroRowCalls = 0;
   /** The scratch arena's chunks, the [chunk, bytes used in it] it has reached, and the scopes open. */
   private readonly arena: Array<{ at: number; bytes: number }> = [];
   private arenaUsed: [number, number] = [0, 0];
@@ -160,6 +167,7 @@ export class WasmMatmul {
     this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
+    this.zeroRowsScan = instance.exports['zeroRows'] as WasmMatmul['zeroRowsScan'];
     this.vector = vectorKernels(this.memory, shared);
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
     this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
@@ -176,7 +184,13 @@ export class WasmMatmul {
 
   /** Matmuls run here, how many of them woke workers, and how many tasks the workers ran. */
   stats(): WasmMatmulStats {
-    return { matmuls: this.calls, threaded: this.parallelCalls, workerTasks: this.pool?.workerTasks() ?? 0, zeroSkipping: this.skippingCalls };
+    return {
+      matmuls: this.calls,
+      threaded: this.parallelCalls,
+      workerTasks: this.pool?.workerTasks() ?? 0,
+      zeroSkipping: this.skippingCalls,
+      zeroRowsLeftOut: this.zeroRowCalls,
+    };
   }
 
   /**
@@ -330,21 +344,64 @@ export class WasmMatmul {
    * skipped 0·∞ or 0·NaN would not give the NaN of the product without skipping: the kernel
    * checks each block of the other operand as it packs it and multiplies a non-finite one
    * densely, except for a result it stores transposed straight into C (`onB`, k ≤ KC), so there
-   * op(A) is checked here first, in memory at its address `aAt`.
+   * op(A) is checked here first, in memory at its address `aAt`. Such a result also leaves out the
+   * rows of C that all-zero rows of op(A) make zero: they are found here (a scan of op(A), using
+   * `m` i32s at `scanAt`, only when it decides the choice or the result goes through the strip),
+   * returned second, and weigh in the choice (the fewer rows left, the cheaper skipping op(B)).
    */
   private skipFor(
     a: Float32Array,
-    aAt: number,
+    [aAt, rsA, csA]: [number, number, number],
     aLen: number,
     b: Float32Array,
     bLen: number,
-    d: { m: number; k: number; n: number; flops: number },
-  ): SkipChoice {
+    d: { batch: number; m: number; k: number; n: number; flops: number },
+    scanAt: number,
+  ): [SkipChoice, number[] | undefined] {
     // Parameters (kept arrays) are dense: not sampled.
     const zerosOf = (x: Float32Array, length: number) => (): number => (this.kept.has(x) ? 0 : sampledZeros(x, length));
-    const choice = chooseSkip(this.options.skipZeros ?? 'auto', d, zerosOf(a, aLen), zerosOf(b, bLen));
-    const strip = choice.mode === SKIP.rows && choice.onB && d.k <= this.tile.KC;
-    return strip && !this.finiteAt(aAt, aLen) ? NO_SKIP : choice;
+    let zerosA: number | undefined;
+    const sampledA = (): number => (zerosA ??= zerosOf(a, aLen)());
+    const stripped = d.k <= this.tile.KC;
+    let zeroRows: number[] | undefined | null = stripped && d.batch === 1 ? null : undefined; // null: not scanned yet
+    const rowsOfA = (): number[] | undefined => {
+      // an eighth of the rows all zero (the least worth leaving out) makes an eighth of op(A) zeros: scan only then
+      if (zeroRows === null) zeroRows = sampledA() >= 0.1 ? this.zeroRowsOf(aAt, rsA, csA, d.m, d.k, scanAt) : undefined;
+      return zeroRows;
+    };
+    const choice = chooseSkip(this.options.skipZeros ?? 'auto', d, sampledA, zerosOf(b, bLen), () => 1 - (rowsOfA()?.length ?? 0) / d.m);
+    if (!(choice.mode === SKIP.rows && choice.onB && stripped)) return [choice, undefined];
+    return this.finiteAt(aAt, aLen) ? [choice, rowsOfA()] : [NO_SKIP, undefined];
+  }
+
+  /**
+   * The rows of X (m × k, element (i, p) at byte address `at` + (i·rs + p·cs)·4) that are all ±0,
+   * when there are enough of them to leave out (at least NR and an eighth of the rows), else
+   * undefined ({@link zeroRows}, m i32s of scratch at `scanAt`).
+   */
+  private zeroRowsOf(at: number, rs: number, cs: number, m: number, k: number, scanAt: number): number[] | undefined {
+    this.zeroRowsScan(at, rs, cs, m, k, scanAt);
+    const flags = new Int32Array(this.memory.buffer, scanAt, m);
+    const zero: number[] = [];
+    for (let i = 0; i < m; i++) if (flags[i] === 0) zero.push(i);
+    return zero.length >= Math.max(this.tile.NR, m / 8) ? zero : undefined;
+  }
+
+  /**
+   * Writes at `mapAt` the map of C' columns to C rows for a product that leaves out the zero rows
+   * of C (`zero`, ascending, of m): the other rows' indices in order, padded to a multiple of NR
+   * with the first zero row (the kernel writes the zeros of C' padding columns there). Returns
+   * how many rows are left.
+   */
+  private writeRowMap(zero: readonly number[], m: number, mapAt: number): number {
+    const map = new Int32Array(this.memory.buffer, mapAt, m);
+    let left = 0;
+    for (let i = 0, z = 0; i < m; i++) {
+      if (z < zero.length && zero[z] === i) z++;
+      else map[left++] = i;
+    }
+    map.fill(zero[0]!, left, roundUp(left, this.tile.NR));
+    return left;
   }
 
   /** Whether the `n` floats at byte address `at` of the memory are all finite (on this thread). */
@@ -389,11 +446,12 @@ export class WasmMatmul {
     // Element (i, p) of op(A) is at i·rsA + p·csA; (p, j) of op(B) at p·rsB + j·csB.
     const [rsA, csA] = transA ? [1, m] : [k, 1];
     const [rsB, csB] = transB ? [1, k] : [n, 1];
-    if (!this.reserve(next)) return false;
+    if (!this.reserve(next + m * 4)) return false;
     if (copyA) this.f32.set(aLen === a.length ? a : a.subarray(0, aLen), aAt >> 2);
     if (copyB) this.f32.set(bLen === b.length ? b : b.subarray(0, bLen), bAt >> 2);
     const flops = 2 * batch * m * n * k;
-    const skip = this.skipFor(a, aAt, aLen, b, bLen, { m, k, n, flops });
+    // (the scan's scratch at `next` is free again once skipFor returns)
+    const [skip, zeroRows] = this.skipFor(a, [aAt, rsA, csA], aLen, b, bLen, { batch, m, k, n, flops }, next);
     // The kernel computes C' = A'·B'. Element-level skipping needs the sparse operand on the left:
     // when that is op(B), it computes Cᵀ = op(B)ᵀ·op(A)ᵀ and writes it out transposed, as C (`trans`).
     // Otherwise a narrow result (n = 20: a VAE's latent layer) would waste the columns padding n to
@@ -416,7 +474,12 @@ export class WasmMatmul {
     // when k ≤ KC, else accumulated here first (mPad × nPad a batch item). The kernel writes C's
     // padding columns up to M rounded to MR (room: ldc is M rounded to NR).
     const ctAt = roundUp(cEnd, 64);
-    if (!this.reserve(trans && k > this.tile.KC ? ctAt + batch * mPad * nPad * 4 : cEnd)) return false;
+    if (!this.reserve(trans && k > this.tile.KC ? ctAt + batch * mPad * nPad * 4 : zeroRows ? ctAt + m * 4 : cEnd)) return false;
+    // Through the strip, C's rows come from the columns of B' = op(A)ᵀ, one each: the zero rows of
+    // op(A) (a ReLU layer's units dead for the whole batch, in its weight gradient gᵀ·x) give zero
+    // rows of C, so B' is packed without them, the kernel computes the other columns of C' only, and
+    // the zero rows are filled here. The map of C' columns to C rows lies at ctAt (unused by the strip).
+    const nJob = zeroRows ? this.writeRowMap(zeroRows, m, ctAt) : N;
     const f32 = this.f32;
     if (bias && !transposed) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + ldc).set(bias.subarray(0, n), biasAt >> 2);
 
@@ -427,19 +490,19 @@ export class WasmMatmul {
         ? split(
             this.tile,
             mPad / MR,
-            nPad / NR,
+            roundUp(nJob, NR) / NR,
             Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch),
             skip.mode === SKIP.rows ? ROWS_SPLIT_WEIGHT : 1,
           )
         : [1, 1];
     const tm = roundUp(Math.ceil(mPad / pm), MR);
-    const tn = roundUp(Math.ceil(nPad / pn), NR);
+    const tn = roundUp(Math.ceil(roundUp(nJob, NR) / pn), NR);
     const tasksM = Math.ceil(M / tm);
-    const tasksN = Math.ceil(N / tn);
+    const tasksN = Math.ceil(nJob / tn);
     const job = this.jobWords;
     job[JOB.c] = cAt;
     job[JOB.m] = M;
-    job[JOB.n] = N;
+    job[JOB.n] = nJob;
     job[JOB.k] = k;
     job[JOB.ldc] = ldc;
     if (flip) {
@@ -473,11 +536,16 @@ export class WasmMatmul {
     job[JOB.ct] = trans ? ctAt : 0;
     job[JOB.ldct] = nPad;
     job[JOB.ctBatchStride] = mPad * nPad;
+    job[JOB.colMap] = zeroRows ? ctAt : 0;
     const ntasks = batch * tasksM * tasksN;
     this.calls++;
     if (workers > 0) this.parallelCalls++;
     if (skip.mode !== SKIP.none) this.skippingCalls++;
     this.runTasks(JOB_ADDR, ntasks, (t) => this.task(JOB_ADDR, t, 0), 0, workers);
+    if (zeroRows) {
+      this.zeroRowCalls++;
+      for (const row of zeroRows) f32.fill(0, (cAt >> 2) + row * ldc, (cAt >> 2) + (row + 1) * ldc);
+    }
     if (transposed) {
       transposeOut(f32, cAt >> 2, nPad, out, m, n, bias);
       return true;

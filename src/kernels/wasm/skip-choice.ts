@@ -73,8 +73,10 @@ export const NO_SKIP: Readonly<SkipChoice> = { mode: SKIP.none, onB: false };
 /**
  * Whether a product [m, k]·[k, n] of `flops` skips zeros, and of which operand: op(A) or op(B)
  * (`onB`), whichever has enough zeros for the columns it would be computed over ({@link minZeros})
- * and whose non-zeros cost less (those of op(B) {@link TRANSPOSED_COST} times more). `zerosA` and
- * `zerosB` give the fraction of zeros of each (sampled only when the product is large enough).
+ * and whose non-zeros cost less (those of op(B) {@link TRANSPOSED_COST} times more, and only those
+ * met by the rows of op(A) that are not all zero, `rowsA`: skipping op(B) leaves the others out).
+ * `zerosA` and `zerosB` give the fraction of zeros of each (sampled only when the product is large
+ * enough), `rowsA` the fraction of op(A)'s rows left (asked only when both operands qualify).
  * 'always' skips whichever operand has a zero; 'off' never skips.
  */
 export function chooseSkip(
@@ -82,11 +84,12 @@ export function chooseSkip(
   d: { m: number; n: number; flops: number },
   zerosA: () => number,
   zerosB: () => number,
+  rowsA: () => number = () => 1,
 ): SkipChoice {
   if (option === 'off' || (option === 'auto' && d.flops < SKIP_MIN_FLOPS)) return NO_SKIP;
   const [a, b] = [zerosA(), zerosB()];
   const canA = option === 'auto' ? a >= minZeros(d.n) : a > 0;
   const canB = option === 'auto' ? b >= minZeros(d.m) : b > 0;
   if (!canA && !canB) return NO_SKIP;
-  return { mode: SKIP.rows, onB: canB && (!canA || (1 - b) * TRANSPOSED_COST < 1 - a) };
+  return { mode: SKIP.rows, onB: canB && (!canA || (1 - b) * TRANSPOSED_COST * rowsA() < 1 - a) };
 }

@@ -51,7 +51,7 @@ const OPS: Readonly<Record<string, Op>> = {
   'f32x4.abs': simd(0xe0), 'f32x4.neg': simd(0xe1), 'f32x4.ge': simd(0x46), 'f32x4.pmax': simd(0xeb), 'i32x4.shl': simd(0xab),
   'i32x4.splat': simd(0x11), 'i32x4.replace_lane': simd(0x1c, 'lane'),
   'f32x4.pmin': simd(0xea), 'f32x4.floor': simd(0x68),
-  'i32x4.ne': simd(0x38), 'i32x4.bitmask': simd(0xa4), 'i32x4.add': simd(0xae), 'v128.store64_lane': simd(0x5b, 'mem3lane'),
+  'i32x4.ne': simd(0x38), 'i32x4.all_true': simd(0xa3), 'i32x4.bitmask': simd(0xa4), 'i32x4.add': simd(0xae), 'v128.store64_lane': simd(0x5b, 'mem3lane'),
 };
 
 /** Unsigned LEB128. */
