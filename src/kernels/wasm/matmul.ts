@@ -376,15 +376,15 @@ export class WasmMatmul {
 
   /**
    * The rows of X (m × k, element (i, p) at byte address `at` + (i·rs + p·cs)·4) that are all ±0,
-   * when there are enough of them to leave out (at least NR and an eighth of the rows), else
-   * undefined ({@link zeroRows}, m i32s of scratch at `scanAt`).
+   * when there are enough of them to leave out (at least NR and an eighth of the rows) and not all
+   * are, else undefined (the kernel's `$zeroRows` scan, m i32s of scratch at `scanAt`).
    */
   private zeroRowsOf(at: number, rs: number, cs: number, m: number, k: number, scanAt: number): number[] | undefined {
     this.zeroRowsScan(at, rs, cs, m, k, scanAt);
     const flags = new Int32Array(this.memory.buffer, scanAt, m);
     const zero: number[] = [];
     for (let i = 0; i < m; i++) if (flags[i] === 0) zero.push(i);
-    return zero.length >= Math.max(this.tile.NR, m / 8) ? zero : undefined;
+    return zero.length >= Math.max(this.tile.NR, m / 8) && zero.length < m ? zero : undefined;
   }
 
   /**
