@@ -15,7 +15,7 @@ import { assembleWat } from './wat.js';
  *   and adds every column onto the output position it lands on (col2im, the adjoint of im2col).
  *
  * The unfolded arrays and the products live in the wasm memory for the call
- * (`WasmMatmul.workspace`), where the GEMM reads and writes them in place; the unfolding, the
+ * (`MemoryManager.workspace`, which `WasmMatmul` extends), where the GEMM reads and writes them in place; the unfolding, the
  * folding back and the layout changes are the tasks of `conv.wat.ts`, shared with the pool.
  */
 

@@ -6,36 +6,21 @@ import { wasmHost } from './host.js';
 import { compileConv } from './conv.js';
 import { compileVector, vectorKernels } from './vector.js';
 import { chooseSkip, NO_SKIP, ROWS_SPLIT_WEIGHT, type SkipChoice, sampledZeros } from './skip-choice.js';
+import { MAX_PAGES, MemoryManager, PAGE, roundUp } from './memory-manager.js';
 import { assembleWat } from './wat.js';
 
 /**
- * The JS side of the wasm matmul: owns the WebAssembly.Memory, copies operands in and the
- * result out, splits the product into tasks and runs them on the calling thread and the pool.
- *
- * Memory layout (bytes): [0, 1024) pool control words; [1024, 1280) the job descriptor;
- * [1280, 1536) that of the SIMD loops shared with the pool (`vector.ts`); [1536, 1792) that of
- * the convolutions' data movement (`conv.ts`);
- * [65536, …) one packing slot per thread; then the resident arrays ({@link WasmMatmul.keep}:
- * parameters, Adam's moments and its staged gradients, read and updated in place every step);
- * then the operands of the current call (A, B, the bias, C and, for a product computed
- * transposed over more than KC steps to skip the zeros of op(B), its Cᵀ here; those of the SIMD
- * loops of `vector.ts`).
- * An operand that is resident is read where it is, not copied. The memory only
- * grows (once to the largest call seen), so steady-state calls allocate nothing. It is shared
- * whenever the engine allows, even for one thread: growing a shared memory never detaches it,
- * so views of resident arrays stay valid.
+ * The JS side of the wasm matmul, on the backend's memory ({@link MemoryManager}, which it
+ * creates with the kernels' packing slots below the operand area): places each call's operands
+ * (copying in those that are not resident), chooses how to skip zeros, splits the product into
+ * tasks, runs them on the calling thread and the pool, and copies the result out. The operand
+ * area of a call holds A, B, the bias, C and, for a product computed transposed over more than
+ * KC steps to skip the zeros of op(B), its Cᵀ (or, through the strip, the map of the rows of C
+ * it leaves out).
  */
 
 const JOB_ADDR = 1024;
 const SCRATCH = 65536;
-const PAGE = 65536;
-/** 2 GiB: byte addresses stay positive i32 in the kernel. */
-const MAX_PAGES = 32768;
-
-/** x rounded up to a multiple of r. */
-export const roundUp = (x: number, r: number): number => Math.ceil(x / r) * r;
-/** Bytes of a scratch-arena chunk (a larger result gets a chunk of its own size). */
-const ARENA_CHUNK = 8 << 20;
 
 /** Options of {@link WasmMatmul} (see `createWasmBackend` for the defaults). */
 export interface WasmMatmulOptions {
@@ -116,14 +101,10 @@ export function compileGemm(shared: boolean, fma: boolean, tile: Tile = TILE): W
 }
 
 /** A float32 matmul engine on one wasm memory (see the file comment). */
-export class WasmMatmul {
+export class WasmMatmul extends MemoryManager {
   readonly threads: number;
   readonly relaxedSimd: boolean;
   readonly tile: Tile;
-  /** Whether the memory is shared (then views of it stay valid as it grows). */
-  readonly shared: boolean;
-  /** The memory every kernel of the backend works in (`vector.ts` uses it too). */
-  readonly memory: WebAssembly.Memory;
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
@@ -131,49 +112,36 @@ export class WasmMatmul {
   private readonly zeroRowsScan: (x: number, rs: number, cs: number, m: number, k: number, flags: number) => void;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
   readonly vector: WebAssembly.Exports;
-  /** Where the current call's operands start: after the packing slots and the resident arrays. */
-  private operands: number;
-  private f32: Float32Array;
-  /** The job descriptor's words, remade with {@link WasmMatmul.f32} when the memory grows. */
+  /** The job descriptor's words, remade with the float32 view when the memory grows. */
   private jobWords: Int32Array;
   private calls = 0;
   private parallelCalls = 0;
   private skippingCalls = 0;
   private zeroRowCalls = 0;
-  /** The scratch arena's chunks, the [chunk, bytes used in it] it has reached, and the scopes open. */
-  private readonly arena: Array<{ at: number; bytes: number }> = [];
-  private arenaUsed: [number, number] = [0, 0];
-  private scopeDepth = 0;
-  /** Views of this memory handed out (by keep() and the scratch arena), by identity. */
-  private readonly resident = new WeakSet<Float32Array>();
-  /** Those handed out by keep(), which live on, and the blocks of collected ones, by byte size, for reuse. */
-  private readonly kept = new WeakSet<Float32Array>();
-  private readonly freeBlocks = new Map<number, number[]>();
-  private readonly reclaim = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
-    const list = this.freeBlocks.get(bytes) ?? [];
-    list.push(at);
-    this.freeBlocks.set(bytes, list);
-  });
 
   constructor(private readonly options: WasmMatmulOptions) {
     const shared = canShareMemory();
-    this.tile = options.tile ?? TILE;
-    const fmaModule = options.relaxedSimd ? compileGemm(shared, true, this.tile) : undefined;
-    const module = fmaModule ?? compileGemm(shared, false, this.tile);
+    const tile = options.tile ?? TILE;
+    const fmaModule = options.relaxedSimd ? compileGemm(shared, true, tile) : undefined;
+    const module = fmaModule ?? compileGemm(shared, false, tile);
     if (!module) throw new Error('wasm backend: this engine does not support WebAssembly SIMD');
+    const threads = shared && wasmHost().startWorker ? Math.min(options.threads, 32) : 1;
+    const operands = SCRATCH + roundUp(threads * slotBytes(tile), PAGE);
+    super(new WebAssembly.Memory({ initial: operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) }), shared, operands);
+    this.tile = tile;
     this.relaxedSimd = fmaModule !== undefined;
-    this.threads = shared && wasmHost().startWorker ? Math.min(options.threads, 32) : 1;
-    this.operands = SCRATCH + roundUp(this.threads * slotBytes(this.tile), PAGE);
-    this.memory = new WebAssembly.Memory({ initial: this.operands / PAGE + 16, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) });
+    this.threads = threads;
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.task = instance.exports['task'] as (job: number, t: number, slot: number) => void;
     this.zeroRowsScan = instance.exports['zeroRows'] as WasmMatmul['zeroRowsScan'];
     this.vector = vectorKernels(this.memory, shared);
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
     this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
-    this.shared = shared;
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
-    this.f32 = new Float32Array(this.memory.buffer);
+    this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
+  }
+
+  protected override viewsRenewed(): void {
     this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
   }
 
@@ -208,138 +176,6 @@ export class WasmMatmul {
   }
 
   /**
-   * The start of the per-call operand area, after `bytes` more of it have been reserved (its
-   * float32 view is {@link WasmMatmul.view}); undefined if they do not fit.
-   */
-  scratch(bytes: number): number | undefined {
-    return this.reserve(this.operands + bytes) ? this.operands : undefined;
-  }
-
-  /** A float32 view of the whole memory, current after the last {@link WasmMatmul.scratch}. */
-  get view(): Float32Array {
-    return this.f32;
-  }
-
-  /**
-   * Takes `bytes` (a multiple of 64) for good from the start of the operand area, which moves up:
-   * room for an array that stays in memory across calls. Undefined if they do not fit.
-   */
-  takeResident(bytes: number): number | undefined {
-    if (!this.reserve(this.operands + bytes)) return undefined;
-    this.operands += bytes;
-    return this.operands - bytes;
-  }
-
-  /**
-   * `x` if keep() handed it out, else a view of the memory holding a copy of it (of a scratch
-   * array too, which would not live on), which stays there (its block is reused once the view is
-   * collected); undefined when the memory is not shared, since growing an unshared memory
-   * detaches every view of it.
-   */
-  keep(x: Float32Array): Float32Array | undefined {
-    if (this.kept.has(x)) return x;
-    if (!this.shared) return undefined;
-    const bytes = roundUp(Math.max(x.length, 1) * 4, 64);
-    const at = this.freeBlocks.get(bytes)?.pop() ?? this.takeResident(bytes);
-    if (at === undefined) return undefined;
-    const view = new Float32Array(this.memory.buffer, at, x.length);
-    view.set(x);
-    this.resident.add(view);
-    this.kept.add(view);
-    this.reclaim.register(view, [at, bytes]);
-    return view;
-  }
-
-  /**
-   * Runs `fn` with a scratch arena open in this memory: {@link WasmMatmul.scratchArray} hands
-   * out resident arrays from it (kernels read and write them in place), reused from the start
-   * once the outermost scope ends: nothing made inside may be used after. Unshared memory: just `fn()`.
-   */
-  scope<T>(fn: () => T): T {
-    if (!this.shared) return fn();
-    this.scopeDepth++;
-    try {
-      return fn();
-    } finally {
-      if (--this.scopeDepth === 0) this.arenaUsed = [0, 0];
-    }
-  }
-
-  /**
-   * A resident view of `size` floats from the scratch arena while a {@link WasmMatmul.scope} is
-   * open (bump allocation in chunks that are kept for reuse); undefined outside one or when full.
-   */
-  scratchArray(size: number): Float32Array | undefined {
-    if (this.scopeDepth === 0) return undefined;
-    const bytes = roundUp(size * 4, 64);
-    let [chunk, used] = this.arenaUsed;
-    while (chunk < this.arena.length && used + bytes > this.arena[chunk]!.bytes) [chunk, used] = [chunk + 1, 0];
-    if (chunk === this.arena.length) {
-      const chunkBytes = Math.max(ARENA_CHUNK, bytes);
-      const at = this.takeResident(chunkBytes);
-      if (at === undefined) return undefined;
-      this.arena.push({ at, bytes: chunkBytes });
-    }
-    const view = new Float32Array(this.memory.buffer, this.arena[chunk]!.at + used, size);
-    this.resident.add(view);
-    this.arenaUsed = [chunk, used + bytes];
-    return view;
-  }
-
-  /**
-   * Runs `fn` with resident views of `sizes` floats each at the start of the per-call operand
-   * area (a convolution's unfolded input and its product), which matmuls inside `fn` read and
-   * write in place, placing their own operands after them. The views are valid only inside `fn`.
-   * Undefined, having run nothing, when the memory is not shared or they do not fit.
-   */
-  workspace<T>(sizes: readonly number[], fn: (views: Float32Array[]) => T): T | undefined {
-    if (!this.shared) return undefined;
-    const start = this.operands;
-    const blocks = sizes.map((size) => roundUp(Math.max(size, 1) * 4, 64));
-    const end = blocks.reduce((at, bytes) => at + bytes, start);
-    if (!this.reserve(end)) return undefined;
-    let at = start;
-    const views = sizes.map((size, i) => {
-      const view = new Float32Array(this.memory.buffer, at, size);
-      this.resident.add(view);
-      at += blocks[i]!;
-      return view;
-    });
-    this.operands = end;
-    try {
-      return fn(views);
-    } finally {
-      // Only matmuls run inside; should anything have taken memory for good meanwhile, the views' blocks stay taken.
-      if (this.operands === end) this.operands = start;
-    }
-  }
-
-  /** Whether `x` was handed out by the scratch arena (it does not outlive its scope). */
-  isScratch(x: Float32Array): boolean {
-    return this.resident.has(x) && !this.kept.has(x);
-  }
-
-  /** The byte address of `x` if it is resident ({@link WasmMatmul.keep}), else undefined. */
-  addressOf(x: Float32Array): number | undefined {
-    return this.resident.has(x) ? x.byteOffset : undefined;
-  }
-
-  /** Grows the memory (never shrinks) so that `bytes` fit, and refreshes the views. */
-  private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      const pages = Math.ceil((bytes - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) return false;
-      this.memory.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4))));
-    }
-    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
-      this.f32 = new Float32Array(this.memory.buffer);
-      this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
-    }
-    return true;
-  }
-
-  /**
    * Whether and how the product skips the zeros of a sparse operand ({@link chooseSkip}). A
    * skipped 0·∞ or 0·NaN would not give the NaN of the product without skipping: the kernel
    * checks each block of the other operand as it packs it and multiplies a non-finite one
@@ -359,7 +195,7 @@ export class WasmMatmul {
     scanAt: number,
   ): [SkipChoice, number[] | undefined] {
     // Parameters (kept arrays) are dense: not sampled.
-    const zerosOf = (x: Float32Array, length: number) => (): number => (this.kept.has(x) ? 0 : sampledZeros(x, length));
+    const zerosOf = (x: Float32Array, length: number) => (): number => (this.isKept(x) ? 0 : sampledZeros(x, length));
     let zerosA: number | undefined;
     const sampledA = (): number => (zerosA ??= zerosOf(a, aLen)());
     const stripped = d.k <= this.tile.KC;

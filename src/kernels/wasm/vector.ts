@@ -1,11 +1,12 @@
 import type { AdamStep } from '../backend.js';
-import { roundUp, type WasmMatmul } from './matmul.js';
+import type { WasmMatmul } from './matmul.js';
+import { roundUp } from './memory-manager.js';
 import { SCALAR_LOOPS, type ScalarOp, SIMD_OPS, type SimdOp, TASK_OPS, VECTOR_JOB, vectorWat } from './vector.wat.js';
 import { assembleWat } from './wat.js';
 
 /**
  * The JS side of the SIMD loops of `vector.wat.ts`, on the matmul engine's memory. An array that
- * is resident there (`WasmMatmul.keep`: parameters, Adam's moments, gradients zeroed in place, a
+ * is resident there (`MemoryManager.keep`: parameters, Adam's moments, gradients zeroed in place, a
  * scratch scope's results) is read and written where it is; any other is copied into the
  * per-call area, and a result copied back out. Long logistic loops, Adam's update and the
  * finiteness check are cut into chunks the matmul's thread pool shares (the `task` of
@@ -217,7 +218,7 @@ export class WasmVector {
 
   /**
    * One Adam step (see `Backend.adam`) in float32 SIMD, when m and v are resident
-   * ({@link WasmMatmul.keep}): θ and g are read in place when they are resident too, else
+   * (`MemoryManager.keep`): θ and g are read in place when they are resident too, else
    * copied in (and θ back out). Returns false, having done nothing, if m or v is not resident.
    */
   adam(theta: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, h: AdamStep): boolean {
