@@ -1,4 +1,10 @@
 /**
+ * Marsaglia's polar method: for (u, v) uniform in the unit disc and r = u² + v², u·m and v·m with
+ * m = √(−2 ln r / r) are two independent standard normal draws (normal() and fillNormal() share it).
+ */
+const polarScale = (r: number): number => Math.sqrt((-2 * Math.log(r)) / r);
+
+/**
  * A seedable pseudo-random generator: xoshiro128** (Blackman & Vigna), seeded by splitmix32.
  * It uses only 32-bit integer arithmetic (Math.imul, shifts), so the same seed gives the same
  * numbers on every platform. Uniforms take 53 bits from two draws; normals use Marsaglia's
@@ -68,7 +74,7 @@ export class Generator {
       v = 2 * this.uniform() - 1;
       r = u * u + v * v;
     } while (r >= 1 || r === 0);
-    const m = Math.sqrt((-2 * Math.log(r)) / r);
+    const m = polarScale(r);
     this.spare = v * m;
     return u * m;
   }
@@ -124,7 +130,7 @@ export class Generator {
         }
         r = u * u + v * v;
       } while (r >= 1 || r === 0);
-      const m = Math.sqrt((-2 * Math.log(r)) / r);
+      const m = polarScale(r);
       out[i++] = u * m;
       if (i < n) out[i++] = v * m;
       else this.spare = v * m;

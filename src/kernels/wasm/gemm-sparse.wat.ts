@@ -198,7 +198,7 @@ function microRows(fma: boolean, { NR, KC }: Tile, P: number): string {
  * 8 shuffles) and stored as 4 consecutive r in 4 rows of C. Columns r up to mc rounded up to 4 of
  * C are written: the caller's C has room for them. With a $map (≠ 0; the strip only), column j of
  * the block is row map[j] of C (an i32 at $map + 4j) after the one at $c: the columns of B' packed
- * are the rows of C left after leaving out its zero ones (see {@link packMapped}).
+ * are the rows of C left after leaving out its zero ones (`$packMapped` in gemm.wat.ts).
  */
 function macroRows({ NR, KC }: Tile): string {
   const W = ROW_PANELS * NR;
@@ -358,61 +358,9 @@ function zeroRows(): string {
 }
 
 /**
- * Packs B' for a product that leaves out the zero rows of C (the strip only, see {@link macroRows}):
- * like \`$packB\` (R = NR columns a panel, row p of a panel = R floats, zero-padded to whole panels
- * and to kcPad) but column j of the block is column map[j] of X (an i32 at $map + 4j): element
- * (j, p) at $src + (map[j]·$rs + p·$cs)·4. One float at a time; not checked (the caller checks
- * the operand whose result goes through the strip).
- */
-function packMapped({ NR }: Tile): string {
-  const R = NR;
-  return `
-  (func $packMapped (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32) (param $map i32)
-    (local $i i32) (local $r i32) (local $rows i32) (local $s i32) (local $d i32) (local $end i32)
-    (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
-    (local.set $cs (i32.shl ${get('$cs')} ${i32(2)}))
-    (block $done (loop $panels
-      (br_if $done (i32.ge_s ${get('$i')} ${get('$nc')}))
-      (local.set $rows (select (i32.sub ${get('$nc')} ${get('$i')}) ${i32(R)} (i32.lt_s (i32.sub ${get('$nc')} ${get('$i')}) ${i32(R)})))
-      (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kcPad')} ${i32(R * 4)})))
-      ;; zero the panel first when it is partial or padded along p
-      (if (i32.or (i32.lt_s ${get('$rows')} ${i32(R)}) (i32.ne ${get('$kc')} ${get('$kcPad')})) (then
-        (local.set $d ${get('$dst')})
-        (loop $z
-          ${range(R / 4)
-            .map((q) => `(v128.store offset=${q * 16} ${get('$d')} (i32x4.splat ${i32(0)}))`)
-            .join(' ')}
-          (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
-          (br_if $z (i32.lt_u ${get('$d')} ${get('$end')})))))
-      (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kc')} ${i32(R * 4)})))
-      (local.set $r ${i32(0)})
-      (loop $row
-        (local.set $s (i32.add ${get('$src')} (i32.mul (i32.load (i32.add ${get('$map')} (i32.shl (i32.add ${get('$i')} ${get('$r')}) ${i32(2)}))) ${get('$rs')})))
-        (local.set $d (i32.add ${get('$dst')} (i32.shl ${get('$r')} ${i32(2)})))
-        (loop $p
-          (f32.store ${get('$d')} (f32.load ${get('$s')}))
-          (local.set $s (i32.add ${get('$s')} ${get('$cs')}))
-          (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
-          (br_if $p (i32.lt_u ${get('$d')} ${get('$end')})))
-        (local.set $r (i32.add ${get('$r')} ${i32(1)}))
-        (br_if $row (i32.lt_s ${get('$r')} ${get('$rows')})))
-      (local.set $dst (i32.add ${get('$dst')} ${get('$pstride')}))
-      (local.set $i (i32.add ${get('$i')} ${i32(R)}))
-      (br $panels)))
-  )`;
-}
-
-/**
  * The WAT functions of the zero-skipping path ($listRows, $microRows<P>, $macroRows,
- * $transposeOut, $zeroRows, $packMapped) for the module `gemmWat()` builds; `fma` as there.
+ * $transposeOut, $zeroRows) for the module `gemmWat()` builds; `fma` as there.
  */
 export function sparseWat(fma: boolean, tile: Tile): string {
-  return [
-    listRows(tile),
-    ...[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(fma, tile, P)),
-    macroRows(tile),
-    transposeOut(),
-    zeroRows(),
-    packMapped(tile),
-  ].join('\n');
+  return [listRows(tile), ...[...new Set([ROW_PANELS, 2, 1])].map((P) => microRows(fma, tile, P)), macroRows(tile), transposeOut(), zeroRows()].join('\n');
 }

@@ -193,12 +193,36 @@ function micro(fma: boolean, { MR, NR, U }: Tile): string {
  * so packB is packX with the strides swapped by the caller. With `check` (R a multiple of 4) it
  * returns 1 if every value it copied is finite, else 0, checking each as it goes (b − b is +0 for
  * a finite b and NaN for ±∞ and NaN, so the or of their bits stays 0 only if all are finite).
+ * With `mapped`, row i of X is row map[i] (an i32 at $map + 4i, a last parameter): X(i,p) at
+ * map[i]·rs + p·cs, gathered one row at a time (a product that leaves out the zero rows of C,
+ * see `macroRows` in gemm-sparse.wat.ts).
  */
-function pack(name: string, R: number, check: boolean): string {
+function pack(name: string, R: number, check: boolean, mapped = false): string {
+  // the gather: one row at a time, a partial panel zeroed first
+  const gather = `(if (i32.lt_s ${get('$rows')} ${i32(R)}) (then
+            (loop $z
+        ${copyFloats(R, null, get('$d'))}
+              (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
+              (br_if $z (i32.lt_u ${get('$d')} ${get('$end')})))))
+          (local.set $r (i32.const 0))
+          (loop $row
+            (local.set $d (i32.add ${get('$dst')} (i32.shl ${get('$r')} ${i32(2)})))
+            (local.set $p ${
+              mapped
+                ? `(i32.add ${get('$src')} (i32.mul (i32.load (i32.add ${get('$map')} (i32.shl (i32.add ${get('$i')} ${get('$r')}) ${i32(2)}))) ${get('$rs')}))`
+                : `(i32.add ${get('$s')} (i32.mul ${get('$r')} ${get('$rs')}))`
+            })
+            (loop $p
+              ${copyScalar(get('$d'), 0, get('$p'), check)}
+              (local.set $p (i32.add ${get('$p')} ${get('$cs')}))
+              (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
+              (br_if $p (i32.lt_u ${get('$d')} ${get('$end')})))
+            (local.set $r (i32.add ${get('$r')} ${i32(1)}))
+            (br_if $row (i32.lt_s ${get('$r')} ${get('$rows')})))`;
   return `
   ;; ${name}: dst[panel][p][r] = X(i0 + r, p) for the mc×kc block at $src, X(i,p) at i·$rs + p·$cs
   ;; (element strides), zero-padded to whole ${R}-wide panels and to kcPad.
-  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32)${check ? ' (result i32)\n    (local $fin v128) (local $finS f32) (local $x f32)' : ''}
+  (func $${name} (export "${name}") (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32) (param $kcPad i32) (param $dst i32) (param $pstride i32)${mapped ? ' (param $map i32)' : ''}${check ? ' (result i32)\n    (local $fin v128) (local $finS f32) (local $x f32)' : ''}
     (local $i i32) (local $r i32) (local $rows i32) (local $p i32) (local $s i32) (local $d i32) (local $end i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl ${get('$rs')} ${i32(2)}))
@@ -209,7 +233,10 @@ function pack(name: string, R: number, check: boolean): string {
       (local.set $s (i32.add ${get('$src')} (i32.mul ${get('$i')} ${get('$rs')})))
       (local.set $d ${get('$dst')})
       (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kc')} ${i32(R * 4)})))
-      (if (i32.and (i32.eq ${get('$rows')} ${i32(R)}) (i32.eq ${get('$rs')} ${i32(4)}))
+      ${
+        mapped
+          ? gather
+          : `(if (i32.and (i32.eq ${get('$rows')} ${i32(R)}) (i32.eq ${get('$rs')} ${i32(4)}))
         (then ;; the panel's ${R} values are contiguous for each p: vector copies
           (loop $p
         ${check ? copyChecked(R) : copyFloats(R, get('$s'), get('$d'))}
@@ -231,23 +258,9 @@ function pack(name: string, R: number, check: boolean): string {
             (local.set $s (i32.add ${get('$s')} ${i32(4)}))
             (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
             (br $rest))))
-        (else ;; gather one row at a time; zero a partial panel first
-          (if (i32.lt_s ${get('$rows')} ${i32(R)}) (then
-            (loop $z
-        ${copyFloats(R, null, get('$d'))}
-              (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
-              (br_if $z (i32.lt_u ${get('$d')} ${get('$end')})))))
-          (local.set $r (i32.const 0))
-          (loop $row
-            (local.set $d (i32.add ${get('$dst')} (i32.shl ${get('$r')} ${i32(2)})))
-            (local.set $p (i32.add ${get('$s')} (i32.mul ${get('$r')} ${get('$rs')})))
-            (loop $p
-              ${copyScalar(get('$d'), 0, get('$p'), check)}
-              (local.set $p (i32.add ${get('$p')} ${get('$cs')}))
-              (local.set $d (i32.add ${get('$d')} ${i32(R * 4)}))
-              (br_if $p (i32.lt_u ${get('$d')} ${get('$end')})))
-            (local.set $r (i32.add ${get('$r')} ${i32(1)}))
-            (br_if $row (i32.lt_s ${get('$r')} ${get('$rows')})))))))
+        (else ;; gather one row at a time
+          ${gather}))))`
+      }
       ;; zero the k-padding rows p in [kc, kcPad)
       (local.set $d ${get('$end')})
       (local.set $end (i32.add ${get('$dst')} (i32.mul ${get('$kcPad')} ${i32(R * 4)})))
@@ -278,6 +291,7 @@ export function gemmWat(options: GemmWatOptions): string {
   ${pack('packA', MR, false)}
   ${pack('packB', NR, false)}
   ${pack('packBChecked', NR, true)}
+  ${pack('packMapped', NR, false, true)}
   ${sparseWat(options.fma, tile)}
 
   ;; macro: every MR×NR tile of C[0:mc, 0:nc] from packed Ap (mc×kcPad) and Bp (nc/NR panels, KC·NR floats apart).
