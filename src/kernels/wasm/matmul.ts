@@ -4,7 +4,8 @@ import { JOB, SKIP, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
 import { ThreadPool } from './pool.js';
 import { wasmHost } from './host.js';
 import { compileConv } from './conv.js';
-import { compileVector, vectorKernels } from './vector.js';
+import { compileVector, PARALLEL_MIN, vectorKernels } from './vector.js';
+import { TASK_OPS, VECTOR_JOB } from './vector.wat.js';
 import { chooseSkip, NO_SKIP, ROWS_SPLIT_WEIGHT, type SkipChoice, sampledZeros } from './skip-choice.js';
 import { MAX_PAGES, MemoryManager, PAGE, roundUp } from './memory-manager.js';
 import { assembleWat } from './wat.js';
@@ -20,6 +21,8 @@ import { assembleWat } from './wat.js';
  */
 
 const JOB_ADDR = 1024;
+/** Where a job of the SIMD loops shared with the pool (`vector.wat.ts`'s `task`) is described. */
+const LOOP_JOB_ADDR = 1280;
 const SCRATCH = 65536;
 
 /** Options of {@link WasmMatmul} (see `createWasmBackend` for the defaults). */
@@ -108,6 +111,7 @@ export class WasmMatmul extends MemoryManager {
   private readonly task: (job: number, t: number, slot: number) => void;
   private readonly pool: ThreadPool | undefined;
   private readonly addRows: (c: number, bias: number, rows: number, n: number, ld: number) => void;
+  private readonly loopTask: (job: number, t: number, slot: number) => void;
   private readonly allFinite: (x: number, n: number) => number;
   private readonly zeroRowsScan: (x: number, rs: number, cs: number, m: number, k: number, flags: number) => void;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
@@ -136,6 +140,7 @@ export class WasmMatmul extends MemoryManager {
     this.zeroRowsScan = instance.exports['zeroRows'] as WasmMatmul['zeroRowsScan'];
     this.vector = vectorKernels(this.memory, shared);
     this.addRows = this.vector['addRows'] as WasmMatmul['addRows'];
+    this.loopTask = this.vector['task'] as WasmMatmul['loopTask'];
     this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
     this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
@@ -168,6 +173,40 @@ export class WasmMatmul extends MemoryManager {
   runTasks(job: number, ntasks: number, local: (t: number) => void, kind: number, workers = this.pool?.idleWorkers() ?? 0): void {
     if (workers > 0) this.pool!.run(job, ntasks, workers, local, kind);
     else for (let t = 0; t < ntasks; t++) local(t);
+  }
+
+  /**
+   * Runs a job of the SIMD loops (`vector.wat.ts`'s `task`, fields as in {@link VECTOR_JOB}):
+   * its ⌈n / chunk⌉ tasks here and on the idle workers.
+   */
+  shareLoop(
+    op: (typeof TASK_OPS)[number],
+    job: { x: number; y?: number; out?: number; m?: number; v?: number; n: number; chunk: number; yFixed?: boolean; cols?: number; ld?: number },
+    scalars: readonly number[] = [],
+  ): void {
+    const words = new Int32Array(this.memory.buffer, LOOP_JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
+    words.set([
+      TASK_OPS.indexOf(op),
+      job.x,
+      job.y ?? 0,
+      job.out ?? 0,
+      job.m ?? 0,
+      job.v ?? 0,
+      job.n,
+      job.chunk,
+      job.yFixed ? 1 : 0,
+      job.cols ?? 0,
+      job.ld ?? 0,
+    ]);
+    new Float32Array(words.buffer, LOOP_JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
+    this.runTasks(LOOP_JOB_ADDR, Math.ceil(job.n / job.chunk), (t) => this.loopTask(LOOP_JOB_ADDR, t, 0), 1);
+  }
+
+  /** C[r, j] += bias[j] for the `rows` rows of C at `c`, `ld` floats each (rows shared with the pool when long). */
+  private addBias(c: number, bias: number, rows: number, ld: number): void {
+    if (this.threads > 1 && rows > 1 && rows * ld >= PARALLEL_MIN)
+      this.shareLoop('addRows', { x: c, y: bias, n: rows, chunk: Math.ceil(rows / (2 * this.threads)), cols: ld, ld });
+    else this.addRows(c, bias, rows, ld, ld);
   }
 
   /** Stops the worker threads. */
@@ -386,7 +425,7 @@ export class WasmMatmul extends MemoryManager {
       transposeOut(f32, cAt >> 2, nPad, out, m, n, bias);
       return true;
     }
-    if (bias) this.addRows(cAt, biasAt, batch * rows, ldc, ldc); // + b on every row, in place
+    if (bias) this.addBias(cAt, biasAt, batch * rows, ldc); // + b on every row, in place
     if (outAt !== undefined) return true;
     if (rows === m) copyOut(f32, cAt >> 2, out, 0, batch * m, n, ldc);
     else for (let t = 0; t < batch; t++) copyOut(f32, (cAt >> 2) + t * rows * ldc, out, t * m * n, m, n, ldc);

@@ -184,15 +184,23 @@ export const SCALAR_OPS: Readonly<Partial<Record<SimdOp, ScalarOp>>> = Object.fr
  * The ops a {@link VECTOR_JOB} names, by index: the elementwise loops, the scalar-operand ones
  * (their jobs set `yFixed`), then Adam's update and the finiteness check.
  */
-export const TASK_OPS = [...SIMD_OPS, ...SCALAR_LOOPS, 'adam', 'allFinite'] as const;
+export const TASK_OPS = [...SIMD_OPS, ...SCALAR_LOOPS, 'adam', 'allFinite', 'rowSum', 'colSum', 'addRows'] as const;
 
 /**
  * Word index of each field of a job descriptor for `task`: the op (index into {@link TASK_OPS}),
  * pointers x, y (θ and g for Adam), out, Adam's m and v, the length n and the floats per task
  * (multiples of 8), whether every task reads y from its start (`yFixed` = 1: y, one chunk long,
- * repeated for every chunk of x), then Adam's eight scalars as f32 words, in `adam`'s parameter order.
+ * repeated for every chunk of x), a matrix's row length `cols` and row stride `ld` (floats), then
+ * Adam's eight scalars as f32 words, in `adam`'s parameter order.
+ *
+ * The matrix loops count n and chunk in their own units, and every task works on whole ones, so
+ * each row's (or column's) float64 sum is the same as on one thread, bit for bit:
+ * - `rowSum`: groups of 8 rows of x, each `cols` floats; out;
+ * - `colSum`: columns of x (chunk a multiple of 4), `cols` rows `ld` floats apart; the float64
+ *   sums at y; out;
+ * - `addRows`: rows of C at x, `ld` floats apart, each with the `cols` floats of the bias at y added.
  */
-export const VECTOR_JOB = { op: 0, x: 1, y: 2, out: 3, m: 4, v: 5, n: 6, chunk: 7, yFixed: 8, scalars: 9 } as const;
+export const VECTOR_JOB = { op: 0, x: 1, y: 2, out: 3, m: 4, v: 5, n: 6, chunk: 7, yFixed: 8, cols: 9, ld: 10, scalars: 11 } as const;
 
 /** `task(job, t, slot)`: the t-th chunk of the job at `job`, so that the thread pool can share one loop. */
 function taskFunc(): string {
@@ -204,6 +212,12 @@ function taskFunc(): string {
     if (op === 'adam') return `(call $adam ${at('x')} ${at('y')} ${at('m')} ${at('v')} ${get('$len')} ${scalars})`;
     // allFinite: task t stores its chunk's answer (1 or 0) in the i32 word out + 4t.
     if (op === 'allFinite') return `(i32.store (i32.add ${word('out')} (i32.shl ${get('$t')} (i32.const 2))) (call $allFinite ${at('x')} ${get('$len')}))`;
+    // rowSum: 8 rows (8·cols floats, 32 bytes of out) a group
+    if (op === 'rowSum') return `(call $rowSum (i32.add ${word('x')} (i32.mul ${get('$start')} (i32.shl ${word('cols')} (i32.const 5)))) (i32.add ${word('out')} (i32.shl ${get('$start')} (i32.const 5))) ${get('$len')} ${word('cols')})`;
+    // colSum: columns [start, start + len) of `cols` rows ld apart, their float64 sums at acc (8 bytes a column)
+    if (op === 'colSum') return `(call $colSum ${at('x')} (i32.add ${word('y')} (i32.shl ${get('$start')} (i32.const 3))) ${at('out')} ${word('cols')} ${get('$len')} ${word('ld')})`;
+    // addRows: rows [start, start + len) of C, ld floats apart
+    if (op === 'addRows') return `(call $addRows (i32.add ${word('x')} (i32.mul ${get('$start')} (i32.shl ${word('ld')} (i32.const 2)))) ${word('y')} ${get('$len')} ${word('cols')} ${word('ld')})`;
     return `(call $${op} ${at('x')} ${at('y')} ${at('out')} ${get('$len')})`;
   };
   const calls = TASK_OPS.map((op, i) => `(if (i32.eq ${get('$op')} (i32.const ${i})) (then ${call(op)}))`).join('\n    ');
@@ -229,9 +243,9 @@ ${(Object.keys(FLOAT32) as Array<keyof typeof FLOAT32>).map((op) => float32Loop(
 ${SCALAR_Y.map((op) => float32Loop(op, true)).join('\n')}
 ${taskFunc()}
 
-  ;; out[j] = Σ_r x[r·n + j] for j < n (a multiple of 4; x has slack past its end), summed in
+  ;; out[j] = Σ_r x[r·ld + j] for j < n (a multiple of 4; x has slack past its end), summed in
   ;; float64 in increasing r, like the reference: the float64 sums at acc, then rounded to out.
-  (func $colSum (export "colSum") (param $x i32) (param $acc i32) (param $out i32) (param $rows i32) (param $n i32)
+  (func $colSum (export "colSum") (param $x i32) (param $acc i32) (param $out i32) (param $rows i32) (param $n i32) (param $ld i32)
     (local $j i32) (local $r i32) (local $v v128) (local $p i32) (local $a i32)
     (local.set $j (i32.const 0))
     (block $zeroed (loop $zero
@@ -241,7 +255,7 @@ ${taskFunc()}
       (br $zero)))
     (block $done (loop $row
       (br_if $done (i32.ge_u ${get('$r')} ${get('$rows')}))
-      (local.set $p (i32.add ${get('$x')} (i32.shl (i32.mul ${get('$r')} ${get('$n')}) (i32.const 2))))
+      (local.set $p (i32.add ${get('$x')} (i32.shl (i32.mul ${get('$r')} ${get('$ld')}) (i32.const 2))))
       (local.set $a ${get('$acc')})
       (local.set $j (i32.const 0))
       (block $rowDone (loop $col
