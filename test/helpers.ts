@@ -1,4 +1,5 @@
 import type fc from 'fast-check';
+import { expect } from 'vitest';
 import { checkOp as check, type OpCase } from '../src/testing/properties.js';
 
 /**
@@ -14,6 +15,19 @@ export const RUNS = Number(process.env.ELBO_FC_RUNS ?? (process.env.ELBO_SLOW ? 
 export const SEED = Number(process.env.ELBO_FC_SEED ?? 20261121);
 
 export const fcOptions = (): fc.Parameters<unknown> => ({ numRuns: RUNS, seed: SEED });
+
+/** A float as text that tells −0 from +0 (`${-0}` is "0"). */
+const showFloat = (v: number | undefined): string => (Object.is(v, -0) ? '-0' : String(v));
+
+/**
+ * Expects `out` to hold the same floats as `want`, element by element under Object.is (NaN equals
+ * NaN, −0 differs from +0), failing on the first index that differs with both values shown.
+ */
+export function expectSameFloats(out: ArrayLike<number>, want: ArrayLike<number>, label: string | ((i: number) => string) = ''): void {
+  const at = (i: number): string => `${typeof label === 'string' ? label : label(i)}[${i}]`;
+  expect(out.length, `${at(0)}: the lengths`).toBe(want.length);
+  for (let i = 0; i < want.length; i++) if (!Object.is(out[i], want[i])) expect(`${at(i)} ${showFloat(out[i])}`).toBe(`${at(i)} ${showFloat(want[i])}`);
+}
 
 export { arbShape, arbBroadcastPair, arbTensor, real, awayFromZero, broadcastReference, type OpCase } from '../src/testing/properties.js';
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { BINARY_OPS, type BinaryOp, UNARY_OPS, type UnaryOp } from '../../src/kernels/backend.js';
 import { SCALAR_OPS, SIMD_OPS } from '../../src/kernels/wasm/vector.wat.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
-import { arbBroadcastPair, arbShape, fcOptions } from '../helpers.js';
+import { arbBroadcastPair, arbShape, expectSameFloats, fcOptions } from '../helpers.js';
 
 /**
  * The wasm backend's float32 unary, binary and reduce loops compute exactly what the cpu
@@ -41,10 +41,7 @@ function stridesFor(shape: readonly number[], out: readonly number[]): number[] 
 
 const isBinary = (op: string): op is BinaryOp => (BINARY_OPS as readonly string[]).includes(op);
 
-const same = (out: Float32Array, ref: Float32Array): void => {
-  expect(out.length).toBe(ref.length);
-  for (let i = 0; i < ref.length; i++) if (!Object.is(out[i], ref[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${ref[i]}`);
-};
+const same = (out: Float32Array, ref: Float32Array): void => expectSameFloats(out, ref);
 
 describe('wasm backend float32 elementwise and reduce', () => {
   it.each(UNARY_OPS)('unary %s equals the reference', (op) => {

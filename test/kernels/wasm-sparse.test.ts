@@ -4,7 +4,7 @@ import type { MatmulDims } from '../../src/kernels/backend.js';
 import { cpuBackend } from '../../src/kernels/cpu.js';
 import { TILE } from '../../src/kernels/wasm/gemm.wat.js';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
-import { fcOptions } from '../helpers.js';
+import { expectSameFloats, fcOptions } from '../helpers.js';
 import { gamma, rng } from './seeded.js';
 import { skippingAndDense } from './skipping-pair.js';
 
@@ -71,7 +71,7 @@ describe.each([
         // 'always' skips whenever a sampled element is zero: every element of an operand of up to 512, and at 25% zeros or more some of 512 samples.
         const sampledZero = (x: Float32Array, zeros: number): boolean => (x.length <= 512 ? x.includes(0) : zeros >= 0.25);
         expect(backends.skipping.stats().zeroSkipping - before).toBe(sampledZero(a, zerosA) || sampledZero(b, zerosB) ? 1 : 0);
-        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        expectSameFloats(out, want);
         expectNearReference(a, b, out, d, JSON.stringify(d));
       }),
       fcOptions(),
@@ -126,7 +126,7 @@ describe.each([
       backends.skipping.matmul(a, b, out, d);
       backends.dense.matmul(a, b, want, d);
       expect(backends.skipping.stats().zeroSkipping).toBe(skipped + 1);
-      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${batch}x${m}x${k}x${n} [${i}] ${out[i]}`).toBe(`${want[i]}`);
+      expectSameFloats(out, want, `${batch}x${m}x${k}x${n} `);
       expect([...before, ...after].every((v) => v === 7)).toBe(true);
     }
   });
@@ -197,7 +197,7 @@ describe.each([
         // 97% zeros against op(A)'s half of the other rows, unless op(A) is all zeros (then op(A) is skipped, for nothing).
         const leftOut = backends.skipping.stats().zeroRowsLeftOut - before;
         expect(leftOut).toBe(count >= Math.max(NR, m / 8) && count < m ? 1 : 0);
-        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${JSON.stringify(d)} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        expectSameFloats(out, want, `${JSON.stringify(d)} `);
       }),
       { ...fcOptions(), numRuns: Math.min(fcOptions().numRuns ?? 100, 60) },
     );
@@ -233,7 +233,7 @@ describe.each([
       expect(backends.skipping.stats().zeroSkipping).toBe(before + (onB && k <= KC ? 0 : 1));
       if (onB) for (let j = 0; j < n; j++) expect(out[3 * n + j]).toBeNaN();
       else expect(out[3]).toBeNaN();
-      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`k ${k} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+      expectSameFloats(out, want, `k ${k} `);
     }
   });
 
@@ -263,7 +263,7 @@ describe.each([
         backends.skipping.matmul(a, b, out, d);
         backends.dense.matmul(a, b, want, d);
         expect(out[j]).toBeNaN();
-        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`B'[${p}, ${j}] = ${bad}: [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        expectSameFloats(out, want, `B'[${p}, ${j}] = ${bad}: `);
       }
   });
 
@@ -292,7 +292,7 @@ describe.each([
         const want = new Float32Array(d.m * d.n);
         backends.skipping.matmul(a, b, out, d);
         backends.dense.matmul(a, b, want, d);
-        for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`${JSON.stringify(d)} [${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+        expectSameFloats(out, want, `${JSON.stringify(d)} `);
       }),
       fcOptions(),
     );

@@ -12,7 +12,7 @@ import { Linear } from '../../src/nn/linear.js';
 import { Adam } from '../../src/nn/optim/adam.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { fcOptions } from '../helpers.js';
+import { expectSameFloats, fcOptions } from '../helpers.js';
 
 /**
  * The wasm backend's SIMD loops besides the matmul (`vector.wat.ts`): the linear layer's bias,
@@ -202,7 +202,7 @@ describe('wasm vector loops', () => {
           threaded.unary(op as UnaryOp, x, out, 0, 0);
           cpuBackend.unary(op as UnaryOp, x, ref, 0, 0);
         }
-        out.forEach((v, i) => !Object.is(v, ref[i]) && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+        expectSameFloats(out, ref, op);
       }
       // The scalar-operand loops (every chunk reads the one float), and a scalar first operand.
       const s = Float32Array.of(-1.75);
@@ -215,7 +215,7 @@ describe('wasm vector loops', () => {
           const ref = new Float32Array(n);
           threaded.binary(op, a, aStrides, b, bStrides, [n], out);
           cpuBackend.binary(op, a, aStrides, b, bStrides, [n], ref);
-          out.forEach((v, i) => !Object.is(v, ref[i]) && expect(`${op}[${i}] ${v}`).toBe(`${op}[${i}] ${ref[i]}`));
+          expectSameFloats(out, ref, op);
         }
       }
       const step: AdamStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, sqrtBc2: 0.03, decay: 1, l2: 0 };

@@ -10,7 +10,7 @@ import { createWasmBackend, initWasmBackend, wasmInfo, type WasmBackend } from '
 import { matmulPrim } from '../../src/autograd/ops.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { fcOptions, SEED } from '../helpers.js';
+import { expectSameFloats, fcOptions, SEED } from '../helpers.js';
 import { gamma, rng } from './seeded.js';
 import { skippingAndDense } from './skipping-pair.js';
 
@@ -277,7 +277,7 @@ describe.each([
     backends.skipping.matmul(a, b, out, d);
     backends.dense.matmul(a, b, want, d);
     expect(Number.isNaN(out[17]!)).toBe(true);
-    for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want[i])) expect(`[${i}] ${out[i]}`).toBe(`[${i}] ${want[i]}`);
+    expectSameFloats(out, want);
     const auto = createWasmBackend({ ...options });
     await auto.ready();
     auto.matmul(patterned(next, 128, 784, 0), patterned(next, 400, 784, 0), out, d);
