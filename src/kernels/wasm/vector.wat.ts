@@ -134,7 +134,9 @@ function logisticLoop(op: keyof typeof LOGISTIC): string {
 /** Elementwise ops on float32 lanes (exact in float32, so equal to the reference's JS loops). */
 const FLOAT32: Record<'neg' | 'relu' | 'maskPositive' | 'add' | 'sub' | 'mul' | 'div', (x: string, y: string) => string> = {
   neg: (x) => `(f32x4.neg ${x})`, // −x: the sign bit flipped, exact
-  relu: (x) => `(f32x4.max ${x} (f32x4.splat (f32.const 0)))`, // max(x, 0): NaN stays NaN, −0 and −∞ give 0
+  // max(x, 0) with NaN passed through, −0 and −∞ giving +0: pmax(x, 0) = x < 0 ? 0 : x is one
+  // instruction (V8 expands f32x4.max into several, for its NaN and ±0 rules); + 0 turns its −0 into +0
+  relu: (x) => `(f32x4.add (f32x4.pmax ${x} (f32x4.splat (f32.const 0))) (f32x4.splat (f32.const 0)))`,
   maskPositive: (x, y) => `(f32x4.mul ${x} (v128.and (f32x4.gt ${y} (f32x4.splat (f32.const 0))) (f32x4.splat (f32.const 1))))`, // x·[y > 0]
   // One IEEE float32 operation, correctly rounded: what JS's float64 result rounds to as well.
   add: (x, y) => `(f32x4.add ${x} ${y})`,
