@@ -39,6 +39,7 @@ function get(url: string, path: string, options: { host?: string; method?: strin
 import { binarizeStatic, sampledTestSet } from '../../src/data/batches.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { scoresAreNats, testSetFor } from '../../src/vae/train.js';
+import { expectSameFloats } from '../helpers.js';
 
 describe('elbo serve', () => {
   it('answers 400 to a path that is not valid percent-encoding, and keeps serving', async () => {
@@ -118,8 +119,9 @@ describe('test-set binarization', () => {
   const { test } = loadMnist();
   it('scores a dynamically binarized run on the test set sampled once (fixed seed), not thresholded', () => {
     const a = testSetFor({ binarize: 'dynamic' }, test);
-    expect(a.images).toEqual(sampledTestSet(test).images);
-    expect(a.images).toEqual(testSetFor({ binarize: 'dynamic' }, test).images); // the same digits every time
+    // (element loops: toEqual walks 7.8 million pixels generically, for seconds)
+    expectSameFloats(a.images, sampledTestSet(test).images, 'sampled');
+    expectSameFloats(a.images, testSetFor({ binarize: 'dynamic' }, test).images, 'again'); // the same digits every time
     const thresholded = binarizeStatic(test).images;
     let differ = 0;
     for (let i = 0; i < a.images.length; i++) if (a.images[i] !== thresholded[i]) differ++;
@@ -127,7 +129,7 @@ describe('test-set binarization', () => {
     expect(a.images.every((v) => v === 0 || v === 1)).toBe(true);
   });
   it('thresholds a static run at 0.5 and leaves grey pixels to a grey run', () => {
-    expect(testSetFor({ binarize: 'static' }, test).images).toEqual(binarizeStatic(test).images);
+    expectSameFloats(testSetFor({ binarize: 'static' }, test).images, binarizeStatic(test).images);
     expect(testSetFor({ binarize: 'none' }, test)).toBe(test);
   });
   it('calls only a density of the scored data nats: a Bernoulli decoder on grey pixels is the BCE objective', () => {
