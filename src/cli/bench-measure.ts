@@ -159,10 +159,14 @@ export function benchBatch(batch = BENCH_BATCH): Float32Array {
   return out;
 }
 
-/** Warm-up and timing of a training step: seconds of each, and bounds on the steps timed. */
+/**
+ * Warm-up and timing of a training step: seconds of each, and bounds on the steps timed. `--quick`
+ * still times 30 steps of a fast backend, but a slow one (the cpu reference's 0.5 s steps) only
+ * once after its warm-up, not three times.
+ */
 export const stepTimer = (quick: boolean): TimerOptions =>
   quick
-    ? { warmupSeconds: 0.3, minWarmup: 2, seconds: 1, minCalls: 3, maxCalls: 30 }
+    ? { warmupSeconds: 0.3, minWarmup: 1, seconds: 0.5, minCalls: 1, maxCalls: 30 }
     : { warmupSeconds: 2, minWarmup: 3, seconds: 8, minCalls: 5, maxCalls: 300 };
 
 /** What every step timing starts from: `be` active, the bench batch, the model of `config` (the standard VAE by default), Adam and a generator. */
