@@ -4,7 +4,7 @@ import { JOB, SKIP, TILE, type Tile, gemmWat, slotBytes } from './gemm.wat.js';
 import { ThreadPool } from './pool.js';
 import { wasmHost } from './host.js';
 import { compileConv } from './conv.js';
-import { compileVector, PARALLEL_MIN, vectorKernels } from './vector.js';
+import { compileVector, PARALLEL_SUM_MIN, vectorKernels } from './vector.js';
 import { TASK_OPS, VECTOR_JOB } from './vector.wat.js';
 import { chooseSkip, NO_SKIP, ROWS_SPLIT_WEIGHT, type SkipChoice, sampledZeros } from './skip-choice.js';
 import { MAX_PAGES, MemoryManager, PAGE, roundUp } from './memory-manager.js';
@@ -204,7 +204,7 @@ export class WasmMatmul extends MemoryManager {
 
   /** C[r, j] += bias[j] for the `rows` rows of C at `c`, `ld` floats each (rows shared with the pool when long). */
   private addBias(c: number, bias: number, rows: number, ld: number): void {
-    if (this.threads > 1 && rows > 1 && rows * ld >= PARALLEL_MIN)
+    if (this.threads > 1 && rows > 1 && rows * ld >= PARALLEL_SUM_MIN)
       this.shareLoop('addRows', { x: c, y: bias, n: rows, chunk: Math.ceil(rows / (2 * this.threads)), cols: ld, ld });
     else this.addRows(c, bias, rows, ld, ld);
   }

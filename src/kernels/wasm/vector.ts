@@ -28,14 +28,21 @@ export const vectorKernels = (memory: WebAssembly.Memory, shared: boolean): WebA
 
 /**
  * Loops this long (in floats) are shared with the idle workers (shorter ones cost less than a
- * wake-up): every elementwise loop, Adam's update, the row and column sums and the bias add of a
- * product. The plain float32 ones (relu, maskPositive, add, mul, ...) are memory-bound, but a
- * worker still awake from the step's last product halves them: a training step on 2 threads ran
- * 0.9% and 3.2% faster with them shared than with only the logistic loops and Adam (two runs,
- * 1,500 alternating steps each, 2026-12-06). Sharing the sums and the bias add too made
- * IWAE(1000) on 100 test digits 0.91× as long on 2 threads (12 alternating rounds, one process).
+ * wake-up): every elementwise loop and Adam's update. The plain float32 ones (relu, maskPositive,
+ * add, mul, ...) are memory-bound, but a worker still awake from the step's last product halves
+ * them: a training step on 2 threads ran 0.9% and 3.2% faster with them shared than with only the
+ * logistic loops and Adam (two runs, 1,500 alternating steps each, 2026-12-06).
  */
 export const PARALLEL_MIN = 16384;
+/**
+ * The row and column sums and a product's bias add are shared from this many floats on: IWAE's
+ * (2,500 × 784 and 2,500 × 400 a chunk of draws) but not a training step's (128 × 784 at most).
+ * Sharing IWAE's made IWAE(1000) on 100 test digits 0.91× as long on 2 threads (12 alternating
+ * rounds, one process). Sharing the step's too sped up a steady loop of steps by 0–9%, but in
+ * `elbo bench`'s pairing with PyTorch (our blocks of steps alternating with its, 2 threads) it
+ * made ours slower: 1.07–1.18× PyTorch against 0.98–1.04× without (five runs each, alternated).
+ */
+export const PARALLEL_SUM_MIN = 1 << 18;
 /** The loops whose y is one float ({@link ScalarOp}). */
 const SCALAR_Y_LOOPS = new Set<string>(SCALAR_LOOPS);
 
@@ -160,7 +167,7 @@ export class WasmVector {
     if (xResident === undefined) f32.set(x, xAt >> 2);
     const threads = this.engine.threads;
     // shared with the pool by columns, 4 at a time at least: each column's sum as on one thread
-    if (threads > 1 && rows * n >= PARALLEL_MIN && n4 >= 8)
+    if (threads > 1 && rows * n >= PARALLEL_SUM_MIN && n4 >= 8)
       this.engine.shareLoop('colSum', { x: xAt, y: accAt, out: outAt, n: n4, chunk: roundUp(Math.ceil(n4 / (2 * threads)), 4), cols: rows, ld: n });
     else this.colSumFn(xAt, accAt, outAt, rows, n4, n);
     if (resident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
@@ -183,7 +190,7 @@ export class WasmVector {
     const groups = rows / 8;
     const threads = this.engine.threads;
     // shared with the pool by groups of 8 rows: each row's sum as on one thread
-    if (threads > 1 && rows * n >= PARALLEL_MIN && groups > 1)
+    if (threads > 1 && rows * n >= PARALLEL_SUM_MIN && groups > 1)
       this.engine.shareLoop('rowSum', { x: xAt, out: outAt, n: groups, chunk: Math.ceil(groups / (2 * threads)), cols: n });
     else this.rowSumFn(xAt, outAt, groups, n);
     if (this.engine.addressOf(out) === undefined) out.set(this.engine.view.subarray(outAt >> 2, (outAt >> 2) + rows));
