@@ -281,9 +281,10 @@ export function gemmWat(options: GemmWatOptions): string {
   const tile = options.tile ?? TILE;
   const { MR, NR, U, MC, KC, NC } = tile;
   const job = (field: keyof typeof JOB): string => `(i32.load offset=${JOB[field] * 4} ${get('$job')})`;
-  // packing B[pc:pc+kc, jc:jc+nc] into Bp
-  const packBArgs = `(i32.add ${get('$b')} (i32.shl (i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')})) ${i32(2)}))
+  // packing B[pc:pc+kc, jc:jc+nc] into Bp from B's element `offset` (`$packMapped` finds column j's offset in the map itself)
+  const packBFrom = (offset: string): string => `(i32.add ${get('$b')} (i32.shl ${offset} ${i32(2)}))
           ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)}`;
+  const packBArgs = packBFrom(`(i32.add (i32.mul ${get('$pc')} ${job('rsB')}) (i32.mul ${get('$jc')} ${job('csB')}))`);
   const locals = ['m', 'n', 'k', 'a', 'b', 'c', 'ldc', 'i0', 'i1', 'j0', 'j1', 'per', 'r', 'ap', 'bp', 'jc', 'pc', 'ic', 'nc', 'kc', 'kcPad', 'mc', 'skip', 'sparse', 'lists', 'cOut', 'ldcOut', 'strip', 'map'];
   return `(module
   (import "env" "mem" (memory 1 32768${options.shared ? ' shared' : ''}))
@@ -352,8 +353,7 @@ export function gemmWat(options: GemmWatOptions): string {
         ;; skip zeros only over a finite B block: checked while packing it, or by the caller for a result stored through the strip
         (local.set $sparse (i32.eq ${get('$skip')} ${i32(SKIP.rows)}))
         (if ${get('$map')}
-          (then (call $packMapped (i32.add ${get('$b')} (i32.shl (i32.mul ${get('$pc')} ${job('rsB')}) ${i32(2)}))
-            ${job('csB')} ${job('rsB')} ${get('$nc')} ${get('$kc')} ${get('$kcPad')} ${get('$bp')} ${i32(KC * NR * 4)} (i32.add ${get('$map')} (i32.shl ${get('$jc')} ${i32(2)}))))
+          (then (call $packMapped ${packBFrom(`(i32.mul ${get('$pc')} ${job('rsB')})`)} (i32.add ${get('$map')} (i32.shl ${get('$jc')} ${i32(2)}))))
           (else (if (i32.and ${get('$sparse')} (i32.eqz ${get('$strip')}))
             (then (local.set $sparse (call $packBChecked ${packBArgs})))
             (else (call $packB ${packBArgs})))))

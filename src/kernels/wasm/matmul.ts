@@ -116,8 +116,10 @@ export class WasmMatmul extends MemoryManager {
   private readonly zeroRowsScan: (x: number, rs: number, cs: number, m: number, k: number, flags: number) => void;
   /** The exports of `vector.wat.ts` on this memory (the bias add here; the rest in `vector.ts`). */
   readonly vector: WebAssembly.Exports;
-  /** The job descriptor's words, remade with the float32 view when the memory grows. */
+  /** The job descriptors' words (the matmul's; the SIMD loops', and their f32 scalars), remade with the float32 view when the memory grows. */
   private jobWords: Int32Array;
+  private loopWords: Int32Array;
+  private loopScalars: Float32Array;
   private calls = 0;
   private parallelCalls = 0;
   private skippingCalls = 0;
@@ -143,11 +145,21 @@ export class WasmMatmul extends MemoryManager {
     this.loopTask = this.vector['task'] as WasmMatmul['loopTask'];
     this.allFinite = this.vector['allFinite'] as WasmMatmul['allFinite'];
     this.pool = this.threads > 1 ? new ThreadPool([module, compileVector(shared), compileConv(shared)], this.memory, this.threads - 1) : undefined;
-    this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
+    [this.jobWords, this.loopWords, this.loopScalars] = this.jobViews();
   }
 
   protected override viewsRenewed(): void {
-    this.jobWords = new Int32Array(this.memory.buffer, JOB_ADDR, 32);
+    [this.jobWords, this.loopWords, this.loopScalars] = this.jobViews();
+  }
+
+  /** Views of the job descriptors on the current buffer: the matmul's words, the SIMD loops' words and scalars. */
+  private jobViews(): [Int32Array, Int32Array, Float32Array] {
+    const buffer = this.memory.buffer;
+    return [
+      new Int32Array(buffer, JOB_ADDR, 32),
+      new Int32Array(buffer, LOOP_JOB_ADDR, VECTOR_JOB.scalars),
+      new Float32Array(buffer, LOOP_JOB_ADDR + VECTOR_JOB.scalars * 4, 64 - VECTOR_JOB.scalars), // the rest of its 256 bytes
+    ];
   }
 
   /** Resolves when the worker threads have started (calls before that use fewer threads). */
@@ -184,8 +196,7 @@ export class WasmMatmul extends MemoryManager {
     job: { x: number; y?: number; out?: number; m?: number; v?: number; n: number; chunk: number; yFixed?: boolean; cols?: number; ld?: number },
     scalars: readonly number[] = [],
   ): void {
-    const words = new Int32Array(this.memory.buffer, LOOP_JOB_ADDR, VECTOR_JOB.scalars + scalars.length);
-    words.set([
+    this.loopWords.set([
       TASK_OPS.indexOf(op),
       job.x,
       job.y ?? 0,
@@ -198,14 +209,19 @@ export class WasmMatmul extends MemoryManager {
       job.cols ?? 0,
       job.ld ?? 0,
     ]);
-    new Float32Array(words.buffer, LOOP_JOB_ADDR + VECTOR_JOB.scalars * 4, scalars.length).set(scalars);
+    this.loopScalars.set(scalars);
     this.runTasks(LOOP_JOB_ADDR, Math.ceil(job.n / job.chunk), (t) => this.loopTask(LOOP_JOB_ADDR, t, 0), 1);
+  }
+
+  /** The units (floats, rows, groups of rows) per task of a shared loop of n units: two tasks a thread, a multiple of `multiple`. */
+  loopChunk(n: number, multiple = 1): number {
+    return roundUp(Math.ceil(n / (2 * this.threads)), multiple);
   }
 
   /** C[r, j] += bias[j] for the `rows` rows of C at `c`, `ld` floats each (rows shared with the pool when long). */
   private addBias(c: number, bias: number, rows: number, ld: number): void {
     if (this.threads > 1 && rows > 1 && rows * ld >= PARALLEL_SUM_MIN)
-      this.shareLoop('addRows', { x: c, y: bias, n: rows, chunk: Math.ceil(rows / (2 * this.threads)), cols: ld, ld });
+      this.shareLoop('addRows', { x: c, y: bias, n: rows, chunk: this.loopChunk(rows), cols: ld, ld });
     else this.addRows(c, bias, rows, ld, ld);
   }
 
@@ -355,6 +371,7 @@ export class WasmMatmul extends MemoryManager {
     // rows of C, so B' is packed without them, the kernel computes the other columns of C' only, and
     // the zero rows are filled here. The map of C' columns to C rows lies at ctAt (unused by the strip).
     const nJob = zeroRows ? this.writeRowMap(zeroRows, m, ctAt) : N;
+    const nJobPad = roundUp(nJob, NR);
     const f32 = this.f32;
     if (bias && !transposed) f32.fill(0, (biasAt >> 2) + n, (biasAt >> 2) + ldc).set(bias.subarray(0, n), biasAt >> 2);
 
@@ -365,13 +382,13 @@ export class WasmMatmul extends MemoryManager {
         ? split(
             this.tile,
             mPad / MR,
-            roundUp(nJob, NR) / NR,
+            nJobPad / NR,
             Math.ceil(((workers + 1) * this.options.tasksPerThread) / batch),
             skip.mode === SKIP.rows ? ROWS_SPLIT_WEIGHT : 1,
           )
         : [1, 1];
     const tm = roundUp(Math.ceil(mPad / pm), MR);
-    const tn = roundUp(Math.ceil(roundUp(nJob, NR) / pn), NR);
+    const tn = roundUp(Math.ceil(nJobPad / pn), NR);
     const tasksM = Math.ceil(M / tm);
     const tasksN = Math.ceil(nJob / tn);
     const job = this.jobWords;

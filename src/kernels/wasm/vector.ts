@@ -92,7 +92,7 @@ export class WasmVector {
   ): void {
     const threads = this.engine.threads;
     if (threads === 1 || n < PARALLEL_MIN) return run();
-    this.engine.shareLoop(op, { ...at, n, chunk: roundUp(Math.ceil(n / (2 * threads)), 8) }, scalars);
+    this.engine.shareLoop(op, { ...at, n, chunk: this.engine.loopChunk(n, 8) }, scalars);
   }
 
   /**
@@ -168,7 +168,7 @@ export class WasmVector {
     const threads = this.engine.threads;
     // shared with the pool by columns, 4 at a time at least: each column's sum as on one thread
     if (threads > 1 && rows * n >= PARALLEL_SUM_MIN && n4 >= 8)
-      this.engine.shareLoop('colSum', { x: xAt, y: accAt, out: outAt, n: n4, chunk: roundUp(Math.ceil(n4 / (2 * threads)), 4), cols: rows, ld: n });
+      this.engine.shareLoop('colSum', { x: xAt, y: accAt, out: outAt, n: n4, chunk: this.engine.loopChunk(n4, 4), cols: rows, ld: n });
     else this.colSumFn(xAt, accAt, outAt, rows, n4, n);
     if (resident === undefined) out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n));
     return true;
@@ -191,7 +191,7 @@ export class WasmVector {
     const threads = this.engine.threads;
     // shared with the pool by groups of 8 rows: each row's sum as on one thread
     if (threads > 1 && rows * n >= PARALLEL_SUM_MIN && groups > 1)
-      this.engine.shareLoop('rowSum', { x: xAt, out: outAt, n: groups, chunk: Math.ceil(groups / (2 * threads)), cols: n });
+      this.engine.shareLoop('rowSum', { x: xAt, out: outAt, n: groups, chunk: this.engine.loopChunk(groups), cols: n });
     else this.rowSumFn(xAt, outAt, groups, n);
     if (this.engine.addressOf(out) === undefined) out.set(this.engine.view.subarray(outAt >> 2, (outAt >> 2) + rows));
     return true;
@@ -203,13 +203,13 @@ export class WasmVector {
     if (at === undefined) return undefined;
     const n4 = x.length & ~3;
     if (this.engine.threads > 1 && n4 >= PARALLEL_MIN) {
-      // Shared with the pool: 2 chunks a thread, each answer in a word of the call's area.
-      const tasks = 2 * this.engine.threads;
-      const chunk = roundUp(Math.ceil(n4 / tasks), 4);
+      // Shared with the pool, each task's answer in a word of the call's area.
+      const chunk = this.engine.loopChunk(n4, 4);
+      const tasks = Math.ceil(n4 / chunk);
       const answers = this.engine.scratch(tasks * 4);
       if (answers === undefined) return undefined;
       this.engine.shareLoop('allFinite', { x: at, out: answers, n: n4, chunk });
-      if (new Int32Array(this.engine.memory.buffer, answers, Math.ceil(n4 / chunk)).includes(0)) return false;
+      if (new Int32Array(this.engine.memory.buffer, answers, tasks).includes(0)) return false;
       return this.engine.finiteAt(at + n4 * 4, x.length - n4); // the last length mod 4
     }
     return this.engine.finiteAt(at, x.length);
